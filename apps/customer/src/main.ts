@@ -1,0 +1,6 @@
+import { loadConfig } from '@shop/config';
+import { runService } from '@shop/http';
+import { createApp } from './app';
+import { customerConfigSchema } from './config';
+
+await runService({ service: 'customer', config: loadConfig(customerConfigSchema), createApp });

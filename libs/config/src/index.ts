@@ -1,0 +1,2 @@
+export { ConfigError, loadConfig } from './load-config';
+export { LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN, serviceEnvSchema, type ServiceEnv } from './service-env';

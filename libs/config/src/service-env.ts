@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/** Printed by `npm start` and used when the variables are unset outside production. */
+export const LOCAL_ADMIN_TOKEN = 'local-admin-token';
+export const LOCAL_SUPPORT_TOKEN = 'local-support-token';
+
+const port = z.coerce.number().int().min(1).max(65_535);
+
+/**
+ * The variables every service reads. Cloud Run sets `PORT`; locally each service has its own default.
+ * Outside production the tokens fall back to the printed local values; in production they are required.
+ */
+export function serviceEnvSchema(defaultPort: number) {
+  return z
+    .object({
+      NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+      PORT: port.default(defaultPort),
+      HOST: z.string().default('0.0.0.0'),
+      DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
+      DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+      ADMIN_API_TOKEN: z.string().min(16).optional(),
+      SUPPORT_API_TOKEN: z.string().min(16).optional(),
+      LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(1024 * 1024),
+      SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(9_000),
+      GOOGLE_CLOUD_PROJECT: z.string().optional(),
+      SERVICE_VERSION: z.string().default(process.env['npm_package_version'] ?? '0.1.0'),
+    })
+    .superRefine((env, ctx) => {
+      if (env.NODE_ENV !== 'production') return;
+      for (const key of ['ADMIN_API_TOKEN', 'SUPPORT_API_TOKEN'] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
+      }
+    })
+    .transform((env) => ({
+      ...env,
+      ADMIN_API_TOKEN: env.ADMIN_API_TOKEN ?? LOCAL_ADMIN_TOKEN,
+      SUPPORT_API_TOKEN: env.SUPPORT_API_TOKEN ?? LOCAL_SUPPORT_TOKEN,
+    }));
+}
+
+export type ServiceEnv = z.infer<ReturnType<typeof serviceEnvSchema>>;

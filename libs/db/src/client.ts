@@ -1,0 +1,50 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaClient } from './generated/prisma/client';
+
+export type { PrismaClient };
+export { Prisma } from './generated/prisma/client';
+
+/** A service's database handle: one pg pool, shared by Prisma and by the raw SQL of the shared libs. */
+export interface Database {
+  prisma: PrismaClient;
+  pool: pg.Pool;
+  /** Resolves when the database answers a trivial query; used by `/readyz`. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Connections in the pool; Cloud Run instances keep this small so Cloud SQL's limit holds. */
+  poolMax?: number;
+  applicationName?: string;
+  onError?: (err: Error) => void;
+}
+
+/** Opens a pool and a Prisma client over it (Prisma 7's pg driver adapter: no native engine). */
+export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax ?? 10,
+    application_name: options.applicationName,
+    // Fail fast when the server is gone instead of queueing forever: readiness must be able to say no.
+    connectionTimeoutMillis: 5_000,
+  });
+  // An idle client losing its server emits 'error' on the pool; unhandled, it would kill the process.
+  pool.on('error', (err) => options.onError?.(err));
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { onPoolError: options.onError }) });
+  let closed = false;
+  return {
+    prisma,
+    pool,
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,10 @@
+export { createDatabase, Prisma, type Database, type DatabaseOptions, type PrismaClient } from './client';
+export { inTransaction, isRetryable, isUniqueViolation, sqlState, type Tx, type TransactionOptions } from './transaction';
+export { applyMigrations, readMigrations, MigrationError, MIGRATIONS_DIR, type Migration } from './migrate';
+export { ensureDatabase, quoteIdent, withDatabase } from './database-url';
+export {
+  createIdempotencyStore,
+  type ClaimResult,
+  type IdempotencyStore,
+  type StoredResponse,
+} from './idempotency-store';

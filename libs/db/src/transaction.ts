@@ -1,0 +1,58 @@
+import type { Prisma, PrismaClient } from './client';
+
+/** The client handed to code running inside a transaction. */
+export type Tx = Prisma.TransactionClient;
+
+export interface TransactionOptions {
+  isolationLevel?: Prisma.TransactionIsolationLevel;
+  /** Attempts for serialization failures and deadlocks, which PostgreSQL asks the client to retry. */
+  maxAttempts?: number;
+  timeoutMs?: number;
+}
+
+// 40001 serialization_failure, 40P01 deadlock_detected: the transaction was rolled back and is safe to rerun.
+const RETRYABLE = new Set(['40001', '40P01']);
+
+/** Runs `fn` in one database transaction, retrying it when PostgreSQL reports a retryable conflict. */
+export async function inTransaction<T>(
+  prisma: PrismaClient,
+  fn: (tx: Tx) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const maxAttempts = options.maxAttempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await prisma.$transaction(fn, {
+        isolationLevel: options.isolationLevel,
+        timeout: options.timeoutMs ?? 15_000,
+        maxWait: 10_000,
+      });
+    } catch (err) {
+      if (attempt >= maxAttempts || !isRetryable(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
+
+/** True for errors PostgreSQL marks as retryable, however deep the driver adapter wrapped them. */
+export function isRetryable(err: unknown): boolean {
+  return RETRYABLE.has(sqlState(err) ?? '');
+}
+
+/** The SQLSTATE of a database error, looking through Prisma's and the adapter's wrappers. */
+export function sqlState(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 6; depth++) {
+    if (typeof e !== 'object') return undefined;
+    const o = e as { code?: unknown; meta?: { code?: unknown; driverAdapterError?: { cause?: { originalCode?: unknown } } }; cause?: unknown };
+    if (typeof o.code === 'string' && /^[0-9A-Z]{5}$/.test(o.code)) return o.code;
+    const adapterCode = o.meta?.driverAdapterError?.cause?.originalCode ?? o.meta?.code;
+    if (typeof adapterCode === 'string' && /^[0-9A-Z]{5}$/.test(adapterCode)) return adapterCode;
+    e = o.cause;
+  }
+  return undefined;
+}
+
+/** True when a write broke a unique constraint (Prisma's P2002 or SQLSTATE 23505). */
+export function isUniqueViolation(err: unknown): boolean {
+  return (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002') || sqlState(err) === '23505';
+}

@@ -1,0 +1,22 @@
+import type { Logger } from '@shop/observability';
+import type { IdempotencyStoreLike } from './idempotency';
+import type { Principal } from './identity';
+
+/** Who may call, configured once per app by `createHttpApp`. */
+export interface IdentityConfig {
+  adminToken: string;
+  supportToken: string;
+  /** True when the id names a customer this service knows (its own table or its read model). */
+  isKnownCustomer(customerId: string): Promise<boolean>;
+}
+
+/** Hono's environment for every app: what middleware puts on the context. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    logger: Logger;
+    identity: IdentityConfig;
+    idempotencyStore: IdempotencyStoreLike | undefined;
+    principal: Principal;
+  };
+}

@@ -1,0 +1,172 @@
+import { swaggerUI } from '@hono/swagger-ui';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Logger } from '@shop/observability';
+import {
+  childTraceContext,
+  formatTraceparent,
+  parseCloudTraceContext,
+  parseTraceparent,
+  runWithLogContext,
+} from '@shop/observability';
+import type { AppEnv, IdentityConfig } from './context';
+import { DomainError } from './errors';
+import type { IdempotencyStoreLike } from './idempotency';
+import { openApiDocument } from './openapi';
+import { classify, problemResponse } from './problem';
+
+/** A readiness dependency: resolves when usable, throws when not. */
+export type ReadinessCheck = () => Promise<void>;
+
+export interface HttpAppOptions {
+  service: string;
+  version: string;
+  logger: Logger;
+  identity: IdentityConfig;
+  idempotencyStore?: IdempotencyStoreLike;
+  /** Checked by `/readyz` (the database, later the transport). */
+  readiness: Record<string, ReadinessCheck>;
+  bodyLimitBytes?: number;
+  description?: string;
+}
+
+/** The app plus a switch that makes `/readyz` fail while the process drains on shutdown. */
+export interface HttpApp {
+  app: Hono<AppEnv>;
+  setDraining(draining: boolean): void;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The app every service starts from: request id and trace context on every response and log line, an access
+ * log, a body size limit, health endpoints, the OpenAPI document and its browsable reference, and RFC 9457
+ * problem documents for every failure, unknown route (404) and wrong method (405).
+ * Routes are added by the service afterwards, through `defineRoute`.
+ */
+export function createHttpApp(options: HttpAppOptions): HttpApp {
+  const app = new Hono<AppEnv>();
+  let draining = false;
+
+  app.use(
+    requestId({
+      headerName: 'X-Request-Id',
+      // Honour a caller's id only when it is harmless to echo into logs and headers.
+      generator: () => crypto.randomUUID(),
+    }),
+  );
+  app.use(async function requestContext(c, next) {
+    const incoming = c.req.header('X-Request-Id');
+    const id = incoming && REQUEST_ID.test(incoming) ? incoming : c.get('requestId');
+    c.set('requestId', id);
+    const parent = parseTraceparent(c.req.header('traceparent')) ?? parseCloudTraceContext(c.req.header('X-Cloud-Trace-Context'));
+    const trace = childTraceContext(parent);
+    const logger = options.logger.child({});
+    c.set('logger', logger);
+    c.set('identity', options.identity);
+    c.set('idempotencyStore', options.idempotencyStore);
+    await runWithLogContext({ requestId: id, trace }, async () => {
+      const started = performance.now();
+      await next();
+      c.header('X-Request-Id', id);
+      c.header('traceparent', formatTraceparent(trace));
+      const latency = performance.now() - started;
+      const status = c.res.status;
+      // Cloud Logging's httpRequest shape, so the request shows up as a request in the log viewer.
+      options.logger[status >= 500 ? 'error' : 'info'](
+        {
+          httpRequest: {
+            requestMethod: c.req.method,
+            requestUrl: c.req.path,
+            status,
+            latency: `${(latency / 1000).toFixed(4)}s`,
+            userAgent: c.req.header('User-Agent'),
+          },
+        },
+        `${c.req.method} ${c.req.path} ${status}`,
+      );
+    });
+  });
+  app.use(
+    bodyLimit({
+      maxSize: options.bodyLimitBytes ?? 1024 * 1024,
+      onError: () => {
+        throw new DomainError('payload_too_large', `The request body exceeds ${options.bodyLimitBytes ?? 1024 * 1024} bytes.`);
+      },
+    }),
+  );
+
+  app.get('/', (c) => c.json({ status: 'ok', service: options.service, version: options.version }));
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const checks: Record<string, string> = {};
+    let ready = !draining;
+    await Promise.all(
+      Object.entries(options.readiness).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 2_000);
+          checks[name] = 'ok';
+        } catch (err) {
+          ready = false;
+          checks[name] = 'unavailable';
+          c.get('logger').warn({ err, check: name }, `readiness check ${name} failed`);
+        }
+      }),
+    );
+    if (ready) return c.json({ status: 'ready', checks });
+    throw new DomainError('unavailable', draining ? 'The service is shutting down.' : 'A dependency is unavailable.', {
+      extensions: { checks },
+    });
+  });
+  app.get('/openapi.json', (c) =>
+    c.json(openApiDocument(app, { title: `${options.service} service`, version: options.version, description: options.description })),
+  );
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: `${options.service} service API` }));
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length) {
+      return problemFor(c, new DomainError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}.`, {
+        headers: { Allow: allowed.join(', ') },
+      }));
+    }
+    return problemFor(c, new DomainError('not_found', `No route matches ${c.req.method} ${c.req.path}.`));
+  });
+  app.onError((err, c) => {
+    if (classify(err).kind === 'internal') c.get('logger')?.error({ err }, 'unhandled error');
+    return problemFor(c, err);
+  });
+
+  return { app, setDraining: (d) => void (draining = d) };
+}
+
+function problemFor(c: Context<AppEnv>, err: unknown): Response {
+  return problemResponse(err, c.req.path, c.get('requestId'));
+}
+
+/** Methods registered for a path: a path that exists under another method answers 405, not 404. */
+function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === 'ALL') continue;
+    const pattern = new RegExp(`^${route.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/:[^/]+/g, '/[^/]+').replace(/\*/g, '.*')}/?$`);
+    if (pattern.test(path)) methods.add(route.method);
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,11 @@
+export type { AppEnv, IdentityConfig } from './context';
+export { createHttpApp, type HttpApp, type HttpAppOptions, type ReadinessCheck } from './create-app';
+export { DomainError, fail, isDomainError, type DomainErrorOptions, type ErrorKind, type FieldError } from './errors';
+export { idempotent, type IdempotencyStoreLike } from './idempotency';
+export { customerIdOf, requireAccess, type Access, type Principal, type StaffRole } from './identity';
+export { fieldErrors, parseParams, parseQuery, readJson } from './input';
+export { defineRoute, openApiDocument, type ResponseSpec, type RouteInput, type RouteSpec } from './openapi';
+export { decodeCursor, encodeCursor, pageQuerySchema, toPage, type Page } from './pagination';
+export { classify, PROBLEM_CONTENT_TYPE, problemResponse, problemType, statusOf, toProblem, type Problem } from './problem';
+export { serveApp, type RunningServer, type ServeOptions } from './serve';
+export { runService, type RunServiceOptions, type ServiceDeps } from './run-service';

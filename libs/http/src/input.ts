@@ -1,0 +1,52 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { DomainError, type FieldError } from './errors';
+
+/** zod issues → the `errors[]` of a problem document. */
+export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix?: string): FieldError[] {
+  return issues.map((issue) => ({
+    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
+    message: issue.message,
+    code: issue.code,
+  }));
+}
+
+/**
+ * Reads the body as JSON and validates it. Not JSON at all (including an empty body) is `400`;
+ * JSON of the wrong shape is `422` with every field problem listed.
+ */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const text = await c.req.text();
+  let value: unknown;
+  try {
+    if (text.trim() === '') throw new SyntaxError('empty body');
+    value = JSON.parse(text);
+  } catch {
+    throw new DomainError('bad_request', text.trim() === '' ? 'The request body is empty; a JSON document is required.' : 'The request body is not valid JSON.');
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new DomainError('validation', 'The request body does not match the schema.', { errors: fieldErrors(result.error.issues) });
+  }
+  return result.data;
+}
+
+/** Validates query parameters (all strings; schemas coerce). Any problem is `422`, as DESIGN.md asks. */
+export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  const result = schema.safeParse(c.req.query());
+  if (!result.success) {
+    throw new DomainError('validation', 'The query parameters are not valid.', { errors: fieldErrors(result.error.issues) });
+  }
+  return result.data;
+}
+
+/** Validates path parameters; a malformed id is a resource that cannot exist, so `404` unless told otherwise. */
+export function parseParams<S extends z.ZodType>(c: Context, schema: S, kind: 'not_found' | 'bad_request' = 'not_found'): z.infer<S> {
+  const result = schema.safeParse(c.req.param());
+  if (!result.success) {
+    throw new DomainError(kind, kind === 'not_found' ? 'No such resource.' : 'The path parameters are not valid.', {
+      errors: fieldErrors(result.error.issues),
+    });
+  }
+  return result.data;
+}
