@@ -6,9 +6,11 @@ import { defineConfig } from 'vitest/config';
 const { compilerOptions } = JSON.parse(readFileSync(new URL('./tsconfig.base.json', import.meta.url), 'utf8')) as {
   compilerOptions: { paths: Record<string, string[]> };
 };
-const alias = Object.fromEntries(
-  Object.entries(compilerOptions.paths).map(([name, [target]]) => [name, resolve(import.meta.dirname, target!)]),
-);
+// Exact matches only: `@shop/testing` must not also capture `@shop/testing/embedded-postgres`.
+const alias = Object.entries(compilerOptions.paths).map(([name, [target]]) => ({
+  find: new RegExp(`^${name.replace(/[/.]/g, '\\$&')}$`),
+  replacement: resolve(import.meta.dirname, target!),
+}));
 
 export default defineConfig({
   resolve: { alias },

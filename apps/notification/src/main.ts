@@ -1,0 +1,6 @@
+import { loadConfig } from '@shop/config';
+import { runService } from '@shop/http';
+import { createApp } from './app';
+import { notificationConfigSchema } from './config';
+
+await runService({ service: 'notification', config: loadConfig(notificationConfigSchema), createApp });

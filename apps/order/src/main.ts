@@ -1,0 +1,6 @@
+import { loadConfig } from '@shop/config';
+import { runService } from '@shop/http';
+import { createApp } from './app';
+import { orderConfigSchema } from './config';
+
+await runService({ service: 'order', config: loadConfig(orderConfigSchema), createApp });

@@ -1,0 +1,4 @@
+import { describeServiceBasics } from '@shop/testing';
+import { createApp } from '../src/app';
+
+describeServiceBasics('order', createApp);

@@ -1,0 +1,6 @@
+import { loadConfig } from '@shop/config';
+import { runService } from '@shop/http';
+import { createApp } from './app';
+import { productConfigSchema } from './config';
+
+await runService({ service: 'product', config: loadConfig(productConfigSchema), createApp });

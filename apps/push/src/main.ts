@@ -1,0 +1,6 @@
+import { loadConfig } from '@shop/config';
+import { runService } from '@shop/http';
+import { createApp } from './app';
+import { pushConfigSchema } from './config';
+
+await runService({ service: 'push', config: loadConfig(pushConfigSchema), createApp });

