@@ -1,0 +1,170 @@
+import { decodeEnvelope, type EventEnvelope, type TopicName } from '@shop/contracts';
+import { inTransaction, quoteIdent, type Database, type Tx } from '@shop/db';
+import { runWithLogContext, type Logger } from '@shop/observability';
+import { parseTraceparent } from '@shop/observability';
+import { createDeadLetterStore, type DeadLetterStore } from './dead-letters';
+import type { DeliveryOutcome, EventHandler, HandlerContext, IncomingMessage, PublishFn, SubscriptionSpec } from './types';
+
+export interface ConsumerOptions {
+  db: Database;
+  schema: string;
+  publish: PublishFn;
+  logger: Logger;
+  /** How many messages with different ordering keys are handled at once. */
+  concurrency?: number;
+}
+
+export interface Consumer {
+  /** Handles delivered messages of one subscription and says what became of each, in order. */
+  deliver(subscription: string, messages: IncomingMessage[]): Promise<DeliveryOutcome[]>;
+  /** Registers the handler for a subscription. */
+  register<T extends TopicName>(subscription: SubscriptionSpec & { topic: T }, handler: EventHandler<T>): void;
+  subscriptions(): SubscriptionSpec[];
+  deadLetters: DeadLetterStore;
+}
+
+type Decoded = { index: number; message: IncomingMessage; envelope: EventEnvelope<TopicName> };
+
+/**
+ * The idempotent consumer. For every message: decode and validate it (an undecodable message, an unknown
+ * version or an invalid payload is dead-lettered at once, never retried); then, in ONE transaction, record
+ * `(subscriber, event_id)` in `processed_messages` with `INSERT … ON CONFLICT DO NOTHING`, run the handler,
+ * and commit together with whatever the handler published. A duplicate, even one racing on another worker,
+ * finds the row (or waits on its uncommitted insert) and changes nothing. A failing handler rolls back
+ * everything; the message is retried, and dead-lettered after the subscription's maximum attempts.
+ */
+export function createConsumer(options: ConsumerOptions): Consumer {
+  const { db, schema, publish, logger } = options;
+  const processed = `${quoteIdent(schema)}.processed_messages`;
+  const routes = new Map<string, { spec: SubscriptionSpec; handler: EventHandler }>();
+  const deadLetters = createDeadLetterStore(db.pool, schema);
+  const concurrency = options.concurrency ?? 8;
+
+  function contextFor(spec: SubscriptionSpec): HandlerContext {
+    return { publish, subscription: spec.name };
+  }
+
+  async function handleOne(spec: SubscriptionSpec, handler: EventHandler, envelope: EventEnvelope<TopicName>): Promise<DeliveryOutcome> {
+    const isNew = await inTransaction(db.prisma, async (tx: Tx) => {
+      const inserted = await tx.$executeRawUnsafe(
+        `INSERT INTO ${processed} (subscriber, event_id, topic) VALUES ($1, $2::uuid, $3) ON CONFLICT DO NOTHING`,
+        spec.name,
+        envelope.attributes.event_id,
+        envelope.attributes.event_type,
+      );
+      if (inserted === 0) return false;
+      await handler.handle(tx, envelope, contextFor(spec));
+      return true;
+    });
+    return isNew ? { status: 'ack' } : { status: 'ack', duplicate: true };
+  }
+
+  /** One transaction for the whole batch; throws if any part fails, and then nothing of it committed. */
+  async function handleBatch(spec: SubscriptionSpec, handler: EventHandler, items: Decoded[]): Promise<DeliveryOutcome[]> {
+    const fresh = await inTransaction(db.prisma, async (tx: Tx) => {
+      const rows = await tx.$queryRawUnsafe<{ event_id: string }[]>(
+        `INSERT INTO ${processed} (subscriber, event_id, topic)
+         SELECT $1, e, $3 FROM unnest($2::uuid[]) AS e
+         ON CONFLICT DO NOTHING RETURNING event_id::text`,
+        spec.name,
+        items.map((i) => i.envelope.attributes.event_id),
+        spec.topic,
+      );
+      const inserted = new Set(rows.map((r) => r.event_id));
+      // A message delivered twice within the batch is handled once: keep only its first copy.
+      const firsts = items.filter((i) => inserted.delete(i.envelope.attributes.event_id));
+      if (firsts.length) await handler.handleBatch!(tx, firsts.map((i) => i.envelope), contextFor(spec));
+      return new Set(firsts.map((i) => i.index));
+    });
+    return items.map((i) => (fresh.has(i.index) ? { status: 'ack' } : { status: 'ack', duplicate: true }));
+  }
+
+  async function failed(spec: SubscriptionSpec, item: Decoded, err: unknown): Promise<DeliveryOutcome> {
+    const error = err instanceof Error ? err.message : String(err);
+    if (item.message.deliveryAttempt >= spec.maxDeliveryAttempts) {
+      await deadLetters.record({ subscription: spec.name, message: item.message, reason: 'handler_failed', error, attempts: item.message.deliveryAttempt });
+      logger.error({ err, subscription: spec.name, event_id: item.envelope.attributes.event_id }, 'message dead-lettered after its last attempt');
+      return { status: 'dead-letter', reason: 'handler_failed' };
+    }
+    logger.warn({ err, subscription: spec.name, event_id: item.envelope.attributes.event_id, attempt: item.message.deliveryAttempt }, 'handler failed; will retry');
+    return { status: 'retry', error };
+  }
+
+  /** Handles messages one by one: different ordering keys in parallel, the same key strictly in order. */
+  async function handleEach(spec: SubscriptionSpec, handler: EventHandler, items: Decoded[], outcomes: DeliveryOutcome[]): Promise<void> {
+    const lanes = new Map<string, Decoded[]>();
+    for (const item of items) {
+      const key = item.envelope.orderingKey;
+      lanes.set(key, [...(lanes.get(key) ?? []), item]);
+    }
+    const queue = [...lanes.values()];
+    const worker = async () => {
+      for (let lane = queue.shift(); lane; lane = queue.shift()) {
+        let blocked: string | undefined;
+        for (const item of lane) {
+          // After a failure, later messages of the same key wait too: their order must hold.
+          if (blocked) {
+            outcomes[item.index] = { status: 'retry', error: `waiting for an earlier message of key ${item.envelope.orderingKey}: ${blocked}` };
+            continue;
+          }
+          outcomes[item.index] = await runInContext(item, async () => {
+            try {
+              return await handleOne(spec, handler, item.envelope);
+            } catch (err) {
+              return failed(spec, item, err);
+            }
+          });
+          const outcome = outcomes[item.index]!;
+          if (outcome.status === 'retry') blocked = outcome.error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+  }
+
+  return {
+    deadLetters,
+    register(spec, handler) {
+      if (routes.has(spec.name)) throw new Error(`subscription ${spec.name} already has a handler`);
+      routes.set(spec.name, { spec, handler: handler as unknown as EventHandler });
+    },
+    subscriptions: () => [...routes.values()].map((r) => r.spec),
+    async deliver(subscription, messages) {
+      const route = routes.get(subscription);
+      if (!route) throw new Error(`no handler for subscription ${subscription}`);
+      const { spec, handler } = route;
+      const outcomes: DeliveryOutcome[] = new Array(messages.length);
+      const valid: Decoded[] = [];
+      for (const [index, message] of messages.entries()) {
+        const decoded = decodeEnvelope(message.attributes, message.data);
+        if (!decoded.ok || decoded.envelope.attributes.event_type !== spec.topic) {
+          const reason = decoded.ok ? 'wrong_topic' : decoded.reason;
+          const detail = decoded.ok ? `expected ${spec.topic}, got ${decoded.envelope.attributes.event_type}` : decoded.detail;
+          await deadLetters.record({ subscription, message, reason, error: detail, attempts: message.deliveryAttempt });
+          logger.error({ subscription, reason, detail }, 'undeliverable message dead-lettered');
+          outcomes[index] = { status: 'dead-letter', reason };
+          continue;
+        }
+        valid.push({ index, message, envelope: decoded.envelope });
+      }
+      if (valid.length === 0) return outcomes;
+      if (handler.handleBatch && valid.length > 1) {
+        try {
+          const batchOutcomes = await handleBatch(spec, handler, valid);
+          valid.forEach((item, i) => (outcomes[item.index] = batchOutcomes[i]!));
+          return outcomes;
+        } catch (err) {
+          // One bad message must not fail the others: retry each alone, so only the bad one fails.
+          logger.warn({ err, subscription, size: valid.length }, 'batch failed; handling its messages one by one');
+        }
+      }
+      await handleEach(spec, handler, valid, outcomes);
+      return outcomes;
+    },
+  };
+}
+
+function runInContext<T>(item: Decoded, fn: () => Promise<T>): Promise<T> {
+  const trace = parseTraceparent(item.envelope.attributes.traceparent);
+  return runWithLogContext({ event_id: item.envelope.attributes.event_id, ...(trace ? { trace } : {}) }, fn);
+}

@@ -1,0 +1,77 @@
+import type { Hono } from 'hono';
+import { subscriptionsOf, type ServiceName, type TopicName } from '@shop/contracts';
+import type { Database } from '@shop/db';
+import type { AppEnv } from '@shop/http';
+import type { Logger } from '@shop/observability';
+import { createConsumer, type Consumer } from './consumer';
+import { registerDeadLetterRoutes } from './dead-letter.routes';
+import { createPublisher } from './outbox';
+import { startRelay, type Relay, type RelayOptions } from './relay';
+import type { EventHandler, PublishFn, Transport } from './types';
+
+export interface EventRuntimeOptions {
+  service: ServiceName;
+  db: Database;
+  databaseUrl: string;
+  transport: Transport;
+  logger: Logger;
+  /** One handler per consumed topic; every topic the service consumes must have one. */
+  handlers: EventHandler[];
+  relay?: Pick<RelayOptions, 'batchSize' | 'pollIntervalMs' | 'minBackoffMs' | 'maxBackoffMs'>;
+  consumerConcurrency?: number;
+}
+
+/** A service's events: publish inside transactions, consume idempotently, relay the outbox. */
+export interface EventRuntime {
+  publish: PublishFn;
+  consumer: Consumer;
+  /** Adds the admin dead-letter routes to the service's app. */
+  registerRoutes(app: Hono<AppEnv>): void;
+  /** Starts the relay and, for pull engines, the subscriptions. */
+  start(): Promise<void>;
+  /** The relay, once started (tests wait on it). */
+  relay(): Relay | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires a service to the event backbone. Each service's plumbing lives in its own schema, named after it.
+ * Subscriptions come from the contracts' topology, so a handler cannot be attached to a topic the design
+ * does not route to this service.
+ */
+export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
+  const { service, db, transport, logger } = options;
+  const schema = service;
+  const publish = createPublisher({ schema, producer: service });
+  const consumer = createConsumer({ db, schema, publish, logger, concurrency: options.consumerConcurrency });
+  const subscriptions = subscriptionsOf(service);
+  const handled = new Set<TopicName>();
+  for (const handler of options.handlers) {
+    const spec = subscriptions.find((s) => s.topic === handler.topic);
+    if (!spec) throw new Error(`${service} does not consume ${handler.topic} in the topology`);
+    consumer.register(spec, handler);
+    handled.add(handler.topic);
+  }
+  const missing = subscriptions.filter((s) => !handled.has(s.topic)).map((s) => s.topic);
+  if (missing.length) throw new Error(`${service} has no handler for: ${missing.join(', ')}`);
+
+  let relay: Relay | undefined;
+  return {
+    publish,
+    consumer,
+    registerRoutes(app) {
+      registerDeadLetterRoutes(app, consumer);
+    },
+    async start() {
+      relay = startRelay({ databaseUrl: options.databaseUrl, pool: db.pool, schema, transport, logger, ...options.relay });
+      for (const spec of consumer.subscriptions()) {
+        await transport.subscribe(spec, (messages) => consumer.deliver(spec.name, messages));
+      }
+    },
+    relay: () => relay,
+    async stop() {
+      await relay?.stop();
+      await transport.close();
+    },
+  };
+}

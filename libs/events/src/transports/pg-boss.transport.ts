@@ -1,0 +1,131 @@
+import { PgBoss, type JobResult, type JobWithMetadata } from 'pg-boss';
+import { deadLetterTopicOf } from '@shop/contracts';
+import type { Logger } from '@shop/observability';
+import { monotonicUuid } from '../monotonic-uuid';
+import type { DeliverFn, OutgoingMessage, SubscriptionSpec, Transport } from '../types';
+
+/** The job body: the message exactly as Pub/Sub would carry it. */
+interface JobData {
+  attributes: Record<string, string>;
+  data: string;
+}
+
+export interface PgBossTransportOptions {
+  databaseUrl: string;
+  /** Every subscription in the system: publishing fans a topic out to each subscriber's queue. */
+  topology: readonly SubscriptionSpec[];
+  logger: Logger;
+  /** PostgreSQL schema of pg-boss's own tables. */
+  schema?: string;
+  poolMax?: number;
+  /** Messages fetched per worker poll for subscriptions that do not batch. */
+  fetchSize?: number;
+}
+
+
+/**
+ * The embedded transport: pg-boss 12 in the application's own PostgreSQL. One queue per subscription,
+ * `key_strict_fifo` so messages of one ordering key are handled in order (a message being retried holds
+ * back only its own key), retries with exponential backoff, a dead-letter queue beside each queue, and
+ * LISTEN/NOTIFY so a published message wakes its worker at once instead of at the next poll.
+ */
+export function createPgBossTransport(options: PgBossTransportOptions): Transport {
+  const { logger } = options;
+  const boss = new PgBoss({
+    connectionString: options.databaseUrl,
+    schema: options.schema ?? 'pgboss',
+    max: options.poolMax ?? 5,
+    application_name: 'pg-boss',
+    useListenNotify: true,
+  });
+  boss.on('error', (err: unknown) => logger.error({ err }, 'pg-boss error'));
+  const byTopic = new Map<string, SubscriptionSpec[]>();
+  for (const s of options.topology) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), s]);
+
+  let started: Promise<void> | undefined;
+  const start = () =>
+    (started ??= (async () => {
+      await boss.start();
+      for (const spec of options.topology) {
+        await boss.createQueue(deadLetterTopicOf(spec.name), { retentionSeconds: 14 * 24 * 3600 });
+        await boss.createQueue(spec.name, {
+          policy: 'key_strict_fifo',
+          // Our consumer dead-letters at the subscription's limit; pg-boss's own limit is only a backstop.
+          retryLimit: spec.maxDeliveryAttempts + 1,
+          retryDelay: 1,
+          retryBackoff: true,
+          retryDelayMax: 60,
+          expireInSeconds: 60,
+          deadLetter: deadLetterTopicOf(spec.name),
+          notify: true,
+        });
+      }
+    })());
+
+  return {
+    kind: 'embedded',
+    async publish(messages: OutgoingMessage[]) {
+      await start();
+      const perQueue = new Map<string, { id: string; data: JobData; singletonKey: string }[]>();
+      for (const m of messages) {
+        for (const spec of byTopic.get(m.topic) ?? []) {
+          const jobs = perQueue.get(spec.name) ?? [];
+          jobs.push({ id: monotonicUuid(), data: { attributes: m.attributes, data: m.data }, singletonKey: m.orderingKey });
+          perQueue.set(spec.name, jobs);
+        }
+      }
+      // All queues or none is not needed: a republished message is deduplicated by its consumers.
+      await Promise.all([...perQueue].map(([queue, jobs]) => boss.insert(queue, jobs)));
+      return messages.length;
+    },
+    async subscribe(spec: SubscriptionSpec, deliver: DeliverFn) {
+      await start();
+      const handler = async (jobs: JobWithMetadata<JobData>[]): Promise<JobResult[]> => {
+        const outcomes = await deliver(
+          jobs.map((job) => ({
+            attributes: job.data.attributes,
+            data: job.data.data,
+            deliveryAttempt: job.retryCount + 1,
+            messageId: job.id,
+          })),
+        );
+        const results: JobResult[] = [];
+        for (const [i, job] of jobs.entries()) {
+          const outcome = outcomes[i];
+          if (outcome?.status === 'dead-letter') {
+            // Completed, not failed: a failed job would hold back its key forever under key_strict_fifo.
+            // The copy in the dead-letter queue (and the service's dead_letters row) keeps it for replay.
+            await boss.send(deadLetterTopicOf(spec.name), { ...job.data, reason: outcome.reason });
+            results.push({ id: job.id, status: 'completed' });
+          } else if (outcome?.status === 'ack') {
+            results.push({ id: job.id, status: 'completed' });
+          } else {
+            results.push({ id: job.id, status: 'failed', output: { error: outcome?.error ?? 'no outcome' } });
+          }
+        }
+        return results;
+      };
+      await boss.work(
+        spec.name,
+        {
+          batchSize: spec.batch?.maxMessages ?? options.fetchSize ?? 20,
+          includeMetadata: true,
+          perJobResults: true,
+          pollingIntervalSeconds: 0.5,
+          notifyPollingIntervalSeconds: 2,
+          burstWhenBatchFull: true,
+        },
+        handler,
+      );
+    },
+    async ping() {
+      await start();
+      const db = boss.getDb() as { executeSql(sql: string): Promise<unknown> };
+      await db.executeSql('SELECT 1');
+    },
+    async close() {
+      if (!started) return;
+      await boss.stop({ graceful: true, close: true, timeout: 5_000 });
+    },
+  };
+}

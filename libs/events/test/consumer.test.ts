@@ -1,0 +1,114 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { testLogger, useTestDatabase, type TestDatabase } from '@shop/testing';
+import { createConsumer, createPublisher, type Consumer } from '../src';
+import { createEffectsTable, effects, PRODUCT_STOCK_CHANGED, stockChangedHandler, stockChangedMessage } from './fixtures';
+
+const db: TestDatabase = await useTestDatabase();
+await createEffectsTable(db);
+
+function consumerWith(poison = new Set<string>(), batch = false): Consumer {
+  const consumer = createConsumer({ db, schema: 'product', publish: createPublisher({ schema: 'product', producer: 'product' }), logger: testLogger() });
+  consumer.register({ ...PRODUCT_STOCK_CHANGED, ...(batch ? { batch: { maxMessages: 50, maxWaitMs: 5 } } : {}) }, stockChangedHandler(poison, { batch }));
+  return consumer;
+}
+
+beforeEach(async () => {
+  await db.pool.query('TRUNCATE product.test_effects, product.processed_messages, product.dead_letters');
+});
+
+describe('idempotent consumer', () => {
+  it('has one effect when the same message is delivered twice', async () => {
+    const consumer = consumerWith();
+    const message = stockChangedMessage('SKU-1', 1);
+    expect(await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [message])).toEqual([{ status: 'ack' }]);
+    expect(await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [message])).toEqual([{ status: 'ack', duplicate: true }]);
+    expect(await effects(db)).toHaveLength(1);
+  });
+
+  it('has one effect when ten copies are delivered at the same moment', async () => {
+    const consumer = consumerWith();
+    const message = stockChangedMessage('SKU-1', 1);
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => consumer.deliver(PRODUCT_STOCK_CHANGED.name, [message])));
+    expect(outcomes.flat().every((o) => o.status === 'ack')).toBe(true);
+    expect(outcomes.flat().filter((o) => o.status === 'ack' && !o.duplicate)).toHaveLength(1);
+    expect(await effects(db)).toHaveLength(1);
+  });
+
+  it('rolls back the processed row and the effects when the handler fails, and asks for a retry', async () => {
+    const poison = new Set(['BAD']);
+    const consumer = consumerWith(poison);
+    const message = stockChangedMessage('BAD', 1);
+    const [outcome] = await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [message]);
+    expect(outcome).toMatchObject({ status: 'retry', error: 'poison BAD' });
+    const { rowCount } = await db.pool.query('SELECT 1 FROM product.processed_messages');
+    expect(rowCount).toBe(0);
+    poison.clear();
+    expect(await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [{ ...message, deliveryAttempt: 2 }])).toEqual([{ status: 'ack' }]);
+    expect(await effects(db)).toHaveLength(1);
+  });
+
+  it('dead-letters a message that fails on its last allowed attempt, with its last error', async () => {
+    const consumer = consumerWith(new Set(['BAD']));
+    const message = stockChangedMessage('BAD', 1, { deliveryAttempt: PRODUCT_STOCK_CHANGED.maxDeliveryAttempts });
+    expect(await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [message])).toEqual([{ status: 'dead-letter', reason: 'handler_failed' }]);
+    const [letter] = await consumer.deadLetters.list({ limit: 10 });
+    expect(letter).toMatchObject({ subscription: PRODUCT_STOCK_CHANGED.name, reason: 'handler_failed', last_error: 'poison BAD', attempts: 3, event_id: message.attributes['event_id'] });
+  });
+
+  it.each([
+    ['an invalid payload', { data: JSON.stringify({ sku: 'X', available: -1, version: 1 }) }, 'invalid_payload'],
+    ['an unknown event_version', { attributes: { ...stockChangedMessage('X', 1).attributes, event_version: '2' } }, 'unknown_version'],
+    ['data that is not JSON', { data: Buffer.from([0xff, 0x00, 0x7b]) }, 'undecodable'],
+  ])('dead-letters %s at once, on the first delivery', async (_name, overrides, reason) => {
+    const consumer = consumerWith();
+    const [outcome] = await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [stockChangedMessage('X', 1, overrides)]);
+    expect(outcome).toEqual({ status: 'dead-letter', reason });
+    expect(await consumer.deadLetters.list({ limit: 10 })).toHaveLength(1);
+    expect(await effects(db)).toHaveLength(0);
+  });
+
+  it('dead-letters a message of another topic delivered to this subscription', async () => {
+    const consumer = consumerWith();
+    const message = stockChangedMessage('X', 1);
+    const [outcome] = await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [{ ...message, attributes: { ...message.attributes, event_type: 'product.deleted' }, data: JSON.stringify({ sku: 'X' }) }]);
+    expect(outcome).toEqual({ status: 'dead-letter', reason: 'wrong_topic' });
+  });
+
+  it('keeps per-key order: after a failure, later messages of the same key are not handled', async () => {
+    const poison = new Set(['A']);
+    const consumer = consumerWith(poison);
+    const outcomes = await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [stockChangedMessage('A', 1), stockChangedMessage('A', 2), stockChangedMessage('B', 1)]);
+    expect(outcomes.map((o) => o.status)).toEqual(['retry', 'retry', 'ack']);
+    expect((await effects(db)).map((e) => e.sku)).toEqual(['B']);
+  });
+});
+
+describe('batched consumer', () => {
+  it('handles a batch in one transaction with one processed row per message', async () => {
+    const consumer = consumerWith(new Set(), true);
+    const messages = Array.from({ length: 20 }, (_, i) => stockChangedMessage(`SKU-${i}`, 1));
+    const outcomes = await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [...messages, messages[0]!]);
+    expect(outcomes.slice(0, 20).every((o) => o.status === 'ack' && !o.duplicate)).toBe(true);
+    expect(outcomes[20]).toEqual({ status: 'ack', duplicate: true });
+    expect(await effects(db)).toHaveLength(20);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM product.processed_messages');
+    expect(rows[0].n).toBe(20);
+  });
+
+  it('commits the good messages of a batch that holds one poison message', async () => {
+    const consumer = consumerWith(new Set(['POISON']), true);
+    const messages = [stockChangedMessage('A', 1), stockChangedMessage('POISON', 1), stockChangedMessage('C', 1)];
+    const outcomes = await consumer.deliver(PRODUCT_STOCK_CHANGED.name, messages);
+    expect(outcomes.map((o) => o.status)).toEqual(['ack', 'retry', 'ack']);
+    expect((await effects(db)).map((e) => e.sku).sort()).toEqual(['A', 'C']);
+  });
+
+  it('skips messages of a batch that were already processed', async () => {
+    const consumer = consumerWith(new Set(), true);
+    const first = stockChangedMessage('A', 1);
+    await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [first]);
+    const outcomes = await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [first, stockChangedMessage('B', 1)]);
+    expect(outcomes).toEqual([{ status: 'ack', duplicate: true }, { status: 'ack' }]);
+    expect(await effects(db)).toHaveLength(2);
+  });
+});
