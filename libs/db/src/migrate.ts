@@ -27,6 +27,20 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
   );
 }
 
+/**
+ * Whether `sql` is the script a recorded `checksum` was taken of, as Prisma's schema engine decides it:
+ * a checkout with other line endings still matches (git may convert them), and so does the unpadded hex
+ * that early Prisma versions recorded (prisma-engines#1887).
+ */
+function matchesChecksum(sql: string, checksum: string): boolean {
+  const legacy = checksum !== '' && checksum.length !== 64;
+  return [sql, sql.replaceAll('\r\n', '\n'), sql.replaceAll('\n', '\r\n')].some((script) => {
+    const digest = createHash('sha256').update(script).digest();
+    const hex = legacy ? [...digest].map((byte) => byte.toString(16)).join('') : digest.toString('hex');
+    return hex === checksum;
+  });
+}
+
 export class MigrationError extends Error {
   override name = 'MigrationError';
 }
@@ -42,6 +56,8 @@ export async function applyMigrations(
 ): Promise<{ applied: string[] }> {
   const migrations = await readMigrations(options.dir);
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'migrate' });
+  // A dropped connection also rejects the pending query; without a listener it would crash the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
@@ -58,16 +74,20 @@ export async function applyMigrations(
     const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
       'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
     );
+    // Like `migrate deploy` (P3009), a failed record stops everything, even one whose folder is gone.
+    const failed = rows.find((r) => r.finished_at === null);
+    if (failed) {
+      throw new MigrationError(`migration ${failed.migration_name} failed earlier and was not rolled back; resolve it first`);
+    }
     const done = new Map(rows.map((r) => [r.migration_name, r]));
     const applied: string[] = [];
     for (const m of migrations) {
       const previous = done.get(m.name);
-      if (previous?.finished_at === null) {
-        throw new MigrationError(`migration ${m.name} failed earlier and was not rolled back; resolve it first`);
-      }
       if (previous) {
-        if (previous.checksum !== m.checksum) {
-          throw new MigrationError(`migration ${m.name} was modified after it was applied`);
+        if (!matchesChecksum(m.sql, previous.checksum)) {
+          throw new MigrationError(
+            `migration ${m.name} was modified after it was applied (recorded checksum ${previous.checksum}, file now ${m.checksum}); restore it and put the change in a new migration`,
+          );
         }
         continue;
       }
@@ -79,13 +99,15 @@ export async function applyMigrations(
           [id, m.checksum, m.name],
         );
         await client.query(m.sql);
+        // now() would repeat the transaction's start time; Prisma records when the script actually finished.
         await client.query(
-          'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
+          'UPDATE "_prisma_migrations" SET finished_at = clock_timestamp(), applied_steps_count = 1 WHERE id = $1',
           [id],
         );
         await client.query('COMMIT');
       } catch (err) {
-        await client.query('ROLLBACK');
+        // If the connection is gone there is nothing to roll back; report the migration's error, not that.
+        await client.query('ROLLBACK').catch(() => undefined);
         throw new MigrationError(`migration ${m.name} failed: ${(err as Error).message}`, { cause: err });
       }
       applied.push(m.name);
