@@ -31,7 +31,7 @@ export interface Relay {
 }
 
 interface OutboxRow {
-  id: string;
+  row_id: string;
   event_id: string;
   topic: string;
   ordering_key: string;
@@ -122,7 +122,8 @@ export function startRelay(options: RelayOptions): Relay {
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<OutboxRow>(
-        `SELECT id::text, event_id::text, topic, ordering_key, attributes, payload FROM ${table}
+        // Ordered by the bigint column itself: an output column named id (id::text) would sort as text.
+        `SELECT id::text AS row_id, event_id::text, topic, ordering_key, attributes, payload FROM ${table}
          WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [batchSize],
       );
@@ -131,7 +132,7 @@ export function startRelay(options: RelayOptions): Relay {
         return 0;
       }
       const messages: OutgoingMessage[] = rows.map((r) => ({
-        id: r.id,
+        id: r.row_id,
         topic: r.topic as TopicName,
         eventId: r.event_id,
         orderingKey: r.ordering_key,
@@ -148,14 +149,14 @@ export function startRelay(options: RelayOptions): Relay {
       }
       if (published > 0) {
         await client.query(`UPDATE ${table} SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])`, [
-          rows.slice(0, published).map((r) => r.id),
+          rows.slice(0, published).map((r) => r.row_id),
         ]);
       }
       const stuck = rows[published];
       if (stuck && published < rows.length) {
         failure ??= new Error('the transport acknowledged only part of the batch');
         await client.query(`UPDATE ${table} SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [
-          stuck.id,
+          stuck.row_id,
           String((failure as Error).message ?? failure).slice(0, 2_000),
         ]);
       }

@@ -6,6 +6,7 @@ import type { Logger } from '@shop/observability';
 import { createConsumer, type Consumer } from './consumer';
 import { registerDeadLetterRoutes } from './dead-letter.routes';
 import { createPublisher } from './outbox';
+import { registerPushRoute, type PushOptions } from './push/push.routes';
 import { startRelay, type Relay, type RelayOptions } from './relay';
 import type { EventHandler, PublishFn, Transport } from './types';
 
@@ -19,13 +20,18 @@ export interface EventRuntimeOptions {
   handlers: EventHandler[];
   relay?: Pick<RelayOptions, 'batchSize' | 'pollIntervalMs' | 'minBackoffMs' | 'maxBackoffMs'>;
   consumerConcurrency?: number;
+  /**
+   * How Pub/Sub push requests are authenticated; required when the transport is Pub/Sub, ignored otherwise.
+   * `pushOptionsOf(config)` builds it from the events configuration.
+   */
+  push?: PushOptions;
 }
 
 /** A service's events: publish inside transactions, consume idempotently, relay the outbox. */
 export interface EventRuntime {
   publish: PublishFn;
   consumer: Consumer;
-  /** Adds the admin dead-letter routes to the service's app. */
+  /** Adds the admin dead-letter routes to the service's app, and `POST /pubsub/push` on Pub/Sub. */
   registerRoutes(app: Hono<AppEnv>): void;
   /** Starts the relay and, for pull engines, the subscriptions. */
   start(): Promise<void>;
@@ -49,11 +55,15 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
   for (const handler of options.handlers) {
     const spec = subscriptions.find((s) => s.topic === handler.topic);
     if (!spec) throw new Error(`${service} does not consume ${handler.topic} in the topology`);
-    consumer.register(spec, handler);
+    consumer.register(options.maxDeliveryAttempts ? { ...spec, maxDeliveryAttempts: options.maxDeliveryAttempts } : spec, handler);
     handled.add(handler.topic);
   }
   const missing = subscriptions.filter((s) => !handled.has(s.topic)).map((s) => s.topic);
   if (missing.length) throw new Error(`${service} has no handler for: ${missing.join(', ')}`);
+  // Fail at start, not at the first delivery: without these settings pushes could not be authenticated.
+  if (transport.kind === 'pubsub' && subscriptions.length && !options.push) {
+    throw new Error(`${service} consumes events: the Pub/Sub transport needs the push options`);
+  }
 
   let relay: Relay | undefined;
   return {
@@ -61,6 +71,7 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
     consumer,
     registerRoutes(app) {
       registerDeadLetterRoutes(app, consumer);
+      if (transport.kind === 'pubsub' && options.push) registerPushRoute(app, { consumer, logger, push: options.push });
     },
     async start() {
       relay = startRelay({ databaseUrl: options.databaseUrl, pool: db.pool, schema, transport, logger, ...options.relay });

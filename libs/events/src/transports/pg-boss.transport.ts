@@ -80,6 +80,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
     },
     async subscribe(spec: SubscriptionSpec, deliver: DeliverFn) {
       await start();
+      let workerId: string | undefined;
       const handler = async (jobs: JobWithMetadata<JobData>[]): Promise<JobResult[]> => {
         const outcomes = await deliver(
           jobs.map((job) => ({
@@ -103,9 +104,12 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
             results.push({ id: job.id, status: 'failed', output: { error: outcome?.error ?? 'no outcome' } });
           }
         }
+        // key_strict_fifo hands out one job per key per fetch, so a key's next message is only fetchable
+        // now. Fetch again at once instead of waiting for the poll: keep going while there is work.
+        if (workerId) boss.notifyWorker(workerId);
         return results;
       };
-      await boss.work(
+      workerId = await boss.work(
         spec.name,
         {
           batchSize: spec.batch?.maxMessages ?? options.fetchSize ?? 20,

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { SUBSCRIPTIONS } from '@shop/contracts';
+import type { Logger } from '@shop/observability';
+import type { PushOptions } from './push/push.routes';
+import { createMemoryTransport } from './transports/memory.transport';
+import { createPgBossTransport } from './transports/pg-boss.transport';
+import { createPubSubTransport } from './transports/pubsub.transport';
+import type { Transport } from './types';
+
+/** The engines `EVENT_TRANSPORT` chooses between (DESIGN.md "Transports"). */
+export const EVENT_TRANSPORTS = ['embedded', 'pubsub', 'memory'] as const;
+export type EventTransportKind = (typeof EVENT_TRANSPORTS)[number];
+
+/**
+ * The event backbone's variables, to merge into a service's schema
+ * (`serviceEnvSchema(port).and(eventsEnvSchema)`, or `.extend` it). With `EVENT_TRANSPORT=pubsub` the project
+ * and, unless verification is off, the push audience and service account are required. Turning OIDC
+ * verification off is refused unless `PUBSUB_EMULATOR_HOST` is set: the emulator sends no token, Google
+ * always does, and an unauthenticated push endpoint would let anyone inject events.
+ */
+export const eventsEnvSchema = z
+  .object({
+    EVENT_TRANSPORT: z.enum(EVENT_TRANSPORTS).default('embedded'),
+    GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
+    PUBSUB_EMULATOR_HOST: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { error: 'must be host:port, e.g. 127.0.0.1:8085' })
+      .optional(),
+    PUBSUB_PUSH_AUDIENCE: z.string().min(1).optional(),
+    PUBSUB_PUSH_SERVICE_ACCOUNT: z.email({ error: 'must be a service account e-mail' }).optional(),
+    PUBSUB_VERIFY_OIDC: z.stringbool({ error: 'must be true or false' }).default(true),
+  })
+  .superRefine(
+    (env, ctx) => {
+      const required = (key: keyof typeof env, why: string) => {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: `is required ${why}` });
+      };
+      if (env.PUBSUB_VERIFY_OIDC === false && !env.PUBSUB_EMULATOR_HOST) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PUBSUB_VERIFY_OIDC'],
+          message: 'may be false only with PUBSUB_EMULATOR_HOST set (the emulator sends no token; Google always does)',
+        });
+      }
+      if (env.EVENT_TRANSPORT !== 'pubsub') return;
+      required('GOOGLE_CLOUD_PROJECT', 'when EVENT_TRANSPORT=pubsub');
+      if (env.PUBSUB_VERIFY_OIDC !== false) {
+        required('PUBSUB_PUSH_AUDIENCE', 'when EVENT_TRANSPORT=pubsub verifies push tokens');
+        required('PUBSUB_PUSH_SERVICE_ACCOUNT', 'when EVENT_TRANSPORT=pubsub verifies push tokens');
+      }
+    },
+    // Run even when another variable is already invalid, so that one ConfigError lists every problem.
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
+
+export type EventsEnv = z.infer<typeof eventsEnvSchema>;
+
+/** The transport the configuration chooses; the embedded one fans out to every subscription of the topology. */
+export function createTransport(config: EventsEnv, deps: { databaseUrl: string; logger: Logger }): Transport {
+  switch (config.EVENT_TRANSPORT) {
+    case 'embedded':
+      return createPgBossTransport({ databaseUrl: deps.databaseUrl, topology: SUBSCRIPTIONS, logger: deps.logger });
+    case 'memory':
+      return createMemoryTransport();
+    case 'pubsub':
+      return createPubSubTransport({
+        projectId: requireValue(config.GOOGLE_CLOUD_PROJECT, 'GOOGLE_CLOUD_PROJECT'),
+        logger: deps.logger,
+        ...(config.PUBSUB_EMULATOR_HOST ? { emulatorHost: config.PUBSUB_EMULATOR_HOST } : {}),
+      });
+  }
+}
+
+/** The push route's settings for `createEventRuntime({ push })`; undefined unless the transport is Pub/Sub. */
+export function pushOptionsOf(config: EventsEnv): PushOptions | undefined {
+  if (config.EVENT_TRANSPORT !== 'pubsub') return undefined;
+  if (!config.PUBSUB_VERIFY_OIDC) return { verify: false, projectId: config.GOOGLE_CLOUD_PROJECT };
+  return {
+    verify: true,
+    audience: requireValue(config.PUBSUB_PUSH_AUDIENCE, 'PUBSUB_PUSH_AUDIENCE'),
+    serviceAccountEmail: requireValue(config.PUBSUB_PUSH_SERVICE_ACCOUNT, 'PUBSUB_PUSH_SERVICE_ACCOUNT'),
+    projectId: config.GOOGLE_CLOUD_PROJECT,
+  };
+}
+
+/** The schema guarantees these; a config built by hand might not. */
+function requireValue(value: string | undefined, name: string): string {
+  if (!value) throw new Error(`${name} is required for the Pub/Sub transport`);
+  return value;
+}

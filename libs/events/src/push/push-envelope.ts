@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import type { IncomingMessage } from '../types';
+
+/**
+ * The body of a Pub/Sub push request in the default ("wrapped") format. Unknown members (the snake_case
+ * duplicates the emulator adds, fields Google adds later) are ignored.
+ */
+const PushBody = z.object({
+  message: z.object({
+    // Pub/Sub leaves `data` out when the message has none.
+    data: z.string().default(''),
+    attributes: z.record(z.string(), z.string()).default({}),
+    messageId: z.string().optional(),
+    publishTime: z.string().optional(),
+    orderingKey: z.string().optional(),
+  }),
+  subscription: z.string(),
+  deliveryAttempt: z.number().int().min(1).optional(),
+});
+
+/** `projects/<project>/subscriptions/<name>`. */
+const SUBSCRIPTION_PATH = /^projects\/([^/]+)\/subscriptions\/([^/]+)$/;
+
+/** Standard base64 with padding, as Pub/Sub writes it (Node's own decoder would skip garbage silently). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export type PushEnvelope =
+  | { ok: true; project: string; subscription: string; message: IncomingMessage; orderingKey?: string | undefined }
+  | {
+      ok: false;
+      reason: 'undecodable';
+      detail: string;
+      /** The subscription's short name, when the body told it. */
+      subscription?: string | undefined;
+      /** What can be kept of the request for the dead letter. */
+      message: IncomingMessage;
+    };
+
+/**
+ * Reads a push request body into the message the consumer takes. Anything malformed is reported, never
+ * thrown: the caller acknowledges it and keeps it as a dead letter, since redelivering the same bytes can
+ * only fail the same way.
+ */
+export function parsePushEnvelope(body: string): PushEnvelope {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undecodable('the push body is not JSON', { attributes: {}, data: body, deliveryAttempt: 1 });
+  }
+  const named = subscriptionOf(json);
+  const parsed = PushBody.safeParse(json);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+    return undecodable(`the push body is not a Pub/Sub push envelope: ${detail}`, { attributes: attributesOf(json), data: body, deliveryAttempt: 1 }, named?.name);
+  }
+  const { message, deliveryAttempt } = parsed.data;
+  const incoming: IncomingMessage = {
+    attributes: message.attributes,
+    data: message.data,
+    deliveryAttempt: deliveryAttempt ?? 1,
+    ...(message.messageId ? { messageId: message.messageId } : {}),
+  };
+  if (!named) return undecodable(`"${parsed.data.subscription}" is not a subscription path`, incoming);
+  if (!BASE64.test(message.data)) return undecodable('message.data is not base64', incoming, named.name);
+  return {
+    ok: true,
+    project: named.project,
+    subscription: named.name,
+    message: { ...incoming, data: Buffer.from(message.data, 'base64') },
+    orderingKey: message.orderingKey,
+  };
+}
+
+function undecodable(detail: string, message: IncomingMessage, subscription?: string): PushEnvelope {
+  return { ok: false, reason: 'undecodable', detail, subscription, message };
+}
+
+function subscriptionOf(json: unknown): { project: string; name: string } | undefined {
+  const path = (json as { subscription?: unknown } | null)?.subscription;
+  const match = typeof path === 'string' ? SUBSCRIPTION_PATH.exec(path) : null;
+  return match ? { project: match[1]!, name: match[2]! } : undefined;
+}
+
+/** The string attributes of a body that is not a valid envelope, so its dead letter still shows them. */
+function attributesOf(json: unknown): Record<string, string> {
+  const attributes = (json as { message?: { attributes?: unknown } } | null)?.message?.attributes;
+  if (typeof attributes !== 'object' || attributes === null) return {};
+  return Object.fromEntries(Object.entries(attributes).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
