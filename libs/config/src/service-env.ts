@@ -26,12 +26,24 @@ export function serviceEnvSchema(defaultPort: number) {
       GOOGLE_CLOUD_PROJECT: z.string().optional(),
       SERVICE_VERSION: z.string().default(process.env['npm_package_version'] ?? '0.1.0'),
     })
-    .superRefine((env, ctx) => {
-      if (env.NODE_ENV !== 'production') return;
-      for (const key of ['ADMIN_API_TOKEN', 'SUPPORT_API_TOKEN'] as const) {
-        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
-      }
-    })
+    .superRefine(
+      (env, ctx) => {
+        // Identity tries the admin token first: a shared value would give every support caller admin rights.
+        if (env.ADMIN_API_TOKEN && env.ADMIN_API_TOKEN === env.SUPPORT_API_TOKEN) {
+          ctx.addIssue({ code: 'custom', path: ['SUPPORT_API_TOKEN'], message: 'must differ from ADMIN_API_TOKEN' });
+        }
+        if (env.NODE_ENV !== 'production') return;
+        for (const key of ['ADMIN_API_TOKEN', 'SUPPORT_API_TOKEN'] as const) {
+          if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
+          // The local defaults are printed by `npm start` and written in this repository: never a secret.
+          else if (env[key] === LOCAL_ADMIN_TOKEN || env[key] === LOCAL_SUPPORT_TOKEN) {
+            ctx.addIssue({ code: 'custom', path: [key], message: 'must not be a printed local default in production' });
+          }
+        }
+      },
+      // Run even when another variable is already invalid, so that one ConfigError lists every problem.
+      { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+    )
     .transform((env) => ({
       ...env,
       ADMIN_API_TOKEN: env.ADMIN_API_TOKEN ?? LOCAL_ADMIN_TOKEN,

@@ -44,7 +44,8 @@ export function sqlState(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 6; depth++) {
     if (typeof e !== 'object') return undefined;
     const o = e as { code?: unknown; meta?: { code?: unknown; driverAdapterError?: { cause?: { originalCode?: unknown } } }; cause?: unknown };
-    if (typeof o.code === 'string' && /^[0-9A-Z]{5}$/.test(o.code)) return o.code;
+    // Prisma's own codes (P2002…) also have five characters; SQLSTATEs never start with P.
+    if (typeof o.code === 'string' && /^[0-9A-OQ-Z][0-9A-Z]{4}$/.test(o.code)) return o.code;
     const adapterCode = o.meta?.driverAdapterError?.cause?.originalCode ?? o.meta?.code;
     if (typeof adapterCode === 'string' && /^[0-9A-Z]{5}$/.test(adapterCode)) return adapterCode;
     e = o.cause;

@@ -20,7 +20,7 @@ export function stockChangedHandler(poison: Set<string> = new Set(), options: { 
     if (poison.has(p.sku)) throw new Error(`poison ${p.sku}`);
     await tx.$executeRawUnsafe('INSERT INTO product.test_effects (event_id, sku, version) VALUES ($1::uuid, $2, $3)', eventId, p.sku, p.version);
   };
-  return defineHandler({
+  return defineHandler<'stock.changed'>({
     topic: 'stock.changed',
     handle: (tx, event) => write(tx, event.payload, event.attributes.event_id),
     ...(options.batch

@@ -1,7 +1,6 @@
 import { swaggerUI } from '@hono/swagger-ui';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { requestId } from 'hono/request-id';
 import type { Logger } from '@shop/observability';
 import {
   childTraceContext,
@@ -49,16 +48,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const app = new Hono<AppEnv>();
   let draining = false;
 
-  app.use(
-    requestId({
-      headerName: 'X-Request-Id',
-      // Honour a caller's id only when it is harmless to echo into logs and headers.
-      generator: () => crypto.randomUUID(),
-    }),
-  );
   app.use(async function requestContext(c, next) {
     const incoming = c.req.header('X-Request-Id');
-    const id = incoming && REQUEST_ID.test(incoming) ? incoming : c.get('requestId');
+    // Honour a caller's id only when it is harmless to echo into logs and headers; otherwise make our own.
+    const id = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', id);
     const parent = parseTraceparent(c.req.header('traceparent')) ?? parseCloudTraceContext(c.req.header('X-Cloud-Trace-Context'));
     const trace = childTraceContext(parent);
@@ -126,7 +119,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);
-    if (allowed.length) {
+    // A path that only looks like a route (a parameter's own pattern refused it) is unknown, not a 405.
+    if (allowed.length && !allowed.includes(c.req.method)) {
       return problemFor(c, new DomainError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}.`, {
         headers: { Allow: allowed.join(', ') },
       }));
@@ -150,7 +144,8 @@ function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
   const methods = new Set<string>();
   for (const route of app.routes) {
     if (route.method === 'ALL') continue;
-    const pattern = new RegExp(`^${route.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/:[^/]+/g, '/[^/]+').replace(/\*/g, '.*')}/?$`);
+    // Hono is strict about trailing slashes, so `/customers/` is another (unknown) path: no `/?` here.
+    const pattern = new RegExp(`^${route.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/:[^/]+/g, '/[^/]+').replace(/\*/g, '.*')}$`);
     if (pattern.test(path)) methods.add(route.method);
   }
   if (methods.has('GET')) methods.add('HEAD');

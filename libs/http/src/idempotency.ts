@@ -37,7 +37,8 @@ function scopeOf(principal: Principal | undefined, method: string, path: string)
  * `Idempotency-Key` on creating POSTs: the first answer is stored and replayed for a repeat with the same
  * key and body; the same key with another body is `422`; a repeat while the first is still running is `409`.
  * Keys are scoped to the caller, so one customer can never receive another's stored answer.
- * Server errors are not stored: a retry after a 5xx runs the request again.
+ * Only answers that did something (below 400) are stored: a refused request writes nothing (DESIGN.md,
+ * invariant 7), and a retry after a 4xx or 5xx runs the request again.
  */
 export function idempotent(): MiddlewareHandler<AppEnv> {
   return async function idempotencyMiddleware(c, next) {
@@ -71,7 +72,7 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
       await store.release(scope, key);
       throw err;
     }
-    if (c.res.status >= 500) {
+    if (c.res.status >= 400) {
       await store.release(scope, key);
       return;
     }
@@ -80,6 +81,12 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
       const value = c.res.headers.get(name);
       if (value) headers[name] = value;
     }
-    await store.complete(scope, key, { status: c.res.status, headers, body: await c.res.clone().text() });
+    try {
+      await store.complete(scope, key, { status: c.res.status, headers, body: await c.res.clone().text() });
+    } catch (err) {
+      // The work is done and committed: answering 500 now would invite a retry that does it twice. The claim
+      // stays in progress (a retry is a 409) until the store deems it stale.
+      c.get('logger').error({ err, idempotency_key: key }, 'could not store the answer for an Idempotency-Key');
+    }
   };
 }

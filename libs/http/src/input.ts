@@ -4,11 +4,13 @@ import { DomainError, type FieldError } from './errors';
 
 /** zod issues → the `errors[]` of a problem document. */
 export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix?: string): FieldError[] {
-  return issues.map((issue) => ({
-    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
-    message: issue.message,
-    code: issue.code,
-  }));
+  const fieldOf = (path: readonly PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join('.') || '(body)';
+  return issues.flatMap((issue): FieldError[] =>
+    // An unknown member is reported against its parent; name the member itself, once per key.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: fieldOf([...issue.path, key]), message: 'is not a known field', code: issue.code }))
+      : [{ field: fieldOf(issue.path), message: issue.message, code: issue.code }],
+  );
 }
 
 /**

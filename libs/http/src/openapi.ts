@@ -63,10 +63,17 @@ export function defineRoute<B extends z.ZodType | undefined = undefined, Q exten
   if (spec.access) middleware.push(requireAccess(spec.access));
   if (spec.idempotent) middleware.push(idempotent());
   const routeHandler: MiddlewareHandler<AppEnv> = async function routeHandler(c) {
-    const params = (spec.params ? parseParams(c, spec.params) : undefined) as Infer<P>;
-    const query = (spec.query ? parseQuery(c, spec.query) : undefined) as Infer<Q>;
-    const body = (spec.body ? await readJson(c, spec.body) : undefined) as Infer<B>;
-    return handler(c, { body, query, params });
+    try {
+      const params = (spec.params ? parseParams(c, spec.params) : undefined) as Infer<P>;
+      const query = (spec.query ? parseQuery(c, spec.query) : undefined) as Infer<Q>;
+      const body = (spec.body ? await readJson(c, spec.body) : undefined) as Infer<B>;
+      return await handler(c, { body, query, params });
+    } catch (err) {
+      // Hono hands only `Error`s to `onError`; anything else thrown would escape as a bare 500 without a
+      // problem document, request id or access log line.
+      if (err instanceof Error) throw err;
+      throw new Error(`non-Error thrown: ${String(err)}`, { cause: err });
+    }
   };
   // Hono's typed overloads cannot follow a runtime list of handlers; the untyped form is the same call.
   const on = app.on.bind(app) as (method: string, path: string, ...handlers: MiddlewareHandler<AppEnv>[]) => unknown;
@@ -110,7 +117,8 @@ const problemSchema = {
 export function openApiDocument(app: Hono<AppEnv>, info: { title: string; version: string; description?: string }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const { method, path, spec } of registries.get(app) ?? []) {
-    const oasPath = path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    // `:id`, `:id?` and `:id{[0-9]+}` are all `{id}` in OpenAPI.
+    const oasPath = path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?\??/g, '{$1}');
     const security = !spec.access
       ? undefined
       : [...(spec.access.customer ? [{ customerId: [] }] : []), ...(spec.access.staff?.length ? [{ bearer: [] }] : [])];

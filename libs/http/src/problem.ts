@@ -41,22 +41,29 @@ export function problemType(kind: ErrorKind): string {
   return `${TYPE_BASE}${kind.replaceAll('_', '-')}`;
 }
 
+const GENERIC_DETAIL = 'An unexpected error occurred.';
+
 const KIND_BY_STATUS = new Map(Object.entries(KINDS).map(([kind, { status }]) => [status as number, kind as ErrorKind]));
 
 /** Any thrown value → the kind it is, the detail a client may see, and headers to send. */
 export function classify(err: unknown): { kind: ErrorKind; detail: string; error?: DomainError } {
-  if (err instanceof DomainError) return { kind: err.kind, detail: err.message, error: err };
+  if (err instanceof DomainError) {
+    // Even a deliberate `internal` failure keeps its message for the log: it may name internals.
+    return { kind: err.kind, detail: err.kind === 'internal' ? GENERIC_DETAIL : err.message, error: err };
+  }
   if (err instanceof HTTPException) {
     // Hono's own failures (malformed JSON in its validators, body limits): keep the status, say why.
     const kind = KIND_BY_STATUS.get(err.status) ?? (err.status >= 500 ? 'internal' : 'bad_request');
-    return { kind, detail: kind === 'internal' ? 'An unexpected error occurred.' : err.message || KINDS[kind].title };
+    return { kind, detail: kind === 'internal' ? GENERIC_DETAIL : err.message || KINDS[kind].title };
   }
-  return { kind: 'internal', detail: 'An unexpected error occurred.' };
+  return { kind: 'internal', detail: GENERIC_DETAIL };
 }
 
 export function toProblem(err: unknown, instance: string, requestId?: string): { problem: Problem; headers: Record<string, string> } {
   const { kind, detail, error } = classify(err);
   const problem: Problem = {
+    // Extensions first: they add members, they never replace the standard ones.
+    ...error?.extensions,
     type: problemType(kind),
     title: KINDS[kind].title,
     status: KINDS[kind].status,
@@ -64,7 +71,6 @@ export function toProblem(err: unknown, instance: string, requestId?: string): {
     instance,
     ...(requestId ? { request_id: requestId } : {}),
     ...(error?.errors?.length ? { errors: error.errors } : {}),
-    ...error?.extensions,
   };
   return { problem, headers: { ...error?.headers } };
 }

@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '@shop/observability';
 
 export interface ServeOptions {
@@ -27,8 +27,18 @@ export interface RunningServer {
  * close consumers and the database, exit 0; if that takes longer than the timeout, exit 1 anyway.
  */
 export async function serveApp(options: ServeOptions): Promise<RunningServer> {
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: options.fetch, port: options.port, hostname: options.hostname }, () => resolve(s as Server));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: options.fetch, port: options.port, hostname: options.hostname }, () => {
+      s.off('error', reject);
+      resolve(s as Server);
+    });
+    // A taken port is an 'error' event, not an exception: without this the promise would never settle.
+    s.once('error', reject);
+  });
+  const inFlight = new Set<ServerResponse>();
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -42,6 +52,12 @@ export async function serveApp(options: ServeOptions): Promise<RunningServer> {
         server.close(() => resolve());
         // Keep-alive sockets with no request in flight would hold close() open until they time out.
         server.closeIdleConnections();
+        // A socket whose request is still running would stay open (keep-alive) after answering, holding close()
+        // for another keepAliveTimeout: answer with `Connection: close` instead, and drop it once done.
+        for (const res of inFlight) {
+          if (!res.headersSent) res.shouldKeepAlive = false;
+          res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
+        }
       });
       for (const close of options.closers) {
         try {
@@ -50,6 +66,9 @@ export async function serveApp(options: ServeOptions): Promise<RunningServer> {
           options.logger.error({ err }, 'error while closing');
         }
       }
+      // Stopped for good: a later signal (or a test that called `shutdown()`) must not find us listening.
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
     })());
 
   const onSignal = (signal: NodeJS.Signals) => {

@@ -19,6 +19,7 @@ export interface LoggerOptions {
   level?: LevelWithSilent;
   /** Google Cloud project, so that trace ids become links in Cloud Logging. */
   projectId?: string;
+  /** Where lines go; stdout, written synchronously, by default. */
   destination?: DestinationStream;
 }
 
@@ -56,6 +57,7 @@ export function createLogger(options: LoggerOptions): Logger {
         };
       },
     },
-    options.destination,
+    // Synchronous stdout: lines stay in order, and none is lost when shutdown ends in process.exit().
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }

@@ -7,22 +7,29 @@ export interface TraceContext {
   sampled: boolean;
 }
 
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+// version-traceid-parentid-flags, lowercase hex only; a later version may append `-…` fields (W3C §3.2, §4.3).
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
-/** Parses a `traceparent` header; undefined for anything malformed or all-zero (the spec says ignore it). */
+/**
+ * Parses a `traceparent` header; undefined for anything malformed, for version `ff`, for extra fields in
+ * version `00`, and for an all-zero trace or parent id (the spec says to ignore such a header).
+ */
 export function parseTraceparent(header: string | null | undefined): TraceContext | undefined {
-  const m = header ? TRACEPARENT.exec(header.trim().toLowerCase()) : null;
-  if (!m || m[1] === 'ff') return undefined;
-  const [, , traceId, spanId, flags] = m as unknown as [string, string, string, string, string];
+  const m = header ? TRACEPARENT.exec(header.trim()) : null;
+  if (!m) return undefined;
+  const [, version, traceId, spanId, flags, rest] = m as unknown as [string, string, string, string, string, string | undefined];
+  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
   if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
   return { traceId, spanId, sampled: (parseInt(flags, 16) & 1) === 1 };
 }
 
-/** Parses Google's legacy `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1`. */
+/** Parses Google's legacy `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1` (the span id is decimal). */
 export function parseCloudTraceContext(header: string | null | undefined): TraceContext | undefined {
-  const m = header ? /^([0-9a-f]{32})(?:\/(\d+))?(?:;o=([01]))?/i.exec(header.trim()) : null;
-  if (!m?.[1]) return undefined;
-  const spanId = m[2] ? BigInt(m[2]).toString(16).padStart(16, '0').slice(-16) : randomBytes(8).toString('hex');
+  const m = header ? /^([0-9a-f]{32})(?:\/(\d+))?(?:;o=([01]))?(?:;.*)?$/i.exec(header.trim()) : null;
+  if (!m?.[1] || /^0+$/.test(m[1])) return undefined;
+  const span = m[2] ? BigInt(m[2]) & 0xffff_ffff_ffff_ffffn : 0n;
+  // Span 0 is no span: the next hop would reject a traceparent carrying it.
+  const spanId = span ? span.toString(16).padStart(16, '0') : randomBytes(8).toString('hex');
   return { traceId: m[1].toLowerCase(), spanId, sampled: m[3] === '1' };
 }
 

@@ -80,7 +80,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
     },
     async subscribe(spec: SubscriptionSpec, deliver: DeliverFn) {
       await start();
-      let workerId: string | undefined;
+      const worker: { id?: string } = {};
       const handler = async (jobs: JobWithMetadata<JobData>[]): Promise<JobResult[]> => {
         const outcomes = await deliver(
           jobs.map((job) => ({
@@ -106,10 +106,10 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
         }
         // key_strict_fifo hands out one job per key per fetch, so a key's next message is only fetchable
         // now. Fetch again at once instead of waiting for the poll: keep going while there is work.
-        if (workerId) boss.notifyWorker(workerId);
+        if (worker.id) boss.notifyWorker(worker.id);
         return results;
       };
-      workerId = await boss.work(
+      worker.id = await boss.work(
         spec.name,
         {
           batchSize: spec.batch?.maxMessages ?? options.fetchSize ?? 20,

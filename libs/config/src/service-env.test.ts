@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './load-config';
+import { LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN, serviceEnvSchema } from './service-env';
+
+const DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/shop';
+const ADMIN = 'prod-admin-token-0123456789';
+const SUPPORT = 'prod-support-token-0123456789';
+
+function problemsOf(fn: () => unknown): { variable: string; message: string }[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('serviceEnvSchema', () => {
+  it('fills in the defaults, the local tokens and the service port', () => {
+    expect(loadConfig(serviceEnvSchema(3006), { DATABASE_URL })).toEqual({
+      NODE_ENV: 'development',
+      PORT: 3006,
+      HOST: '0.0.0.0',
+      DATABASE_URL,
+      DATABASE_POOL_MAX: 10,
+      ADMIN_API_TOKEN: LOCAL_ADMIN_TOKEN,
+      SUPPORT_API_TOKEN: LOCAL_SUPPORT_TOKEN,
+      LOG_LEVEL: 'info',
+      BODY_LIMIT_BYTES: 1024 * 1024,
+      SHUTDOWN_TIMEOUT_MS: 9_000,
+      SERVICE_VERSION: expect.any(String),
+    });
+  });
+
+  it('reads PORT as Cloud Run sets it, and coerces numbers', () => {
+    const config = loadConfig(serviceEnvSchema(3006), { DATABASE_URL, PORT: '8080', DATABASE_POOL_MAX: '4', BODY_LIMIT_BYTES: '2048' });
+    expect(config).toMatchObject({ PORT: 8080, DATABASE_POOL_MAX: 4, BODY_LIMIT_BYTES: 2048 });
+  });
+
+  it.each(['postgres://u@h/db', 'postgresql://u:p@h:5432/db?sslmode=require'])('accepts the database URL %s', (url) => {
+    expect(loadConfig(serviceEnvSchema(1), { DATABASE_URL: url }).DATABASE_URL).toBe(url);
+  });
+
+  it.each(['mysql://u@h/db', 'not a url', 'http://h/db'])('refuses the database URL %s', (url) => {
+    expect(problemsOf(() => loadConfig(serviceEnvSchema(1), { DATABASE_URL: url }))).toEqual([
+      { variable: 'DATABASE_URL', message: 'must be a postgres:// or postgresql:// URL' },
+    ]);
+  });
+
+  it('overrides the local tokens with the variables', () => {
+    expect(loadConfig(serviceEnvSchema(1), { DATABASE_URL, ADMIN_API_TOKEN: ADMIN, SUPPORT_API_TOKEN: SUPPORT })).toMatchObject({
+      ADMIN_API_TOKEN: ADMIN,
+      SUPPORT_API_TOKEN: SUPPORT,
+    });
+  });
+
+  it('refuses a token shorter than 16 characters', () => {
+    expect(problemsOf(() => loadConfig(serviceEnvSchema(1), { DATABASE_URL, ADMIN_API_TOKEN: 'short' })).map((p) => p.variable)).toEqual([
+      'ADMIN_API_TOKEN',
+    ]);
+  });
+
+  it('refuses one token for both roles: support would be admin', () => {
+    const problems = problemsOf(() => loadConfig(serviceEnvSchema(1), { DATABASE_URL, ADMIN_API_TOKEN: ADMIN, SUPPORT_API_TOKEN: ADMIN }));
+    expect(problems).toEqual([{ variable: 'SUPPORT_API_TOKEN', message: 'must differ from ADMIN_API_TOKEN' }]);
+  });
+
+  describe('in production', () => {
+    it('requires both tokens', () => {
+      const problems = problemsOf(() => loadConfig(serviceEnvSchema(1), { NODE_ENV: 'production', DATABASE_URL }));
+      expect(problems).toEqual([
+        { variable: 'ADMIN_API_TOKEN', message: 'is required in production' },
+        { variable: 'SUPPORT_API_TOKEN', message: 'is required in production' },
+      ]);
+    });
+
+    it('lists the missing tokens beside every other bad variable', () => {
+      const problems = problemsOf(() => loadConfig(serviceEnvSchema(1), { NODE_ENV: 'production', PORT: 'abc', DATABASE_POOL_MAX: 'x' }));
+      expect(problems.map((p) => p.variable).sort()).toEqual(['ADMIN_API_TOKEN', 'DATABASE_POOL_MAX', 'DATABASE_URL', 'PORT', 'SUPPORT_API_TOKEN']);
+    });
+
+    it('refuses the printed local tokens', () => {
+      const problems = problemsOf(() =>
+        loadConfig(serviceEnvSchema(1), { NODE_ENV: 'production', DATABASE_URL, ADMIN_API_TOKEN: LOCAL_ADMIN_TOKEN, SUPPORT_API_TOKEN: LOCAL_SUPPORT_TOKEN }),
+      );
+      expect(problems.map((p) => p.variable)).toEqual(['ADMIN_API_TOKEN', 'SUPPORT_API_TOKEN']);
+    });
+
+    it('starts with both tokens set', () => {
+      const config = loadConfig(serviceEnvSchema(1), { NODE_ENV: 'production', DATABASE_URL, ADMIN_API_TOKEN: ADMIN, SUPPORT_API_TOKEN: SUPPORT });
+      expect(config).toMatchObject({ NODE_ENV: 'production', ADMIN_API_TOKEN: ADMIN, SUPPORT_API_TOKEN: SUPPORT });
+    });
+  });
+});
