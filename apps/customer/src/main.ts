@@ -1,5 +1,5 @@
 import { loadConfig } from '@shop/config';
-import { runService } from '@shop/http';
+import { runService } from '@shop/service';
 import { createApp } from './app';
 import { customerConfigSchema } from './config';
 

@@ -1,4 +1,5 @@
-import { testLogger, testServiceConfig, type TestDatabase } from '@shop/testing';
+import { testAppContext } from '@shop/service/test';
+import type { TestDatabase } from '@shop/testing';
 import { createApp } from '../src/app';
 import { SEED_CUSTOMERS } from '../src/db/seed-data';
 
@@ -14,7 +15,7 @@ export async function customerApp(db: TestDatabase): Promise<ReturnType<typeof c
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
     [SEED_CUSTOMERS.map((c) => c.customerId), SEED_CUSTOMERS.map((c) => c.name), SEED_CUSTOMERS.map((c) => c.email)],
   );
-  return createApp({ config: testServiceConfig, db, logger: testLogger('customer') });
+  return createApp(testAppContext('customer', db));
 }
 
 /** Every customer row, in a stable order: compare before and after a refused request. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '@shop/db';
-import { adminHeaders, freePort, json, supportHeaders, testLogger, testServiceConfig } from '@shop/testing';
+import { testAppContext } from '@shop/service/test';
+import { adminHeaders, freePort, json, supportHeaders } from '@shop/testing';
 import { createApp } from '../src/app';
 import { JOHN } from './customer-test-app';
 
@@ -10,7 +11,7 @@ let app: ReturnType<typeof createApp>['app'];
 
 beforeAll(async () => {
   db = createDatabase(`postgresql://shop_user:s3cret-password@127.0.0.1:${await freePort()}/shop`, { poolMax: 2 });
-  app = createApp({ config: testServiceConfig, db, logger: testLogger('customer') }).app;
+  app = createApp(testAppContext('customer', db)).app;
 });
 
 afterAll(() => db.close());

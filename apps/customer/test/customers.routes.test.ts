@@ -67,7 +67,7 @@ describe('customer service: common endpoints', () => {
     expect((await app.request('/healthz')).status).toBe(200);
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok' } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', transport: 'ok' } });
   });
 
   it('documents its routes in /openapi.json', async () => {

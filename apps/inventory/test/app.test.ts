@@ -1,4 +1,4 @@
-import { describeServiceBasics } from '@shop/testing';
+import { describeServiceBasics } from '@shop/service/test';
 import { createApp } from '../src/app';
 
 describeServiceBasics('inventory', createApp);

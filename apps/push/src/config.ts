@@ -1,5 +1,7 @@
 import { serviceEnvSchema } from '@shop/config';
+import { eventsEnvSchema } from '@shop/events';
+import type { z } from 'zod';
 
-/** The push service's environment: the common service variables, on local port 3007. */
-export const pushConfigSchema = serviceEnvSchema(3007);
-export type PushConfig = ReturnType<typeof pushConfigSchema.parse>;
+/** The push service's environment: the common service variables (local port 3007) and the event backbone's. */
+export const pushConfigSchema = serviceEnvSchema(3007).and(eventsEnvSchema);
+export type PushConfig = z.infer<typeof pushConfigSchema>;

@@ -19,3 +19,26 @@ export {
   type SubscriptionSpec,
   type Transport,
 } from './types';
+export { createTransport, EVENT_TRANSPORTS, eventsEnvSchema, pushOptionsOf, type EventsEnv, type EventTransportKind } from './events-config';
+export {
+  createOidcVerifier,
+  GOOGLE_ISSUERS,
+  type OidcRejection,
+  type OidcVerification,
+  type OidcVerifier,
+  type OidcVerifierOptions,
+} from './push/oidc-verifier';
+export { createPushBatcher, type PushBatcher, type PushBatcherOptions } from './push/push-batcher';
+export { parsePushEnvelope, type PushEnvelope } from './push/push-envelope';
+export { registerPushRoute, UNKNOWN_SUBSCRIPTION, type PushOptions, type PushRouteOptions } from './push/push.routes';
+export {
+  applyPubSubTopology,
+  deadLetterSubscriptionOf,
+  localBaseUrls,
+  planPubSubTopology,
+  type AppliedTopology,
+  type PlannedSubscription,
+  type PubSubTopologyOptions,
+  type PubSubTopologyPlan,
+} from './topology/pubsub-topology';
+export { createPubSubTransport, PubSubPublishError, type PubSubTransportOptions } from './transports/pubsub.transport';

@@ -8,4 +8,3 @@ export { defineRoute, openApiDocument, type ResponseSpec, type RouteInput, type 
 export { decodeCursor, encodeCursor, pageQuerySchema, toPage, type Page } from './pagination';
 export { classify, PROBLEM_CONTENT_TYPE, problemResponse, problemType, statusOf, toProblem, type Problem } from './problem';
 export { serveApp, type RunningServer, type ServeOptions } from './serve';
-export { runService, type RunServiceOptions, type ServiceDeps } from './run-service';

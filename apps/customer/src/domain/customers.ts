@@ -1,4 +1,5 @@
-import { isUniqueViolation, type PrismaClient } from '@shop/db';
+import { inTransaction, isUniqueViolation, type PrismaClient, type Tx } from '@shop/db';
+import type { PublishFn } from '@shop/events';
 import { DomainError, fail } from '@shop/http';
 import {
   deleteCustomerRow,
@@ -10,13 +11,28 @@ import {
 } from '../db/customers.queries';
 import type { CreateCustomerBody, UpdateCustomerBody } from './customer';
 
+/** What the customer use cases need: the database and the outbox. */
+export interface CustomerStore {
+  prisma: PrismaClient;
+  publish: PublishFn;
+}
+
 function emailTaken(email: string): DomainError {
   return fail.conflict(`A customer with e-mail ${email} already exists.`, { errors: [{ field: 'email', message: 'already in use' }] });
 }
 
-export async function createCustomer(prisma: PrismaClient, input: CreateCustomerBody): Promise<CustomerRow> {
+/** Every service that knows customers learns changes from this event, committed with the change itself. */
+function publishUpserted(store: CustomerStore, tx: Tx, row: CustomerRow): Promise<string> {
+  return store.publish(tx, 'customer.upserted', { customer_id: row.customerId, name: row.name, email: row.email }, { correlationId: row.customerId });
+}
+
+export async function createCustomer(store: CustomerStore, input: CreateCustomerBody & { customerId?: string }): Promise<CustomerRow> {
   try {
-    return await insertCustomer(prisma, input);
+    return await inTransaction(store.prisma, async (tx) => {
+      const row = await insertCustomer(tx, input);
+      await publishUpserted(store, tx, row);
+      return row;
+    });
   } catch (err) {
     if (isUniqueViolation(err)) throw emailTaken(input.email);
     throw err;
@@ -29,19 +45,25 @@ export async function getCustomer(prisma: PrismaClient, customerId: string): Pro
   return row;
 }
 
-export async function updateCustomer(prisma: PrismaClient, customerId: string, input: UpdateCustomerBody): Promise<CustomerRow> {
-  await getCustomer(prisma, customerId);
+export async function updateCustomer(store: CustomerStore, customerId: string, input: UpdateCustomerBody): Promise<CustomerRow> {
   try {
-    return await updateCustomerRow(prisma, customerId, input);
+    return await inTransaction(store.prisma, async (tx) => {
+      if (!(await findCustomer(tx, customerId))) throw fail.notFound(`Customer ${customerId} does not exist.`);
+      const row = await updateCustomerRow(tx, customerId, input);
+      await publishUpserted(store, tx, row);
+      return row;
+    });
   } catch (err) {
     if (isUniqueViolation(err)) throw emailTaken(input.email ?? '');
-    if ((err as { code?: string }).code === 'P2025') throw fail.notFound(`Customer ${customerId} does not exist.`);
     throw err;
   }
 }
 
-export async function deleteCustomer(prisma: PrismaClient, customerId: string): Promise<void> {
-  if (!(await deleteCustomerRow(prisma, customerId))) throw fail.notFound(`Customer ${customerId} does not exist.`);
+export async function deleteCustomer(store: CustomerStore, customerId: string): Promise<void> {
+  await inTransaction(store.prisma, async (tx) => {
+    if (!(await deleteCustomerRow(tx, customerId))) throw fail.notFound(`Customer ${customerId} does not exist.`);
+    await store.publish(tx, 'customer.deleted', { customer_id: customerId }, { correlationId: customerId });
+  });
 }
 
 export function listCustomers(

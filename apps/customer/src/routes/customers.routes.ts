@@ -1,9 +1,8 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import type { PrismaClient } from '@shop/db';
 import { decodeCursor, defineRoute, fail, pageQuerySchema, toPage, type AppEnv } from '@shop/http';
 import { CreateCustomerBody, CustomerResource, toCustomerResource, UpdateCustomerBody } from '../domain/customer';
-import { createCustomer, deleteCustomer, getCustomer, listCustomers, updateCustomer } from '../domain/customers';
+import { createCustomer, deleteCustomer, getCustomer, listCustomers, updateCustomer, type CustomerStore } from '../domain/customers';
 
 // Any 8-4-4-4-12 hex id, as X-Customer-Id accepts: a stricter check here would 404 a customer who can sign in.
 const IdParams = z.object({ id: z.guid() });
@@ -18,7 +17,8 @@ const problems = {
 } as const;
 
 /** `/customers`: admin writes, support reads across customers, a customer reads itself. */
-export function registerCustomerRoutes(app: Hono<AppEnv>, prisma: PrismaClient): void {
+export function registerCustomerRoutes(app: Hono<AppEnv>, store: CustomerStore): void {
+  const { prisma } = store;
   defineRoute(
     app,
     {
@@ -55,7 +55,7 @@ export function registerCustomerRoutes(app: Hono<AppEnv>, prisma: PrismaClient):
       responses: { 201: { description: 'Created', schema: CustomerResource }, ...problems, 409: { description: 'E-mail in use' }, 422: { description: 'Invalid body' } },
     },
     async (c, { body }) => {
-      const customer = toCustomerResource(await createCustomer(prisma, body));
+      const customer = toCustomerResource(await createCustomer(store, body));
       c.header('Location', `/customers/${customer.customer_id}`);
       return c.json(customer, 201);
     },
@@ -100,7 +100,7 @@ export function registerCustomerRoutes(app: Hono<AppEnv>, prisma: PrismaClient):
         422: { description: 'Invalid body' },
       },
     },
-    async (c, { params, body }) => c.json(toCustomerResource(await updateCustomer(prisma, params.id, body))),
+    async (c, { params, body }) => c.json(toCustomerResource(await updateCustomer(store, params.id, body))),
   );
 
   defineRoute(
@@ -115,7 +115,7 @@ export function registerCustomerRoutes(app: Hono<AppEnv>, prisma: PrismaClient):
       responses: { 204: { description: 'Deleted' }, ...problems, 404: { description: 'No such customer' } },
     },
     async (c, { params }) => {
-      await deleteCustomer(prisma, params.id);
+      await deleteCustomer(store, params.id);
       return c.body(null, 204);
     },
   );

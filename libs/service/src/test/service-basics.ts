@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '@shop/db';
-import { testLogger, testServiceConfig } from './http';
-import { useTestDatabase } from './test-database';
+import type { ServiceName } from '@shop/contracts';
+import { testAppContext, type TestAppContext } from './app-context';
+import { useTestDatabase } from '@shop/testing';
 
 interface BuiltApp {
   app: { request(path: string, init?: RequestInit): Response | Promise<Response> };
@@ -12,15 +12,12 @@ interface BuiltApp {
  * The endpoints DESIGN.md asks of every service, checked the same way for each: `GET /`, `/healthz`,
  * `/readyz`, `/openapi.json`, `/docs`, and problem documents for unknown routes.
  */
-export function describeServiceBasics(
-  service: string,
-  createApp: (deps: { config: typeof testServiceConfig; db: Database; logger: ReturnType<typeof testLogger> }) => BuiltApp,
-): void {
+export function describeServiceBasics(service: ServiceName, createApp: (context: TestAppContext) => BuiltApp): void {
   describe(`${service} service basics`, () => {
     let built: BuiltApp;
     beforeAll(async () => {
       const db = await useTestDatabase({ poolMax: 2 });
-      built = createApp({ config: testServiceConfig, db, logger: testLogger(service) });
+      built = createApp(testAppContext(service, db));
     });
 
     it('answers GET / with its status, name and version', async () => {
@@ -34,7 +31,7 @@ export function describeServiceBasics(
       expect((await built.app.request('/healthz')).status).toBe(200);
       const ready = await built.app.request('/readyz');
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: 'ok' } });
+      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: 'ok', transport: 'ok' } });
     });
 
     it('answers /readyz with a 503 problem while draining', async () => {

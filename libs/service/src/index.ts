@@ -1,0 +1,2 @@
+export { runService, type RunServiceOptions, type ServiceContext, type ServiceDeps } from './run-service';
+export { createServiceApp, type AppContext, type ServiceAppOptions } from './service-app';
