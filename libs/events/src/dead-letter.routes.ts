@@ -87,6 +87,9 @@ export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer):
     async (c, { params }) => {
       const row = await store.get(params.id);
       if (!row) throw fail.notFound(`Dead letter ${params.id} does not exist.`);
+      if (!consumer.subscriptions().some((s) => s.name === row.subscription)) {
+        throw new DomainError('validation', `No handler here for subscription "${row.subscription}": this message cannot be replayed.`);
+      }
       // Replaying runs the same idempotent consumer: if the message was handled after all, it is a no-op.
       const [outcome] = await consumer.deliver(row.subscription, [{ attributes: row.attributes, data: row.data, deliveryAttempt: 1 }]);
       if (outcome?.status === 'dead-letter') {

@@ -9,6 +9,7 @@ import type { Transport } from './types';
 
 /** The engines `EVENT_TRANSPORT` chooses between (DESIGN.md "Transports"). */
 export const EVENT_TRANSPORTS = ['embedded', 'pubsub', 'memory'] as const;
+/** One of `EVENT_TRANSPORTS`. */
 export type EventTransportKind = (typeof EVENT_TRANSPORTS)[number];
 
 /**
@@ -53,6 +54,7 @@ export const eventsEnvSchema = z
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
   );
 
+/** The parsed event variables. */
 export type EventsEnv = z.infer<typeof eventsEnvSchema>;
 
 /** The transport the configuration chooses; the embedded one fans out to every subscription of the topology. */

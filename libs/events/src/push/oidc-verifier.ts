@@ -20,6 +20,7 @@ export interface OidcVerifierOptions {
 /** Why a push request's token was refused. */
 export type OidcRejection = 'missing' | 'malformed' | 'invalid' | 'wrong_email' | 'email_unverified';
 
+/** The verdict on a push token: its claims, or why it was refused (`detail` is for the log, not the caller). */
 export type OidcVerification =
   | { ok: true; claims: TokenPayload }
   | { ok: false; reason: OidcRejection; detail: string };

@@ -12,6 +12,7 @@ const PushBody = z.object({
     attributes: z.record(z.string(), z.string()).default({}),
     messageId: z.string().optional(),
     publishTime: z.string().optional(),
+    // Not needed: the consumer derives the key from the payload (and the emulator leaves it out).
     orderingKey: z.string().optional(),
   }),
   subscription: z.string(),
@@ -24,8 +25,9 @@ const SUBSCRIPTION_PATH = /^projects\/([^/]+)\/subscriptions\/([^/]+)$/;
 /** Standard base64 with padding, as Pub/Sub writes it (Node's own decoder would skip garbage silently). */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** A push request body read into a message, or why it cannot be (with what is kept of it for the dead letter). */
 export type PushEnvelope =
-  | { ok: true; project: string; subscription: string; message: IncomingMessage; orderingKey?: string | undefined }
+  | { ok: true; project: string; subscription: string; message: IncomingMessage }
   | {
       ok: false;
       reason: 'undecodable';
@@ -68,7 +70,6 @@ export function parsePushEnvelope(body: string): PushEnvelope {
     project: named.project,
     subscription: named.name,
     message: { ...incoming, data: Buffer.from(message.data, 'base64') },
-    orderingKey: message.orderingKey,
   };
 }
 

@@ -90,6 +90,7 @@ export function planPubSubTopology(options: PubSubTopologyOptions): PubSubTopolo
   return { topics, subscriptions: planned };
 }
 
+/** What `applyPubSubTopology` did, by resource name. */
 export interface AppliedTopology {
   created: string[];
   /** Existing subscriptions whose settings were brought in line with the plan. */
