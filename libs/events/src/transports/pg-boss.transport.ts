@@ -18,7 +18,7 @@ export interface PgBossTransportOptions {
   /** PostgreSQL schema of pg-boss's own tables. */
   schema?: string;
   poolMax?: number;
-  /** Messages fetched per worker poll for subscriptions that do not batch. */
+  /** Messages fetched per poll for subscriptions that do not batch; the consumer handles them key by key in parallel. */
   fetchSize?: number;
 }
 
@@ -112,7 +112,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
       worker.id = await boss.work(
         spec.name,
         {
-          batchSize: spec.batch?.maxMessages ?? options.fetchSize ?? 20,
+          batchSize: spec.batch?.maxMessages ?? options.fetchSize ?? 50,
           includeMetadata: true,
           perJobResults: true,
           pollingIntervalSeconds: 0.5,
