@@ -3,6 +3,7 @@
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN } from '@shop/config';
+import { SERVICES as SERVICE_PORTS } from '@shop/contracts';
 import { applyMigrations, ensureDatabase, withDatabase } from '@shop/db';
 import { buildProject } from './build';
 import { acquireStartLock, AlreadyRunningError } from './local/start-lock';
@@ -11,16 +12,7 @@ import { seed } from './seed';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DATA_DIR = resolve(ROOT, process.env['SHOP_DATA_DIR'] ?? '.data');
-const SERVICES = [
-  ['order', 3000],
-  ['product', 3001],
-  ['inventory', 3002],
-  ['notification', 3003],
-  ['email', 3004],
-  ['cart', 3005],
-  ['customer', 3006],
-  ['push', 3007],
-] as const;
+const SERVICES = Object.values(SERVICE_PORTS).map((s) => [s.name, s.localPort] as const);
 
 const started = performance.now();
 const say = (message: string) => console.log(`\x1b[1mstart\x1b[0m        ${message}`);
@@ -80,6 +72,7 @@ try {
   const { applied } = await applyMigrations(databaseUrl);
   say(applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date');
   await seed(databaseUrl);
+  const pubsubEnv = process.env['EVENT_TRANSPORT'] === 'pubsub' ? await preparePubSub() : {};
 
   await Promise.all(SERVICES.map(([name]) => buildProject(`apps/${name}`, { quiet: true })));
   const env: NodeJS.ProcessEnv = {
@@ -89,6 +82,7 @@ try {
     DATABASE_POOL_MAX: process.env['DATABASE_POOL_MAX'] ?? '5',
     ADMIN_API_TOKEN: process.env['ADMIN_API_TOKEN'] ?? LOCAL_ADMIN_TOKEN,
     SUPPORT_API_TOKEN: process.env['SUPPORT_API_TOKEN'] ?? LOCAL_SUPPORT_TOKEN,
+    ...pubsubEnv,
   };
   delete env['PORT'];
   services = SERVICES.map(([name, port], index) =>
@@ -106,6 +100,28 @@ try {
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   await shutdown(1);
+}
+
+/**
+ * `EVENT_TRANSPORT=pubsub npm start`: the same system on Google's Pub/Sub emulator (started by the user:
+ * `gcloud beta emulators pubsub start --host-port=127.0.0.1:8085`). Creates the topology with push
+ * subscriptions to the local services; the emulator sends no OIDC token, so verification is off.
+ */
+async function preparePubSub(): Promise<Record<string, string>> {
+  const emulatorHost = process.env['PUBSUB_EMULATOR_HOST'];
+  if (!emulatorHost) throw new Error('EVENT_TRANSPORT=pubsub needs PUBSUB_EMULATOR_HOST (start: gcloud beta emulators pubsub start --host-port=127.0.0.1:8085)');
+  const projectId = process.env['GOOGLE_CLOUD_PROJECT'] ?? 'shop-local';
+  process.env['METADATA_SERVER_DETECTION'] ??= 'none';
+  const [{ PubSub }, { applyPubSubTopology, localBaseUrls, planPubSubTopology }] = await Promise.all([import('@google-cloud/pubsub'), import('@shop/events')]);
+  const pubsub = new PubSub({ projectId, apiEndpoint: emulatorHost, emulatorMode: true });
+  try {
+    const plan = planPubSubTopology({ projectId, baseUrls: localBaseUrls('127.0.0.1') });
+    await applyPubSubTopology(pubsub, plan);
+    say(`Pub/Sub emulator at ${emulatorHost}: ${plan.topics.length} topics, ${plan.subscriptions.length} subscriptions (project ${projectId})`);
+  } finally {
+    await pubsub.close();
+  }
+  return { GOOGLE_CLOUD_PROJECT: projectId, PUBSUB_EMULATOR_HOST: emulatorHost, PUBSUB_VERIFY_OIDC: 'false', METADATA_SERVER_DETECTION: 'none' };
 }
 
 function installSignalHandlers(): void {

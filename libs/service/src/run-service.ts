@@ -36,9 +36,6 @@ export async function runService<C extends ServiceEnv & EventsEnv>(options: RunS
   const { config, service } = options;
   const logger = createLogger({ service, version: config.SERVICE_VERSION, level: config.LOG_LEVEL, projectId: config.GOOGLE_CLOUD_PROJECT });
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
-  if (config.EVENT_TRANSPORT === 'pubsub' && !config.PUBSUB_VERIFY_OIDC) {
-    logger.warn('Pub/Sub push tokens are NOT verified (PUBSUB_VERIFY_OIDC=false, allowed only with the emulator)');
-  }
   const db = createDatabase(config.DATABASE_URL, {
     poolMax: config.DATABASE_POOL_MAX,
     applicationName: service,
