@@ -148,7 +148,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         valid.push({ index, message, envelope: decoded.envelope });
       }
       if (valid.length === 0) return outcomes;
-      if (handler.handleBatch && valid.length > 1) {
+      if (spec.batch && handler.handleBatch && valid.length > 1) {
         try {
           const batchOutcomes = await handleBatch(spec, handler, valid);
           valid.forEach((item, i) => (outcomes[item.index] = batchOutcomes[i]!));

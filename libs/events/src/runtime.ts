@@ -8,7 +8,7 @@ import { registerDeadLetterRoutes } from './dead-letter.routes';
 import { createPublisher } from './outbox';
 import { registerPushRoute, type PushOptions } from './push/push.routes';
 import { startRelay, type Relay, type RelayOptions } from './relay';
-import type { EventHandler, PublishFn, Transport } from './types';
+import type { EventHandler, PublishFn, SubscriptionSpec, Transport } from './types';
 
 export interface EventRuntimeOptions {
   service: ServiceName;
@@ -22,6 +22,8 @@ export interface EventRuntimeOptions {
   consumerConcurrency?: number;
   /** Overrides the contracts' `maxDeliveryAttempts` of every subscription (tests reach the last attempt quickly). */
   maxDeliveryAttempts?: number;
+  /** Overrides the batch size of batching subscriptions; 1 turns batching off (the flash-sale benchmark compares). */
+  batchSize?: number;
   /**
    * How Pub/Sub push requests are authenticated; required when the transport is Pub/Sub, ignored otherwise.
    * `pushOptionsOf(config)` builds it from the events configuration.
@@ -46,6 +48,17 @@ export interface EventRuntime {
   unhandledTopics(): TopicName[];
 }
 
+/** The topology's subscription with this deployment's overrides applied. */
+function tuned(spec: SubscriptionSpec, options: Pick<EventRuntimeOptions, 'maxDeliveryAttempts' | 'batchSize'>): SubscriptionSpec {
+  const { batch, ...rest } = spec;
+  const batchSize = options.batchSize ?? batch?.maxMessages;
+  return {
+    ...rest,
+    maxDeliveryAttempts: options.maxDeliveryAttempts ?? spec.maxDeliveryAttempts,
+    ...(batch && batchSize && batchSize > 1 ? { batch: { ...batch, maxMessages: batchSize } } : {}),
+  };
+}
+
 /**
  * Wires a service to the event backbone. Each service's plumbing lives in its own schema, named after it.
  * Subscriptions come from the contracts' topology, so a handler cannot be attached to a topic the design
@@ -61,7 +74,7 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
   for (const handler of options.handlers) {
     const spec = subscriptions.find((s) => s.topic === handler.topic);
     if (!spec) throw new Error(`${service} does not consume ${handler.topic} in the topology`);
-    consumer.register(options.maxDeliveryAttempts ? { ...spec, maxDeliveryAttempts: options.maxDeliveryAttempts } : spec, handler);
+    consumer.register(tuned(spec, options), handler);
     handled.add(handler.topic);
   }
   const missing = subscriptions.filter((s) => !handled.has(s.topic)).map((s) => s.topic);
