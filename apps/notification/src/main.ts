@@ -2,5 +2,13 @@ import { loadConfig } from '@shop/config';
 import { runService } from '@shop/service';
 import { createApp } from './app';
 import { notificationConfigSchema } from './config';
+import { notificationHandlers } from './events/handlers';
 
-await runService({ service: 'notification', config: loadConfig(notificationConfigSchema), createApp });
+const config = loadConfig(notificationConfigSchema);
+
+await runService({
+  service: 'notification',
+  config,
+  handlers: ({ logger }) => notificationHandlers({ logger }),
+  createApp: (context) => createApp(context, { consoleSessionMaxAgeSeconds: config.CONSOLE_SESSION_MAX_AGE_SECONDS }),
+});

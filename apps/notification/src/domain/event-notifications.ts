@@ -1,0 +1,69 @@
+import type { OrderCancelledV1, OrderCreatedV1, StockRejectedV1 } from '@shop/contracts';
+import type { Tx } from '@shop/db';
+import type { PublishFn } from '@shop/events';
+import type { Logger } from '@shop/observability';
+import { lockCustomer } from '../db/customers.queries';
+import { notificationsOfOrder } from '../db/notifications.queries';
+import type { NotificationRow } from './notification';
+import { createNotifications } from './notify';
+import type { TemplateInput } from './templates';
+
+/** What an event handler hands the use cases: its transaction's publisher and the event's identity. */
+export interface EventCause {
+  publish: PublishFn;
+  eventId: string;
+  logger: Logger;
+}
+
+/**
+ * `order.created` → "order confirmed". Skipped when the order's cancellation was already notified:
+ * `order.created` and `order.cancelled` come on different subscriptions, and a confirmation arriving after
+ * the cancellation would tell the customer the opposite of the truth.
+ */
+export async function notifyOrderConfirmed(tx: Tx, cause: EventCause, order: OrderCreatedV1): Promise<NotificationRow[]> {
+  await lockCustomer(tx, order.customer_id);
+  if ((await notificationsOfOrder(tx, order.order_id, 'order_cancelled')).length) {
+    cause.logger.info({ order_id: order.order_id }, 'order.created after its cancellation was notified: no confirmation sent');
+    return [];
+  }
+  const input: TemplateInput = {
+    type: 'order_confirmed',
+    order_id: order.order_id,
+    lines: order.items,
+    total_cents: order.total_cents,
+    currency: order.currency,
+  };
+  return createNotifications(tx, cause.publish, { customerId: order.customer_id, input, orderId: order.order_id, causeId: cause.eventId });
+}
+
+/**
+ * `order.cancelled` → "order cancelled". The event carries lines but neither total nor currency: the total is
+ * the sum of the lines, the currency the one the confirmation was rendered in (unknown if it was not).
+ */
+export async function notifyOrderCancelled(tx: Tx, cause: EventCause, order: OrderCancelledV1): Promise<NotificationRow[]> {
+  await lockCustomer(tx, order.customer_id);
+  const confirmed = await notificationsOfOrder(tx, order.order_id, 'order_confirmed');
+  const currency = confirmed.map((n) => (n.details as { currency?: unknown }).currency).find((c): c is string => typeof c === 'string') ?? null;
+  const input: TemplateInput = {
+    type: 'order_cancelled',
+    order_id: order.order_id,
+    lines: order.items,
+    total_cents: order.items.reduce((sum, l) => sum + l.quantity * l.unit_price_cents, 0),
+    currency,
+    reason: order.reason,
+  };
+  return createNotifications(tx, cause.publish, { customerId: order.customer_id, input, orderId: order.order_id, causeId: cause.eventId });
+}
+
+/** `stock.rejected` → "we could not place your order", with the lines inventory could not serve. */
+export async function notifyStockRejected(tx: Tx, cause: EventCause, rejection: StockRejectedV1): Promise<NotificationRow[]> {
+  const input: TemplateInput = {
+    type: 'stock_rejected',
+    request_id: rejection.request_id,
+    cart_id: rejection.cart_id,
+    source: rejection.source,
+    reason: rejection.reason,
+    lines: rejection.details,
+  };
+  return createNotifications(tx, cause.publish, { customerId: rejection.customer_id, input, orderId: null, causeId: cause.eventId });
+}

@@ -1,0 +1,12 @@
+import { defineHandler } from '@shop/events';
+import { forgetCustomer } from '../domain/customers';
+
+/** `customer.deleted` → a tombstone in the read model. */
+export function customerDeletedHandler() {
+  return defineHandler<'customer.deleted'>({
+    topic: 'customer.deleted',
+    async handle(tx, event) {
+      await forgetCustomer(tx, event.payload);
+    },
+  });
+}
