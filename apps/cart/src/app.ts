@@ -1,7 +1,34 @@
+import pg from 'pg';
 import type { HttpApp } from '@shop/http';
 import { createServiceApp, type AppContext } from '@shop/service';
+import { createCartChangeFeed, type CartChangeFeed } from './db/cart-changes';
+import { customerIsKnown } from './db/read-models.queries';
+import { registerCartRoutes } from './routes/cart.routes';
+
+/** The cart app, and the feed its event streams follow (tests close it; draining closes it too). */
+export interface CartApp extends HttpApp {
+  changes: CartChangeFeed;
+}
 
 /** The cart service. Carts: lines, checkout, and the checkout outcome. */
-export function createApp(context: AppContext): HttpApp {
-  return createServiceApp(context, { service: 'cart', description: 'Carts: lines, checkout, and the checkout outcome.' });
+export function createApp(context: AppContext): CartApp {
+  const { db, logger, events } = context;
+  const http = createServiceApp(context, {
+    service: 'cart',
+    description: 'Carts: lines, checkout, and the checkout outcome.',
+    // Known = in the cart's read model of customers, kept from customer.upserted / customer.deleted.
+    isKnownCustomer: (id) => customerIsKnown(db.prisma, id),
+  });
+  // Its own connection, outside the pool: LISTEN holds it for as long as streams are open.
+  const changes = createCartChangeFeed({ connect: () => new pg.Client({ ...db.pool.options, application_name: 'cart-changes' }), logger });
+  registerCartRoutes(http.app, { prisma: db.prisma, publish: events.publish, changes, logger });
+  return {
+    app: http.app,
+    // Open streams would hold the server's drain until its timeout: close them as soon as draining starts.
+    setDraining(draining) {
+      http.setDraining(draining);
+      changes.setDraining(draining);
+    },
+    changes,
+  };
 }

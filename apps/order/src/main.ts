@@ -2,5 +2,6 @@ import { loadConfig } from '@shop/config';
 import { runService } from '@shop/service';
 import { createApp } from './app';
 import { orderConfigSchema } from './config';
+import { orderHandlers } from './events/handlers';
 
-await runService({ service: 'order', config: loadConfig(orderConfigSchema), createApp });
+await runService({ service: 'order', config: loadConfig(orderConfigSchema), createApp, handlers: ({ logger }) => orderHandlers({ logger }) });

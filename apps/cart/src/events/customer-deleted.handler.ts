@@ -1,0 +1,12 @@
+import { defineHandler, type EventHandler } from '@shop/events';
+import { deleteCustomer } from '../db/read-models.queries';
+
+/** `customer.deleted` → the customer is unknown here (401); its carts are kept, unreachable. */
+export function customerDeletedHandler(): EventHandler<'customer.deleted'> {
+  return defineHandler<'customer.deleted'>({
+    topic: 'customer.deleted',
+    async handle(tx, { payload }) {
+      await deleteCustomer(tx, payload.customer_id);
+    },
+  });
+}

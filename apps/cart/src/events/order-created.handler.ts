@@ -1,0 +1,21 @@
+import { defineHandler, type EventHandler } from '@shop/events';
+import type { Logger } from '@shop/observability';
+import { markOrdered } from '../domain/carts';
+
+/** `order.created` → the cart's checkout became an order: `ordered`, `order_id` set, stays locked. */
+export function orderCreatedHandler(logger: Logger): EventHandler<'order.created'> {
+  return defineHandler<'order.created'>({
+    topic: 'order.created',
+    async handle(tx, event) {
+      const { payload } = event;
+      if (payload.source !== 'cart' || payload.cart_id === null) return;
+      const outcome = await markOrdered(tx, { ...payload, cart_id: payload.cart_id });
+      if (outcome === 'ignored') {
+        logger.warn(
+          { cart_id: payload.cart_id, request_id: payload.request_id, order_id: payload.order_id },
+          'order.created for a request the cart no longer awaits; ignored',
+        );
+      }
+    },
+  });
+}

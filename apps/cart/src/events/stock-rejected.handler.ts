@@ -1,0 +1,18 @@
+import { defineHandler, type EventHandler } from '@shop/events';
+import type { Logger } from '@shop/observability';
+import { markStockUnavailable } from '../domain/carts';
+
+/** `stock.rejected` → a cart's checkout failed: `stock-unavailable`, unlocked, rejection filled. Buy now is not ours. */
+export function stockRejectedHandler(logger: Logger): EventHandler<'stock.rejected'> {
+  return defineHandler<'stock.rejected'>({
+    topic: 'stock.rejected',
+    async handle(tx, event) {
+      const { payload } = event;
+      if (payload.source !== 'cart' || payload.cart_id === null) return;
+      const outcome = await markStockUnavailable(tx, { ...payload, cart_id: payload.cart_id });
+      if (outcome === 'ignored') {
+        logger.warn({ cart_id: payload.cart_id, request_id: payload.request_id }, 'stock.rejected for a request the cart no longer awaits; ignored');
+      }
+    },
+  });
+}

@@ -1,0 +1,38 @@
+import type { PrismaClient, Tx } from '@shop/db';
+import { Prisma } from '@shop/db';
+
+type Client = PrismaClient | Tx;
+
+/** A buy-now request as Prisma returns it; `items` holds the lines as requested, with names and prices. */
+export interface BuyNowRequestRow {
+  requestId: string;
+  customerId: string;
+  status: string;
+  items: Prisma.JsonValue;
+  currency: string;
+  orderId: string | null;
+  rejection: Prisma.JsonValue | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function findBuyNowRequest(db: Client, requestId: string): Promise<BuyNowRequestRow | null> {
+  return db.buyNowRequest.findUnique({ where: { requestId } });
+}
+
+export function insertBuyNowRequest(
+  tx: Tx,
+  data: { requestId: string; customerId: string; items: Prisma.InputJsonValue; currency: string },
+): Promise<BuyNowRequestRow> {
+  return tx.buyNowRequest.create({ data: { ...data, status: 'pending' } });
+}
+
+/** Settles a pending request; a request already settled keeps its outcome. True when this call settled it. */
+export async function settleBuyNowRequest(
+  tx: Tx,
+  requestId: string,
+  outcome: { status: 'confirmed'; orderId: string } | { status: 'rejected'; rejection: Prisma.InputJsonValue },
+): Promise<boolean> {
+  const { count } = await tx.buyNowRequest.updateMany({ where: { requestId, status: 'pending' }, data: { ...outcome, updatedAt: new Date() } });
+  return count > 0;
+}

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type { PayloadOf } from '@shop/contracts';
+import { inTransaction, Prisma, type PrismaClient, type Tx } from '@shop/db';
+import type { PublishFn } from '@shop/events';
+import { fail, type FieldError, type Principal } from '@shop/http';
+import { findBuyNowRequest, insertBuyNowRequest, settleBuyNowRequest, type BuyNowRequestRow } from '../db/buy-now.queries';
+import {
+  cancelOrderRow,
+  findOrder,
+  insertOrderIfAbsent,
+  insertOrderLines,
+  listOrderRows,
+  lockOrder,
+  updateOrderDetails,
+  type OrderRow,
+} from '../db/orders.queries';
+import { findProducts } from '../db/read-models.queries';
+import { MAX_TOTAL_CENTS, totalOf, type BuyNowBody, type OrderItem, type Rejection, type UpdateOrderBody } from './order';
+
+/** What the order use cases need: the database and the outbox. */
+export interface OrderStore {
+  prisma: PrismaClient;
+  publish: PublishFn;
+}
+
+/** Support and admin see every order; a customer only its own, and another's does not exist for it (404). */
+function mayAccess(principal: Principal, customerId: string): boolean {
+  return principal.kind === 'staff' || principal.customerId === customerId;
+}
+
+function orderNotFound(orderId: string): never {
+  throw fail.notFound(`Order ${orderId} does not exist.`);
+}
+
+// ---------------------------------------------------------------------------------------------- events
+
+/**
+ * `stock-available` → the order, `confirmed`, with its lines and total, and `order.created`, in one
+ * transaction. Once per request: a redelivery, or a second `stock-available` for the same request under
+ * another event id, finds the order and changes nothing. A buy-now request is confirmed with the order id.
+ */
+export async function createOrderFromReservation(tx: Tx, publish: PublishFn, event: PayloadOf<'stock-available'>): Promise<'created' | 'exists'> {
+  const orderId = randomUUID();
+  const totalCents = totalOf(event.items);
+  const createdAt = await insertOrderIfAbsent(tx, {
+    orderId,
+    requestId: event.request_id,
+    source: event.source,
+    customerId: event.customer_id,
+    cartId: event.cart_id,
+    reservationId: event.reservation_id,
+    totalCents,
+    currency: event.currency,
+  });
+  if (!createdAt) return 'exists';
+  const names = new Map((await findProducts(tx, event.items.map((i) => i.product_sku))).map((p) => [p.sku, p.name]));
+  await insertOrderLines(
+    tx,
+    orderId,
+    // The price is the one reserved (the checkout's snapshot); a product the catalog no longer has keeps its SKU as name.
+    event.items.map((i) => ({ productSku: i.product_sku, name: names.get(i.product_sku) ?? i.product_sku, quantity: i.quantity, unitPriceCents: i.unit_price_cents })),
+  );
+  if (event.source === 'buy-now') await settleBuyNowRequest(tx, event.request_id, { status: 'confirmed', orderId });
+  await publish(
+    tx,
+    'order.created',
+    {
+      order_id: orderId,
+      request_id: event.request_id,
+      source: event.source,
+      cart_id: event.cart_id,
+      customer_id: event.customer_id,
+      reservation_id: event.reservation_id,
+      items: event.items,
+      total_cents: totalCents,
+      currency: event.currency,
+      status: 'confirmed',
+      created_at: createdAt.toISOString(),
+    },
+    { correlationId: event.cart_id ?? orderId },
+  );
+  return 'created';
+}
+
+/** `stock.rejected` for buy now → the request `rejected`, with the rejection shaped as the cart's. */
+export async function rejectBuyNow(tx: Tx, event: PayloadOf<'stock.rejected'>): Promise<boolean> {
+  const rejection: Rejection = { reason: event.reason, details: event.details };
+  return settleBuyNowRequest(tx, event.request_id, { status: 'rejected', rejection });
+}
+
+// ---------------------------------------------------------------------------------------------- orders
+
+export function listOrders(
+  prisma: PrismaClient,
+  principal: Principal,
+  options: { limit: number; customerId?: string; status?: string; after?: { createdAt: Date; orderId: string } },
+): Promise<OrderRow[]> {
+  if (principal.kind === 'customer') {
+    // A customer's list is its own; asking for another customer's orders finds none.
+    if (options.customerId && options.customerId !== principal.customerId) return Promise.resolve([]);
+    return listOrderRows(prisma, { ...options, customerId: principal.customerId });
+  }
+  return listOrderRows(prisma, options);
+}
+
+export async function getOrder(prisma: PrismaClient, principal: Principal, orderId: string): Promise<OrderRow> {
+  const order = await findOrder(prisma, orderId);
+  if (!order || !mayAccess(principal, order.customerId)) orderNotFound(orderId);
+  return order;
+}
+
+/** `PUT /orders/:id`: shipping address and note, while the order is not cancelled. */
+export async function updateOrder(store: OrderStore, principal: Principal, orderId: string, input: UpdateOrderBody): Promise<OrderRow> {
+  return inTransaction(store.prisma, async (tx) => {
+    // Locked, so a cancel running at the same time either precedes this (409) or follows it.
+    const order = await lockOrder(tx, orderId);
+    if (!order || !mayAccess(principal, order.customerId)) orderNotFound(orderId);
+    if (order.status === 'cancelled') throw fail.conflict(`Order ${orderId} is cancelled; it can no longer be changed.`);
+    await updateOrderDetails(tx, orderId, {
+      ...(input.shipping_address !== undefined ? { shippingAddress: input.shipping_address ?? Prisma.DbNull } : {}),
+      ...(input.note !== undefined ? { note: input.note } : {}),
+    });
+    return (await findOrder(tx, orderId))!;
+  });
+}
+
+/**
+ * `POST /orders/:id/cancel` and `DELETE /orders/:id`: cancels a confirmed order and publishes
+ * `order.cancelled` in the same transaction. Repeating it changes nothing, publishes nothing, and answers the
+ * same order; of concurrent cancels exactly one publishes.
+ */
+export async function cancelOrder(store: OrderStore, principal: Principal, orderId: string): Promise<OrderRow> {
+  return inTransaction(store.prisma, async (tx) => {
+    const order = await findOrder(tx, orderId);
+    if (!order || !mayAccess(principal, order.customerId)) orderNotFound(orderId);
+    const reason = principal.kind === 'customer' ? 'cancelled by the customer' : `cancelled by ${principal.role}`;
+    if (await cancelOrderRow(tx, orderId, reason)) {
+      const cancelled = (await findOrder(tx, orderId))!;
+      await store.publish(
+        tx,
+        'order.cancelled',
+        {
+          order_id: orderId,
+          cart_id: cancelled.cartId,
+          customer_id: cancelled.customerId,
+          reservation_id: cancelled.reservationId,
+          items: cancelled.lines.map((l) => ({ product_sku: l.productSku, quantity: l.quantity, unit_price_cents: l.unitPriceCents })),
+          reason,
+          cancelled_at: cancelled.cancelledAt!.toISOString(),
+        },
+        { correlationId: cancelled.cartId ?? orderId },
+      );
+      return cancelled;
+    }
+    return (await findOrder(tx, orderId))!;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- buy now
+
+/**
+ * `POST /orders`: records the request `pending` and writes `order-requested` (`source: "buy-now"`), priced
+ * from the order service's catalog read model, in one transaction. Inventory answers as for a cart.
+ */
+export async function requestBuyNow(store: OrderStore, customerId: string, input: BuyNowBody): Promise<BuyNowRequestRow> {
+  return inTransaction(store.prisma, async (tx) => {
+    const products = new Map((await findProducts(tx, input.items.map((i) => i.product_sku))).map((p) => [p.sku, p]));
+    const unknown: FieldError[] = input.items.flatMap((item, index) =>
+      products.get(item.product_sku)?.active ? [] : [{ field: `items.${index}.product_sku`, message: 'unknown or unavailable product' }],
+    );
+    if (unknown.length) throw fail.validation('Some products are not in the catalog.', unknown);
+    const items: OrderItem[] = input.items.map((item) => {
+      const product = products.get(item.product_sku)!;
+      return { product_sku: product.sku, name: product.name, quantity: item.quantity, unit_price_cents: product.priceCents };
+    });
+    const currencies = new Set(input.items.map((i) => products.get(i.product_sku)!.currency));
+    if (currencies.size > 1) {
+      throw fail.validation(`The products are priced in different currencies (${[...currencies].join(', ')}); order them separately.`, [
+        { field: 'items', message: 'mixed currencies' },
+      ]);
+    }
+    if (totalOf(items) > MAX_TOTAL_CENTS) throw fail.validation('The order total would be too large.', [{ field: 'items', message: 'total too large' }]);
+    const currency = [...currencies][0]!;
+    const request = await insertBuyNowRequest(tx, { requestId: randomUUID(), customerId, items, currency });
+    await store.publish(
+      tx,
+      'order-requested',
+      {
+        request_id: request.requestId,
+        source: 'buy-now',
+        cart_id: null,
+        customer_id: customerId,
+        items: items.map((i) => ({ product_sku: i.product_sku, quantity: i.quantity, unit_price_cents: i.unit_price_cents })),
+        currency: request.currency,
+        requested_at: request.createdAt.toISOString(),
+      },
+      // No cart and no order yet: the request id is what follows this checkout across services.
+      { correlationId: request.requestId },
+    );
+    return request;
+  });
+}
+
+export async function getBuyNowRequest(prisma: PrismaClient, principal: Principal, requestId: string): Promise<BuyNowRequestRow> {
+  const request = await findBuyNowRequest(prisma, requestId);
+  if (!request || !mayAccess(principal, request.customerId)) throw fail.notFound(`Request ${requestId} does not exist.`);
+  return request;
+}

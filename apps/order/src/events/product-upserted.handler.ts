@@ -1,0 +1,12 @@
+import { defineHandler, type EventHandler } from '@shop/events';
+import { upsertProduct } from '../db/read-models.queries';
+
+/** `product.upserted` → the order service's copy of the catalog entry (buy-now prices, line names), replaced whole. */
+export function productUpsertedHandler(): EventHandler<'product.upserted'> {
+  return defineHandler<'product.upserted'>({
+    topic: 'product.upserted',
+    async handle(tx, { payload }) {
+      await upsertProduct(tx, { sku: payload.sku, name: payload.name, priceCents: payload.price_cents, currency: payload.currency, active: payload.active });
+    },
+  });
+}

@@ -1,0 +1,13 @@
+import { defineHandler, type EventHandler } from '@shop/events';
+import { rejectBuyNow } from '../domain/orders';
+
+/** `stock.rejected` → a buy-now request is `rejected`, with why. A cart's rejection is the cart's business. */
+export function stockRejectedHandler(): EventHandler<'stock.rejected'> {
+  return defineHandler<'stock.rejected'>({
+    topic: 'stock.rejected',
+    async handle(tx, { payload }) {
+      if (payload.source !== 'buy-now') return;
+      await rejectBuyNow(tx, payload);
+    },
+  });
+}

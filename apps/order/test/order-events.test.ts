@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PayloadOf, TopicName } from '@shop/contracts';
+import { inTransaction } from '@shop/db';
+import { json, useTestDatabase, type TestDatabase } from '@shop/testing';
+import { createOrderFromReservation } from '../src/domain/orders';
+import {
+  asCustomer,
+  message,
+  MUG,
+  newCustomer,
+  orderApp,
+  orderState,
+  outbox,
+  problem,
+  reserved,
+  TEE,
+  type OrderTestApp,
+} from './order-test-app';
+
+let db: TestDatabase;
+let order: OrderTestApp;
+
+beforeAll(async () => {
+  db = await useTestDatabase();
+  order = await orderApp(db);
+});
+
+async function ordersOf(requestId: string): Promise<{ order_id: string; status: string }[]> {
+  const { rows } = await db.pool.query('SELECT order_id::text, status FROM "order".orders WHERE request_id = $1', [requestId]);
+  return rows;
+}
+
+async function createdEventsOf(requestId: string) {
+  return (await outbox(db, 'order.created')).filter((e) => e.payload['request_id'] === requestId);
+}
+
+async function buyNowRequest(customer: string): Promise<string> {
+  const res = await order.app.request('/orders', json('POST', { items: [{ product_sku: TEE.sku, quantity: 1 }] }, asCustomer(customer)));
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { request_id: string }).request_id;
+}
+
+describe('stock-available', () => {
+  it('creates the order confirmed and publishes order.created with every field, in one transaction', async () => {
+    const customer = await newCustomer(order);
+    const payload = reserved(customer);
+    expect(await order.publishToOrder('stock-available', payload)).toEqual({ status: 'ack' });
+    const [created] = await ordersOf(payload.request_id);
+    expect(created).toMatchObject({ status: 'confirmed' });
+    const { rows } = await db.pool.query(`SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at FROM "order".orders WHERE order_id = $1`, [
+      created!.order_id,
+    ]);
+    expect(await createdEventsOf(payload.request_id)).toEqual([
+      {
+        topic: 'order.created',
+        payload: {
+          order_id: created!.order_id,
+          request_id: payload.request_id,
+          source: 'cart',
+          cart_id: payload.cart_id,
+          customer_id: customer,
+          reservation_id: payload.reservation_id,
+          items: payload.items,
+          total_cents: 2 * TEE.price_cents + MUG.price_cents,
+          currency: 'EUR',
+          status: 'confirmed',
+          created_at: rows[0].at,
+        },
+        attributes: expect.objectContaining({ event_type: 'order.created', producer: 'order', correlation_id: payload.cart_id }),
+      },
+    ]);
+  });
+
+  it('commits the order and order.created together: when writing the event fails, there is no order (invariant 4)', async () => {
+    const customer = await newCustomer(order);
+    const payload = reserved(customer);
+    const before = await orderState(db);
+    const failingPublish = async () => {
+      throw new Error('outbox unavailable');
+    };
+    await expect(inTransaction(db.prisma, (tx) => createOrderFromReservation(tx, failingPublish, payload))).rejects.toThrow('outbox unavailable');
+    expect(await orderState(db)).toEqual(before);
+  });
+
+  it('creates one order when the same message is delivered twice', async () => {
+    const customer = await newCustomer(order);
+    const payload = reserved(customer);
+    const msg = message('stock-available', payload);
+    expect(await order.deliver('stock-available', msg)).toEqual([{ status: 'ack' }]);
+    expect(await order.deliver('stock-available', msg)).toEqual([{ status: 'ack', duplicate: true }]);
+    expect(await ordersOf(payload.request_id)).toHaveLength(1);
+    expect(await createdEventsOf(payload.request_id)).toHaveLength(1);
+  });
+
+  it('creates one order when stock-available for one request arrives twice under different event ids', async () => {
+    const customer = await newCustomer(order);
+    const payload = reserved(customer);
+    expect(await order.deliver('stock-available', message('stock-available', payload))).toEqual([{ status: 'ack' }]);
+    expect(await order.deliver('stock-available', message('stock-available', payload))).toEqual([{ status: 'ack' }]);
+    expect(await ordersOf(payload.request_id)).toHaveLength(1);
+    expect(await createdEventsOf(payload.request_id)).toHaveLength(1);
+  });
+
+  it('creates one order when ten copies under different event ids arrive at the same moment', async () => {
+    const customer = await newCustomer(order);
+    const payload = reserved(customer);
+    const outcomes = (await Promise.all(Array.from({ length: 10 }, () => order.deliver('stock-available', message('stock-available', payload))))).flat();
+    expect(outcomes.every((o) => o.status === 'ack')).toBe(true);
+    expect(await ordersOf(payload.request_id)).toHaveLength(1);
+    expect(await createdEventsOf(payload.request_id)).toHaveLength(1);
+  });
+
+  it('leaves a cancelled order cancelled when its stock-available is delivered again', async () => {
+    const customer = await newCustomer(order);
+    const payload = reserved(customer);
+    await order.publishToOrder('stock-available', payload);
+    const [created] = await ordersOf(payload.request_id);
+    await order.app.request(`/orders/${created!.order_id}/cancel`, { method: 'POST', headers: asCustomer(customer) });
+    await order.publishToOrder('stock-available', payload);
+    expect(await ordersOf(payload.request_id)).toEqual([{ order_id: created!.order_id, status: 'cancelled' }]);
+  });
+
+  it('names a line by its SKU when the catalog does not know the product', async () => {
+    const customer = await newCustomer(order);
+    const payload = reserved(customer, { items: [{ product_sku: 'UNLISTED', quantity: 1, unit_price_cents: 700 }] });
+    await order.publishToOrder('stock-available', payload);
+    const [created] = await ordersOf(payload.request_id);
+    const res = await order.app.request(`/orders/${created!.order_id}`, { headers: asCustomer(customer) });
+    expect(await res.json()).toMatchObject({ items: [{ product_sku: 'UNLISTED', name: 'UNLISTED', quantity: 1, unit_price_cents: 700 }], total_cents: 700 });
+  });
+});
+
+describe('stock.rejected', () => {
+  it('rejects a buy-now request once: a redelivery changes nothing', async () => {
+    const customer = await newCustomer(order);
+    const requestId = await buyNowRequest(customer);
+    const msg = message('stock.rejected', {
+      request_id: requestId,
+      source: 'buy-now',
+      cart_id: null,
+      customer_id: customer,
+      reason: 'unknown_product',
+      details: [{ product_sku: TEE.sku, requested: 1, available: 0 }],
+    });
+    expect(await order.deliver('stock.rejected', msg)).toEqual([{ status: 'ack' }]);
+    const state = await orderState(db);
+    expect(await order.deliver('stock.rejected', msg)).toEqual([{ status: 'ack', duplicate: true }]);
+    expect(await orderState(db)).toEqual(state);
+  });
+
+  it("ignores a cart's rejection (the cart follows it)", async () => {
+    const before = await orderState(db);
+    const outcome = await order.publishToOrder('stock.rejected', {
+      request_id: randomUUID(),
+      source: 'cart',
+      cart_id: randomUUID(),
+      customer_id: randomUUID(),
+      reason: 'insufficient_stock',
+      details: [{ product_sku: TEE.sku, requested: 1, available: 0 }],
+    });
+    expect(outcome).toEqual({ status: 'ack' });
+    const after = await orderState(db);
+    expect(after['orders']).toEqual(before['orders']);
+    expect(after['buy_now_requests']).toEqual(before['buy_now_requests']);
+  });
+
+  it('leaves a confirmed request confirmed when a rejection for it arrives late', async () => {
+    const customer = await newCustomer(order);
+    const requestId = await buyNowRequest(customer);
+    await order.publishToOrder('stock-available', reserved(customer, { request_id: requestId, source: 'buy-now', cart_id: null }));
+    await order.publishToOrder('stock.rejected', {
+      request_id: requestId,
+      source: 'buy-now',
+      cart_id: null,
+      customer_id: customer,
+      reason: 'insufficient_stock',
+      details: [{ product_sku: TEE.sku, requested: 1, available: 0 }],
+    });
+    const res = await order.app.request(`/orders/requests/${requestId}`, { headers: asCustomer(customer) });
+    expect(await res.json()).toMatchObject({ status: 'confirmed', order_id: expect.any(String), rejection: null });
+  });
+});
+
+describe('order read models', () => {
+  it('accepts a customer after customer.upserted and refuses it (401) after customer.deleted', async () => {
+    const id = randomUUID();
+    await problem(await order.app.request('/orders', { headers: asCustomer(id) }), 401);
+    await order.publishToOrder('customer.upserted', { customer_id: id, name: 'New', email: 'new@example.com' });
+    expect((await order.app.request('/orders', { headers: asCustomer(id) })).status).toBe(200);
+    await order.publishToOrder('customer.deleted', { customer_id: id });
+    await problem(await order.app.request('/orders', { headers: asCustomer(id) }), 401);
+  });
+
+  it('prices buy-now requests at the latest product.upserted', async () => {
+    const customer = await newCustomer(order);
+    await order.publishToOrder('product.upserted', { sku: 'VASE', name: 'Vase', description: '', price_cents: 4000, currency: 'EUR', active: true });
+    await order.publishToOrder('product.upserted', { sku: 'VASE', name: 'Vase', description: '', price_cents: 4500, currency: 'EUR', active: true });
+    const res = await order.app.request('/orders', json('POST', { items: [{ product_sku: 'VASE', quantity: 1 }] }, asCustomer(customer)));
+    const { request_id } = (await res.json()) as { request_id: string };
+    const [event] = (await outbox(db, 'order-requested')).filter((e) => e.payload['request_id'] === request_id);
+    expect(event!.payload['items']).toEqual([{ product_sku: 'VASE', quantity: 1, unit_price_cents: 4500 }]);
+  });
+
+  it('applies a product.upserted once per event id', async () => {
+    const msg = message('product.upserted', { sku: 'ONCE-2', name: 'Once', description: '', price_cents: 10, currency: 'EUR', active: true });
+    expect(await order.deliver('product.upserted', msg)).toEqual([{ status: 'ack' }]);
+    await order.publishToOrder('product.upserted', { sku: 'ONCE-2', name: 'Once', description: '', price_cents: 20, currency: 'EUR', active: true });
+    expect(await order.deliver('product.upserted', msg)).toEqual([{ status: 'ack', duplicate: true }]);
+    const { rows } = await db.pool.query(`SELECT price_cents FROM "order".products WHERE sku = 'ONCE-2'`);
+    expect(rows).toEqual([{ price_cents: 20 }]);
+  });
+
+  it.each([
+    ['product.deleted', { sku: 'GONE-3' }],
+    ['customer.deleted', { customer_id: randomUUID() }],
+    ['customer.upserted', { customer_id: randomUUID(), name: 'Dup', email: 'dup@example.com' }],
+  ] as const)('acknowledges a duplicate %s without a second effect', async (topic, payload) => {
+    const msg = message(topic, payload as never);
+    expect(await order.deliver(topic, msg)).toEqual([{ status: 'ack' }]);
+    const state = await orderState(db);
+    expect(await order.deliver(topic, msg)).toEqual([{ status: 'ack', duplicate: true }]);
+    expect(await orderState(db)).toEqual(state);
+  });
+});
+
+describe('order handlers: invalid payloads', () => {
+  const valid: { [T in TopicName]?: PayloadOf<T> } = {
+    'stock-available': reserved(randomUUID()),
+    'stock.rejected': {
+      request_id: randomUUID(),
+      source: 'buy-now',
+      cart_id: null,
+      customer_id: randomUUID(),
+      reason: 'insufficient_stock',
+      details: [{ product_sku: 'X', requested: 1, available: 0 }],
+    },
+    'product.upserted': { sku: 'X', name: 'X', description: '', price_cents: 1, currency: 'EUR', active: true },
+    'product.deleted': { sku: 'X' },
+    'customer.upserted': { customer_id: randomUUID(), name: 'X', email: 'x@example.com' },
+    'customer.deleted': { customer_id: randomUUID() },
+  };
+  const broken: Record<string, unknown> = {
+    'stock-available': { ...valid['stock-available'], items: [] },
+    'stock.rejected': { ...valid['stock.rejected'], cart_id: randomUUID() },
+    'product.upserted': { ...valid['product.upserted'], currency: 'euro' },
+    'product.deleted': {},
+    'customer.upserted': { ...valid['customer.upserted'], name: '' },
+    'customer.deleted': { customer_id: 42 },
+  };
+
+  it.each(Object.keys(broken) as TopicName[])('dead-letters an invalid %s at once, changing nothing', async (topic) => {
+    const before = await orderState(db);
+    const msg = { ...message(topic, valid[topic] as never), data: JSON.stringify(broken[topic]) };
+    expect(await order.deliver(topic, msg)).toEqual([{ status: 'dead-letter', reason: 'invalid_payload' }]);
+    expect(await orderState(db)).toEqual(before);
+    const letters = await order.context.events.consumer.deadLetters.list({ limit: 50, subscription: `order.${topic}` });
+    expect(letters.map((l) => l.event_id)).toContain(msg.attributes['event_id']);
+  });
+});
