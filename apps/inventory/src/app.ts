@@ -1,7 +1,10 @@
 import type { HttpApp } from '@shop/http';
 import { createServiceApp, type AppContext } from '@shop/service';
+import { registerInventoryRoutes } from './routes/inventory.routes';
 
 /** The inventory service. Stock levels and reservations: reserves all lines of a checkout or none. */
 export function createApp(context: AppContext): HttpApp {
-  return createServiceApp(context, { service: 'inventory', description: 'Stock levels and reservations: reserves all lines of a checkout or none.' });
+  const http = createServiceApp(context, { service: 'inventory', description: 'Stock levels and reservations: reserves all lines of a checkout or none.' });
+  registerInventoryRoutes(http.app, { prisma: context.db.prisma, publish: context.events.publish });
+  return http;
 }

@@ -1,0 +1,16 @@
+import { defineHandler, type EventHandler } from '@shop/events';
+import type { Logger } from '@shop/observability';
+import { commitReservation } from '../domain/reservations';
+
+/** `order.created` → the reservation is committed: its units are sold, no longer merely reserved. */
+export function orderCreatedHandler(logger: Logger): EventHandler<'order.created'> {
+  return defineHandler<'order.created'>({
+    topic: 'order.created',
+    async handle(tx, event) {
+      const { reservation_id: reservationId, order_id: orderId } = event.payload;
+      const outcome = await commitReservation(tx, { reservationId, orderId });
+      // Retrying would not make an unknown reservation appear: record it and move on.
+      if (outcome === 'unknown') logger.warn({ reservation_id: reservationId, order_id: orderId }, 'order.created for an unknown reservation');
+    },
+  });
+}
