@@ -1,7 +1,59 @@
 import { serviceEnvSchema } from '@shop/config';
 import { eventsEnvSchema } from '@shop/events';
-import type { z } from 'zod';
+import { z } from 'zod';
 
-/** The email service's environment: the common service variables (local port 3004) and the event backbone's. */
-export const emailConfigSchema = serviceEnvSchema(3004).and(eventsEnvSchema);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** `Name <addr@domain>` or a bare `addr@domain`. */
+const MAILBOX = /^(?:[^<>]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/;
+
+/** The mail variables, shared by the service and the Cloud Function. */
+const mailEnv = z.object({
+  /** `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`; unset locally: the embedded catcher. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  SMTP_FROM: z.string().trim().regex(MAILBOX, { error: 'must be "Name <address@domain>" or an address' }).default('Shop <no-reply@example.com>'),
+  /** Each of connecting, the greeting and an idle socket may take this long before the attempt counts as failed. */
+  SMTP_TIMEOUT_MS: int(1_000, 300_000).default(30_000),
+  /** The embedded catcher's port when SMTP_URL is unset; 0 takes any free port (printed in the log). */
+  SMTP_CATCHER_PORT: int(0, 65_535).default(0),
+  EMAIL_MAX_ATTEMPTS: int(1, 100).default(10),
+  EMAIL_RETRY_MIN_MS: int(10, 3_600_000).default(10_000),
+  EMAIL_RETRY_MAX_MS: int(10, 86_400_000).default(1_800_000),
+});
+
+/**
+ * The email service's environment: the common service variables (local port 3004), the event backbone's, and
+ * the mail settings. Without SMTP_URL the service runs an embedded mail catcher (development only: it needs the
+ * `smtp-server` dev dependency, so production requires SMTP_URL).
+ */
+export const emailConfigSchema = serviceEnvSchema(3004)
+  .and(eventsEnvSchema)
+  .and(mailEnv)
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.SMTP_URL) {
+      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production (the embedded mail catcher is for development)' });
+    }
+    if (env.EMAIL_RETRY_MAX_MS < env.EMAIL_RETRY_MIN_MS) {
+      ctx.addIssue({ code: 'custom', path: ['EMAIL_RETRY_MAX_MS'], message: 'must not be below EMAIL_RETRY_MIN_MS' });
+    }
+  });
 export type EmailConfig = z.infer<typeof emailConfigSchema>;
+
+/**
+ * The `sendEmail` Cloud Function's environment: the database, the event backbone (to relay what it publishes)
+ * and the mail settings, with SMTP_URL required (a function has no catcher to fall back on).
+ */
+export const emailFunctionConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
+    DATABASE_POOL_MAX: int(1, 50).default(2),
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    SERVICE_VERSION: z.string().default(process.env['npm_package_version'] ?? '0.1.0'),
+  })
+  .and(eventsEnvSchema)
+  .and(mailEnv.extend({ SMTP_URL: mailEnv.shape.SMTP_URL.unwrap() }));
+export type EmailFunctionConfig = z.infer<typeof emailFunctionConfigSchema>;
+
+/** What the mailer reads from either configuration. */
+export type MailSettings = z.infer<typeof mailEnv>;

@@ -1,0 +1,105 @@
+import pg from 'pg';
+import { quoteIdent } from '@shop/db';
+import type { Logger } from '@shop/observability';
+
+export interface DeliveryLoopOptions {
+  /** For logs and the LISTEN connection's application_name. */
+  name: string;
+  databaseUrl: string;
+  /** NOTIFY channel that announces new work (sent at the commit that recorded it). */
+  channel: string;
+  /** Works off whatever is due; resolves with how many items it took. */
+  runDue(): Promise<number>;
+  /** Milliseconds until the next item falls due (by the database's clock), or null when nothing waits. */
+  nextDueInMs(): Promise<number | null>;
+  logger: Logger;
+  /** Longest sleep without a look at the table (a missed notification, a row written by hand). */
+  pollIntervalMs?: number;
+  /** Backoff while the database fails: doubles from 100 ms up to this. */
+  maxBackoffMs?: number;
+}
+
+export interface DeliveryLoop {
+  /** Looks for due work now. */
+  wake(): void;
+  /** Stops taking work and waits (at most `timeoutMs`) for the round in flight; leases cover what it abandons. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Runs `runDue` whenever there may be work: at once when a NOTIFY says something was recorded, when the
+ * earliest scheduled retry falls due, and at least every `pollIntervalMs`. Several instances may run it side
+ * by side: claims skip what another instance holds.
+ */
+export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
+  const { logger } = options;
+  const pollIntervalMs = options.pollIntervalMs ?? 5_000;
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  let stopped = false;
+  let pendingWake = false;
+  let wakeUp: (() => void) | undefined;
+  let listener: pg.Client | undefined;
+
+  const wake = () => {
+    pendingWake = true;
+    wakeUp?.();
+  };
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (pendingWake || stopped) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  async function listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: options.databaseUrl, application_name: `${options.name}-listener` });
+    client.on('error', (err) => {
+      logger.warn({ err }, `${options.name}: lost the LISTEN connection; polling until it is back`);
+      if (listener === client) listener = undefined;
+      client.end().catch(() => undefined);
+      wake();
+    });
+    client.on('notification', wake);
+    await client.connect();
+    await client.query(`LISTEN ${quoteIdent(options.channel)}`);
+    listener = client;
+  }
+
+  const loop = (async () => {
+    let backoff = 100;
+    while (!stopped) {
+      pendingWake = false;
+      try {
+        if (!listener) await listen();
+        const taken = await options.runDue();
+        backoff = 100;
+        if (taken > 0) continue;
+        const dueInMs = await options.nextDueInMs();
+        // At least a few milliseconds: a due item another worker is still claiming must not make this spin.
+        await sleep(Math.min(pollIntervalMs, Math.max(25, dueInMs ?? pollIntervalMs)));
+      } catch (err) {
+        logger.warn({ err, backoffMs: backoff }, `${options.name}: could not look for work; retrying`);
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, maxBackoffMs);
+      }
+    }
+  })();
+
+  return {
+    wake,
+    async stop(timeoutMs = 5_000) {
+      stopped = true;
+      wake();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([loop, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      await listener?.end().catch(() => undefined);
+      listener = undefined;
+    },
+  };
+}

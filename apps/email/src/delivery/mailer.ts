@@ -1,0 +1,143 @@
+import { inTransaction, type PrismaClient } from '@shop/db';
+import type { PublishFn } from '@shop/events';
+import type { Logger } from '@shop/observability';
+import {
+  claimDueMessages,
+  claimMessage,
+  findMessage,
+  finishAttempt,
+  type AttemptResult,
+  type MessageRow,
+} from '../db/messages.queries';
+import { classifySmtpFailure, retryDelayMs, type RetryPolicy } from '../domain/delivery-policy';
+import type { MailSender, OutgoingMail } from '../smtp/smtp-sender';
+
+export interface MailerDeps {
+  prisma: PrismaClient;
+  publish: PublishFn;
+  sender: MailSender;
+  policy: RetryPolicy;
+  logger: Logger;
+  /**
+   * How long one attempt owns its message. Longer than the slowest SMTP conversation the timeouts allow, so a
+   * live worker never loses its message to another; when a worker dies, its message is retried after this.
+   */
+  leaseMs: number;
+  /** Messages claimed (and sent concurrently) per round. */
+  batchSize?: number;
+  random?: () => number;
+}
+
+/**
+ * Where a message stands after `attemptNow`: finished (`sent`, `failed`), due again later (`pending`), being
+ * attempted by another worker (`in-flight`), or never requested (`unknown`).
+ */
+export type DeliveryState = 'sent' | 'failed' | 'pending' | 'in-flight' | 'unknown';
+
+export interface Mailer {
+  /** Attempts every due message once; resolves with how many it attempted. */
+  runDue(): Promise<number>;
+  /** Attempts one message now, whatever its schedule, unless another worker is attempting it. */
+  attemptNow(notificationId: string): Promise<DeliveryState>;
+}
+
+// The database may blink while the server has already accepted the mail: try hard to record that, since a
+// message whose acceptance is lost is sent again once its lease expires.
+const RECORD_ATTEMPTS = 4;
+
+/**
+ * Sends the sent-mail log's pending messages over SMTP. Each attempt is claimed first (counted and leased in
+ * its own statement), then sent outside any transaction, then finished in ONE transaction that writes the
+ * outcome and publishes `email.delivered` or `email.failed` through the outbox: a message is `sent` exactly
+ * when its event is committed. Temporary failures (4xx, no connection) are retried with backoff until
+ * `policy.maxAttempts`; permanent ones (5xx) fail at once. The one window left is a crash between the server's
+ * acceptance and that commit: the message is then sent again, with the same Message-ID.
+ */
+export function createMailer(deps: MailerDeps): Mailer {
+  const { prisma, publish, sender, policy, logger, leaseMs } = deps;
+  const batchSize = deps.batchSize ?? 10;
+  const random = deps.random ?? Math.random;
+
+  function outgoing(row: MessageRow): OutgoingMail {
+    return {
+      from: row.sender,
+      to: row.recipient,
+      subject: row.subject,
+      text: row.text,
+      html: row.html,
+      messageId: row.messageId,
+      // RFC 3834: automatic mail, so vacation responders stay quiet; the id lets support trace a mail back.
+      headers: { 'X-Notification-Id': row.notificationId, 'Auto-Submitted': 'auto-generated' },
+    };
+  }
+
+  async function resultOf(row: MessageRow): Promise<AttemptResult> {
+    try {
+      const accepted = await sender.send(outgoing(row));
+      return { status: 'sent', smtpResponse: accepted.response };
+    } catch (err) {
+      const failure = classifySmtpFailure(err);
+      if (failure.permanent) return { status: 'failed', error: failure.error };
+      if (row.attempts >= policy.maxAttempts) return { status: 'failed', error: `${failure.error} (gave up after ${row.attempts} attempts)` };
+      return { status: 'pending', error: failure.error, nextAttemptAt: new Date(Date.now() + retryDelayMs(policy, row.attempts, random)) };
+    }
+  }
+
+  /** Writes the outcome and its event together; false when another worker took the message over meanwhile. */
+  function record(row: MessageRow, result: AttemptResult): Promise<boolean> {
+    return inTransaction(prisma, async (tx) => {
+      if (!(await finishAttempt(tx, row.notificationId, row.attempts, result))) return false;
+      const options = { correlationId: row.correlationId };
+      if (result.status === 'sent') {
+        await publish(tx, 'email.delivered', { notification_id: row.notificationId, attempt: row.attempts, message_id: row.messageId }, options);
+      } else if (result.status === 'failed') {
+        await publish(tx, 'email.failed', { notification_id: row.notificationId, attempt: row.attempts, error: result.error }, options);
+      }
+      return true;
+    });
+  }
+
+  async function recordPersistently(row: MessageRow, result: AttemptResult): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await record(row, result);
+      } catch (err) {
+        if (attempt >= RECORD_ATTEMPTS) throw err;
+        logger.warn({ err, notification_id: row.notificationId }, 'could not record an e-mail attempt; trying again');
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
+    }
+  }
+
+  async function attempt(row: MessageRow): Promise<DeliveryState> {
+    const result = await resultOf(row);
+    const log = { notification_id: row.notificationId, message_id: row.messageId, to: row.recipient, attempt: row.attempts };
+    if (!(await recordPersistently(row, result))) {
+      logger.warn(log, 'e-mail attempt outlived its lease; another worker owns the message now');
+      return 'in-flight';
+    }
+    if (result.status === 'sent') logger.info({ ...log, response: result.smtpResponse }, `e-mail sent: ${row.subject}`);
+    else if (result.status === 'failed') logger.warn({ ...log, error: result.error }, 'e-mail failed for good');
+    else logger.warn({ ...log, error: result.error, next_attempt_at: result.nextAttemptAt }, 'e-mail attempt failed; will retry');
+    return result.status;
+  }
+
+  return {
+    async runDue() {
+      const claimed = await claimDueMessages(prisma, { limit: batchSize, leaseMs });
+      await Promise.all(
+        claimed.map((row) =>
+          attempt(row).catch((err: unknown) => logger.error({ err, notification_id: row.notificationId }, 'e-mail attempt could not be recorded')),
+        ),
+      );
+      return claimed.length;
+    },
+    async attemptNow(notificationId) {
+      const row = await claimMessage(prisma, notificationId, leaseMs);
+      if (row) return attempt(row);
+      const current = await findMessage(prisma, notificationId);
+      if (!current) return 'unknown';
+      return current.status === 'pending' ? 'in-flight' : (current.status as DeliveryState);
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { Database } from '@shop/db';
+import type { PublishFn } from '@shop/events';
+import type { Logger } from '@shop/observability';
+import type { PushSettings } from '../config';
+import { NOTIFICATIONS_CHANNEL, nextDueInMs } from '../db/notifications.queries';
+import type { VapidKeys } from '../domain/vapid-keys';
+import { createWebPushSender, type PushSender } from '../webpush/web-push-sender';
+import { startDeliveryLoop } from './delivery-loop';
+import { createPusher, type Pusher } from './pusher';
+
+/** The pusher over Web Push with the configured keys, timeouts and retry policy. */
+export function pusherFor(
+  settings: PushSettings,
+  deps: { db: Database; publish: PublishFn; vapidKeys: VapidKeys; logger: Logger; sender?: PushSender },
+): Pusher {
+  const sender =
+    deps.sender ?? createWebPushSender({ vapidKeys: deps.vapidKeys, subject: settings.VAPID_SUBJECT, ttlSeconds: settings.PUSH_TTL_SECONDS, timeoutMs: settings.PUSH_TIMEOUT_MS });
+  return createPusher({
+    prisma: deps.db.prisma,
+    publish: deps.publish,
+    sender,
+    logger: deps.logger,
+    // Every subscription of a notification is pushed to concurrently, each bounded by the timeout.
+    leaseMs: settings.PUSH_TIMEOUT_MS * 3 + 10_000,
+    policy: { maxAttempts: settings.PUSH_MAX_ATTEMPTS, minDelayMs: settings.PUSH_RETRY_MIN_MS, maxDelayMs: settings.PUSH_RETRY_MAX_MS },
+  });
+}
+
+/** The service's background delivery: the loop that pushes what is pending. Returns what stops it. */
+export async function startPushDelivery(
+  settings: PushSettings,
+  deps: { db: Database; databaseUrl: string; publish: PublishFn; vapidKeys: VapidKeys; logger: Logger },
+): Promise<() => Promise<void>> {
+  const pusher = pusherFor(settings, deps);
+  // Fail at start, not at the first push, when the key pair cannot be read or made.
+  const { publicKey } = await deps.vapidKeys.get();
+  deps.logger.info({ vapid_public_key: publicKey }, 'Web Push ready');
+  const loop = startDeliveryLoop({
+    name: 'pusher',
+    databaseUrl: deps.databaseUrl,
+    channel: NOTIFICATIONS_CHANNEL,
+    runDue: () => pusher.runDue(),
+    nextDueInMs: () => nextDueInMs(deps.db.prisma),
+    logger: deps.logger,
+  });
+  return () => loop.stop();
+}

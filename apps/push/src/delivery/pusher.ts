@@ -1,0 +1,162 @@
+import { inTransaction, type PrismaClient } from '@shop/db';
+import type { PublishFn } from '@shop/events';
+import type { Logger } from '@shop/observability';
+import {
+  claimDueNotifications,
+  claimNotification,
+  deliveriesOf,
+  findNotification,
+  finishAttempt,
+  recordDelivery,
+  type AttemptResult,
+  type NotificationRow,
+} from '../db/notifications.queries';
+import { deleteGoneSubscription, subscriptionsOfCustomer, type SubscriptionRow } from '../db/subscriptions.queries';
+import { classifyPushStatus, pushPayload, retryDelayMs, type PushOutcome, type RetryPolicy } from '../domain/delivery-policy';
+import type { PushSender } from '../webpush/web-push-sender';
+
+export interface PusherDeps {
+  prisma: PrismaClient;
+  publish: PublishFn;
+  sender: PushSender;
+  policy: RetryPolicy;
+  logger: Logger;
+  /** How long one attempt owns its notification; longer than the push timeout, so a live worker never loses it. */
+  leaseMs: number;
+  batchSize?: number;
+  random?: () => number;
+}
+
+/** Where a notification stands after `attemptNow` (see the email service's mailer for the same states). */
+export type DeliveryState = 'sent' | 'failed' | 'pending' | 'in-flight' | 'unknown';
+
+export interface Pusher {
+  /** Attempts every due notification once; resolves with how many it attempted. */
+  runDue(): Promise<number>;
+  /** Attempts one notification now, whatever its schedule, unless another worker is attempting it. */
+  attemptNow(notificationId: string): Promise<DeliveryState>;
+}
+
+interface SubscriptionResult {
+  subscription: SubscriptionRow;
+  outcome: PushOutcome;
+  statusCode: number | null;
+  error: string | null;
+}
+
+// Outcomes after which an endpoint is not tried again for the same notification.
+const SETTLED = new Set(['sent', 'gone', 'rejected']);
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return `${err.name === 'TimeoutError' ? 'timed out' : err.message}${cause}`.slice(0, 500);
+  }
+  return String(err).slice(0, 500);
+}
+
+/** "2 gone (410), 1 rejected (403 …)": what went wrong, for the event and the log. */
+function summary(results: SubscriptionResult[]): string | undefined {
+  const failed = results.filter((r) => r.outcome !== 'sent');
+  if (failed.length === 0) return undefined;
+  const counts = new Map<string, number>();
+  for (const r of failed) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+  const last = failed.at(-1)!;
+  const parts = [...counts].map(([outcome, n]) => `${n} ${outcome === 'retry' ? 'failed for now' : outcome}`);
+  return `${parts.join(', ')} of ${results.length} subscription(s); last: ${last.error ?? last.outcome}`.slice(0, 1_000);
+}
+
+/**
+ * Delivers the pending notifications to every browser their customer subscribed. Each attempt is claimed
+ * (counted, leased), sent to the subscriptions that have not settled yet, then finished in ONE transaction:
+ * each endpoint's answer, the removal of subscriptions their push service declared gone (404/410), and, once
+ * nothing is left to retry, the notification's outcome with `push.delivered` (at least one browser took it)
+ * or `push.failed` (none did, or the customer has no subscription). Endpoints that failed for now (429, 5xx,
+ * no answer) are retried with backoff until `policy.maxAttempts`.
+ */
+export function createPusher(deps: PusherDeps): Pusher {
+  const { prisma, publish, sender, policy, logger, leaseMs } = deps;
+  const batchSize = deps.batchSize ?? 10;
+  const random = deps.random ?? Math.random;
+
+  async function sendTo(notification: NotificationRow, subscription: SubscriptionRow, payload: string): Promise<SubscriptionResult> {
+    if (subscription.expiresAt && subscription.expiresAt.getTime() <= Date.now()) {
+      return { subscription, outcome: 'gone', statusCode: null, error: 'the subscription expired' };
+    }
+    try {
+      const target = { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } };
+      const response = await sender.send(target, payload, {
+        // RFC 8030 §5.4: a resent copy (after a crash before our commit) replaces the undelivered first one.
+        topic: notification.notificationId.replaceAll('-', ''),
+      });
+      const outcome = classifyPushStatus(response.statusCode);
+      return { subscription, outcome, statusCode: response.statusCode, error: outcome === 'sent' ? null : `${response.statusCode} ${response.body}`.trim() };
+    } catch (err) {
+      return { subscription, outcome: 'retry', statusCode: null, error: describe(err) };
+    }
+  }
+
+  async function attempt(notification: NotificationRow): Promise<DeliveryState> {
+    const { notificationId, attempts } = notification;
+    const before = await deliveriesOf(prisma, notificationId);
+    const subscriptions = (await subscriptionsOfCustomer(prisma, notification.customerId)).filter((s) => !SETTLED.has(before.get(s.endpoint) ?? ''));
+    const payload = pushPayload(notification);
+    const results = await Promise.all(subscriptions.map((s) => sendTo(notification, s, payload)));
+
+    const sentBefore = [...before.values()].filter((o) => o === 'sent').length;
+    const sentNow = results.filter((r) => r.outcome === 'sent').length;
+    const retrying = results.some((r) => r.outcome === 'retry');
+    const problems = summary(results);
+    let result: AttemptResult;
+    if (retrying && attempts < policy.maxAttempts) {
+      result = { status: 'pending', error: problems!, nextAttemptAt: new Date(Date.now() + retryDelayMs(policy, attempts, random)) };
+    } else if (sentBefore + sentNow > 0) {
+      result = { status: 'sent' };
+    } else {
+      const why = results.length === 0 && before.size === 0 ? 'the customer has no push subscription' : (problems ?? 'no subscription took the message');
+      result = { status: 'failed', error: retrying ? `${why} (gave up after ${attempts} attempts)` : why };
+    }
+
+    const owned = await inTransaction(prisma, async (tx) => {
+      if (!(await finishAttempt(tx, notificationId, attempts, result, result.status === 'sent' ? (problems ?? null) : null))) return false;
+      for (const r of results) {
+        await recordDelivery(tx, { notificationId, endpoint: r.subscription.endpoint, outcome: r.outcome === 'retry' ? 'retrying' : r.outcome, statusCode: r.statusCode, error: r.error, attempt: attempts });
+        if (r.outcome === 'gone') await deleteGoneSubscription(tx, r.subscription);
+      }
+      const options = { correlationId: notification.correlationId };
+      if (result.status === 'sent') {
+        await publish(tx, 'push.delivered', { notification_id: notificationId, attempt: attempts, ...(problems ? { error: problems } : {}) }, options);
+      } else if (result.status === 'failed') {
+        await publish(tx, 'push.failed', { notification_id: notificationId, attempt: attempts, error: result.error }, options);
+      }
+      return true;
+    });
+
+    const log = { notification_id: notificationId, customer_id: notification.customerId, attempt: attempts, subscriptions: results.length };
+    if (!owned) {
+      logger.warn(log, 'push attempt outlived its lease; another worker owns the notification now');
+      return 'in-flight';
+    }
+    if (result.status === 'sent') logger.info({ ...log, delivered_to: sentBefore + sentNow, problems }, `push sent: ${notification.title}`);
+    else if (result.status === 'failed') logger.warn({ ...log, error: result.error }, 'push failed for good');
+    else logger.warn({ ...log, error: result.error, next_attempt_at: result.nextAttemptAt }, 'push attempt failed for some subscriptions; will retry');
+    return result.status;
+  }
+
+  return {
+    async runDue() {
+      const claimed = await claimDueNotifications(prisma, { limit: batchSize, leaseMs });
+      await Promise.all(
+        claimed.map((n) => attempt(n).catch((err: unknown) => logger.error({ err, notification_id: n.notificationId }, 'push attempt could not be recorded'))),
+      );
+      return claimed.length;
+    },
+    async attemptNow(notificationId) {
+      const row = await claimNotification(prisma, notificationId, leaseMs);
+      if (row) return attempt(row);
+      const current = await findNotification(prisma, notificationId);
+      if (!current) return 'unknown';
+      return current.status === 'pending' ? 'in-flight' : (current.status as DeliveryState);
+    },
+  };
+}

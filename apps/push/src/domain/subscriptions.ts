@@ -1,0 +1,35 @@
+import { fail, type DomainError } from '@shop/http';
+import type { PrismaClient } from '@shop/db';
+import { deleteSubscription, upsertSubscription, type SubscriptionRow } from '../db/subscriptions.queries';
+import { isAllowedHost, type SubscribeBody } from './subscription';
+
+function refusedEndpoint(message: string): DomainError {
+  return fail.validation('The subscription cannot be used.', [{ field: 'endpoint', message }]);
+}
+
+/**
+ * Saves the customer's browser subscription (idempotent by endpoint). The service will POST to the endpoint,
+ * so it must name an allowed push service: over https, unless every host is allowed (development).
+ */
+export async function subscribe(
+  prisma: PrismaClient,
+  input: { customerId: string; body: SubscribeBody; allowedHosts: readonly string[] },
+): Promise<SubscriptionRow> {
+  const url = new URL(input.body.endpoint);
+  if (!isAllowedHost(url.hostname, input.allowedHosts)) throw refusedEndpoint(`${url.hostname} is not a push service this shop sends to`);
+  if (url.protocol !== 'https:' && !input.allowedHosts.includes('*')) throw refusedEndpoint('must be an https URL');
+  if (url.username || url.password) throw refusedEndpoint('must not carry credentials');
+  const { expirationTime } = input.body;
+  return upsertSubscription(prisma, {
+    customerId: input.customerId,
+    endpoint: input.body.endpoint,
+    p256dh: input.body.keys.p256dh,
+    auth: input.body.keys.auth,
+    expiresAt: expirationTime === null || expirationTime === undefined ? null : new Date(expirationTime),
+  });
+}
+
+/** Removes the customer's subscription of `endpoint`; another customer's, or none, is not found. */
+export async function unsubscribe(prisma: PrismaClient, customerId: string, endpoint: string): Promise<void> {
+  if (!(await deleteSubscription(prisma, customerId, endpoint))) throw fail.notFound('No such push subscription.');
+}

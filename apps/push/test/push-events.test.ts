@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { subscriptionsOf } from '@shop/contracts';
+import { testAppContext } from '@shop/service/test';
+import { json, useTestDatabase, type TestDatabase } from '@shop/testing';
+import { createApp } from '../src/app';
+import { pushHandlers } from '../src/events/handlers';
+import { fakeBrowser, notificationRow, pushConsumer, pushPayloadOf, specOf, subscriptionEndpoints, wireMessage } from './push-test-kit';
+
+let db: TestDatabase;
+let app: ReturnType<typeof createApp>['app'];
+
+beforeAll(async () => {
+  db = await useTestDatabase();
+  app = createApp(testAppContext('push', db)).app;
+});
+
+const upserted = (id: string) => wireMessage('customer.upserted', { customer_id: id, name: 'Ada', email: `${id}@example.com` }, 'customer');
+const deleted = (id: string) => wireMessage('customer.deleted', { customer_id: id }, 'customer');
+const subscribeAs = (id: string) =>
+  app.request('/subscriptions', json('POST', { endpoint: `https://fcm.googleapis.com/fcm/send/${randomUUID()}`, keys: fakeBrowser().keys }, { 'X-Customer-Id': id }));
+
+async function count(table: string): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+  return rows[0]!.n;
+}
+
+describe('push handlers', () => {
+  it('handle every topic the topology routes to push', () => {
+    expect(pushHandlers().map((h) => h.topic).sort()).toEqual(subscriptionsOf('push').map((s) => s.topic).sort());
+    expect(testAppContext('push', db, { handlers: pushHandlers() }).events.unhandledTopics()).toEqual([]);
+  });
+});
+
+describe('customer.upserted and customer.deleted', () => {
+  it('make a customer known (its X-Customer-Id accepted), then unknown with its subscriptions gone', async () => {
+    const id = randomUUID();
+    const consumer = pushConsumer(db);
+    expect((await subscribeAs(id)).status).toBe(401);
+    expect(await consumer.deliver(specOf('customer.upserted'), [upserted(id)])).toEqual([{ status: 'ack' }]);
+    expect((await subscribeAs(id)).status).toBe(201);
+    expect((await subscribeAs(id)).status).toBe(201);
+    expect(await subscriptionEndpoints(db, id)).toHaveLength(2);
+
+    expect(await consumer.deliver(specOf('customer.deleted'), [deleted(id)])).toEqual([{ status: 'ack' }]);
+    expect(await subscriptionEndpoints(db, id)).toEqual([]);
+    expect((await subscribeAs(id)).status).toBe(401);
+  });
+
+  it('change nothing on a duplicate delivery', async () => {
+    const id = randomUUID();
+    const consumer = pushConsumer(db);
+    const message = upserted(id);
+    await consumer.deliver(specOf('customer.upserted'), [message]);
+    expect(await consumer.deliver(specOf('customer.upserted'), [message])).toEqual([{ status: 'ack', duplicate: true }]);
+    expect(await count('push.customers')).toBeGreaterThan(0);
+    const remove = deleted(id);
+    await consumer.deliver(specOf('customer.deleted'), [remove]);
+    await consumer.deliver(specOf('customer.upserted'), [upserted(id)]);
+    // A redelivery of the old deletion is recognised by its event id and does not forget the customer again.
+    expect(await consumer.deliver(specOf('customer.deleted'), [remove])).toEqual([{ status: 'ack', duplicate: true }]);
+    expect((await subscribeAs(id)).status).toBe(201);
+  });
+
+  it('dead-letter an invalid payload without changing anything', async () => {
+    const consumer = pushConsumer(db);
+    const before = await count('push.customers');
+    const bad = { ...upserted(randomUUID()), data: JSON.stringify({ customer_id: 'nope', name: '', email: 'x' }) };
+    expect(await consumer.deliver(specOf('customer.upserted'), [bad])).toEqual([{ status: 'dead-letter', reason: 'invalid_payload' }]);
+    const badDelete = { ...deleted(randomUUID()), data: JSON.stringify({}) };
+    expect(await consumer.deliver(specOf('customer.deleted'), [badDelete])).toEqual([{ status: 'dead-letter', reason: 'invalid_payload' }]);
+    expect(await count('push.customers')).toBe(before);
+  });
+});
+
+describe('push.requested', () => {
+  it('records the notification once, however often it is requested', async () => {
+    const payload = pushPayloadOf();
+    const message = wireMessage('push.requested', payload, 'notification');
+    const consumer = pushConsumer(db);
+    expect(await consumer.deliver(specOf('push.requested'), [message])).toEqual([{ status: 'ack' }]);
+    expect(await consumer.deliver(specOf('push.requested'), [message])).toEqual([{ status: 'ack', duplicate: true }]);
+    await consumer.deliver(specOf('push.requested'), [wireMessage('push.requested', payload, 'notification')]);
+    expect(await notificationRow(db, payload.notification_id)).toMatchObject({
+      customer_id: payload.customer_id,
+      title: payload.title,
+      text: payload.text,
+      url: payload.url,
+      status: 'pending',
+      attempts: 0,
+      event_id: message.attributes['event_id'],
+    });
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM push.notifications WHERE notification_id = $1', [payload.notification_id]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('dead-letters an invalid payload and records nothing', async () => {
+    const valid = wireMessage('push.requested', pushPayloadOf(), 'notification');
+    const bad = { ...valid, data: JSON.stringify({ ...JSON.parse(valid.data as string), url: 'javascript:alert(1)' }) };
+    const before = await count('push.notifications');
+    expect(await pushConsumer(db).deliver(specOf('push.requested'), [bad])).toEqual([{ status: 'dead-letter', reason: 'invalid_payload' }]);
+    expect(await count('push.notifications')).toBe(before);
+  });
+});
