@@ -1,0 +1,158 @@
+# One service of the system: its own service account, the Cloud Run service running as it, and exactly the
+# access that account needs: its secrets, publishing its own topics, the Cloud SQL connection. Nobody may
+# invoke it but the members given (the Pub/Sub push identity).
+
+resource "google_service_account" "this" {
+  project      = var.project_id
+  account_id   = "svc-${var.name}"
+  display_name = "${var.name} service (Cloud Run)"
+  description  = "Runtime identity of the ${var.name} Cloud Run service."
+}
+
+# Only the secrets this service's environment names: the accessor is granted per secret, never project-wide.
+resource "google_secret_manager_secret_iam_member" "access" {
+  # Keyed by variable name: keys must be known at plan time, before new secrets exist.
+  for_each = var.secret_env
+
+  project   = var.project_id
+  secret_id = each.value
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.this.member
+}
+
+# Publisher on the topics this service produces (libs/contracts TOPICS producers), on each topic alone.
+resource "google_pubsub_topic_iam_member" "publish" {
+  for_each = var.publishes
+
+  project = var.project_id
+  topic   = each.value
+  role    = "roles/pubsub.publisher"
+  member  = google_service_account.this.member
+}
+
+# The Cloud SQL connector authorises by IAM; the database itself then checks the service's own role.
+resource "google_project_iam_member" "cloudsql_client" {
+  project = var.project_id
+  role    = "roles/cloudsql.client"
+  member  = google_service_account.this.member
+}
+
+resource "google_cloud_run_v2_service" "this" {
+  count = var.deploy ? 1 : 0
+
+  project             = var.project_id
+  name                = var.name
+  location            = var.region
+  description         = "The ${var.name} service."
+  deletion_protection = var.deletion_protection
+  # Public endpoint, private service: every request needs an identity token of an invoker (IAM below).
+  ingress = "INGRESS_TRAFFIC_ALL"
+  # Pub/Sub signs push tokens for this audience; the app verifies the same value (PUBSUB_PUSH_AUDIENCE).
+  custom_audiences = compact([lookup(var.env, "PUBSUB_PUSH_AUDIENCE", "")])
+
+  template {
+    service_account                  = google_service_account.this.email
+    max_instance_request_concurrency = var.concurrency
+    # Longer than Pub/Sub's ack deadline, so a slow push is nacked by Pub/Sub, not cut by Cloud Run.
+    timeout               = "${var.request_timeout_seconds}s"
+    execution_environment = "EXECUTION_ENVIRONMENT_GEN2"
+
+    scaling {
+      min_instance_count = var.min_instances
+      max_instance_count = var.max_instances
+    }
+
+    volumes {
+      name = "cloudsql"
+      cloud_sql_instance {
+        instances = [var.cloud_sql_connection_name]
+      }
+    }
+
+    containers {
+      image = var.image
+
+      ports {
+        container_port = 8080
+      }
+
+      resources {
+        limits = {
+          cpu    = var.cpu
+          memory = var.memory
+        }
+        # The outbox relay and the consumers run between requests: CPU stays allocated (instance billing).
+        cpu_idle          = false
+        startup_cpu_boost = true
+      }
+
+      dynamic "env" {
+        for_each = var.env
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
+
+      dynamic "env" {
+        for_each = var.secret_env
+        content {
+          name = env.key
+          value_source {
+            secret_key_ref {
+              secret  = env.value
+              version = "latest"
+            }
+          }
+        }
+      }
+
+      volume_mounts {
+        name       = "cloudsql"
+        mount_path = "/cloudsql"
+      }
+
+      # /healthz answers as soon as the process listens; /readyz (database and transport) is for deploys.
+      startup_probe {
+        http_get {
+          path = "/healthz"
+        }
+        initial_delay_seconds = 0
+        period_seconds        = 2
+        timeout_seconds       = 1
+        failure_threshold     = 30
+      }
+
+      liveness_probe {
+        http_get {
+          path = "/healthz"
+        }
+        period_seconds    = 15
+        timeout_seconds   = 3
+        failure_threshold = 3
+      }
+    }
+  }
+
+  lifecycle {
+    # deploy.yml rolls out new image digests with gcloud; Terraform owns everything else.
+    ignore_changes = [
+      template[0].containers[0].image,
+      client,
+      client_version,
+    ]
+  }
+
+  # A revision that cannot read its secrets fails to start.
+  depends_on = [google_secret_manager_secret_iam_member.access]
+}
+
+resource "google_cloud_run_v2_service_iam_member" "invoker" {
+  for_each = var.deploy ? var.invoker_members : {}
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloud_run_v2_service.this[0].name
+  role     = "roles/run.invoker"
+  member   = each.value
+}

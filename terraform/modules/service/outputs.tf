@@ -1,0 +1,19 @@
+output "name" {
+  description = "The Cloud Run service name."
+  value       = var.name
+}
+
+output "uri" {
+  description = "The service's URL (null until it is deployed)."
+  value       = one(google_cloud_run_v2_service.this[*].uri)
+}
+
+output "service_account_email" {
+  description = "The service's runtime identity."
+  value       = google_service_account.this.email
+}
+
+output "service_account_member" {
+  description = "The runtime identity as an IAM member."
+  value       = google_service_account.this.member
+}

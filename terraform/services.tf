@@ -1,0 +1,325 @@
+# The eight services, one module block each so that every service's environment reads in one place. Each
+# variable below must be one the service's config schema (apps/<name>/src/config.ts) declares; every
+# variable the schema requires must be here; a secret goes only to the services that read it
+# (scripts/deploy/terraform.test.ts checks all three). Cloud Run sets PORT itself.
+
+locals {
+  service_urls = {
+    order        = module.order.uri
+    product      = module.product.uri
+    inventory    = module.inventory.uri
+    notification = module.notification.uri
+    email        = module.email.uri
+    cart         = module.cart.uri
+    customer     = module.customer.uri
+    push         = module.push.uri
+  }
+  service_account_emails = {
+    order        = module.order.service_account_email
+    product      = module.product.service_account_email
+    inventory    = module.inventory.service_account_email
+    notification = module.notification.service_account_email
+    email        = module.email.service_account_email
+    cart         = module.cart.service_account_email
+    customer     = module.customer.service_account_email
+    push         = module.push.service_account_email
+  }
+}
+
+module "order" {
+  source = "./modules/service"
+
+  project_id = var.project_id
+  region     = var.region
+  name       = "order"
+  deploy     = var.enable_services
+  image      = "${local.image_repository}/order:${var.image_tag}"
+
+  env = {
+    NODE_ENV                    = "production"
+    LOG_LEVEL                   = var.log_level
+    DATABASE_POOL_MAX           = var.db_pool_max
+    GOOGLE_CLOUD_PROJECT        = var.project_id
+    EVENT_TRANSPORT             = "pubsub"
+    PUBSUB_PUSH_AUDIENCE        = local.push_audience["order"]
+    PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+  }
+  secret_env = {
+    DATABASE_URL      = google_secret_manager_secret.generated["database-url-order"].secret_id
+    ADMIN_API_TOKEN   = google_secret_manager_secret.generated["admin-api-token"].secret_id
+    SUPPORT_API_TOKEN = google_secret_manager_secret.generated["support-api-token"].secret_id
+  }
+  publishes = local.published_topics["order"]
+
+  cloud_sql_connection_name = google_sql_database_instance.main.connection_name
+  invoker_members           = local.push_invoker
+  min_instances             = var.service_min_instances
+  max_instances             = var.service_max_instances
+  concurrency               = var.service_concurrency
+  cpu                       = var.service_cpu
+  memory                    = var.service_memory
+  deletion_protection       = var.deletion_protection
+
+  depends_on = [google_secret_manager_secret_version.generated, google_project_service.api]
+}
+
+module "product" {
+  source = "./modules/service"
+
+  project_id = var.project_id
+  region     = var.region
+  name       = "product"
+  deploy     = var.enable_services
+  image      = "${local.image_repository}/product:${var.image_tag}"
+
+  env = {
+    NODE_ENV                    = "production"
+    LOG_LEVEL                   = var.log_level
+    DATABASE_POOL_MAX           = var.db_pool_max
+    GOOGLE_CLOUD_PROJECT        = var.project_id
+    EVENT_TRANSPORT             = "pubsub"
+    PUBSUB_PUSH_AUDIENCE        = local.push_audience["product"]
+    PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+  }
+  secret_env = {
+    DATABASE_URL      = google_secret_manager_secret.generated["database-url-product"].secret_id
+    ADMIN_API_TOKEN   = google_secret_manager_secret.generated["admin-api-token"].secret_id
+    SUPPORT_API_TOKEN = google_secret_manager_secret.generated["support-api-token"].secret_id
+  }
+  publishes = local.published_topics["product"]
+
+  cloud_sql_connection_name = google_sql_database_instance.main.connection_name
+  invoker_members           = local.push_invoker
+  min_instances             = var.service_min_instances
+  max_instances             = var.service_max_instances
+  concurrency               = var.service_concurrency
+  cpu                       = var.service_cpu
+  memory                    = var.service_memory
+  deletion_protection       = var.deletion_protection
+
+  depends_on = [google_secret_manager_secret_version.generated, google_project_service.api]
+}
+
+module "inventory" {
+  source = "./modules/service"
+
+  project_id = var.project_id
+  region     = var.region
+  name       = "inventory"
+  deploy     = var.enable_services
+  image      = "${local.image_repository}/inventory:${var.image_tag}"
+
+  env = {
+    NODE_ENV                    = "production"
+    LOG_LEVEL                   = var.log_level
+    DATABASE_POOL_MAX           = var.db_pool_max
+    GOOGLE_CLOUD_PROJECT        = var.project_id
+    EVENT_TRANSPORT             = "pubsub"
+    PUBSUB_PUSH_AUDIENCE        = local.push_audience["inventory"]
+    PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+  }
+  secret_env = {
+    DATABASE_URL      = google_secret_manager_secret.generated["database-url-inventory"].secret_id
+    ADMIN_API_TOKEN   = google_secret_manager_secret.generated["admin-api-token"].secret_id
+    SUPPORT_API_TOKEN = google_secret_manager_secret.generated["support-api-token"].secret_id
+  }
+  publishes = local.published_topics["inventory"]
+
+  cloud_sql_connection_name = google_sql_database_instance.main.connection_name
+  invoker_members           = local.push_invoker
+  min_instances             = var.service_min_instances
+  max_instances             = var.service_max_instances
+  concurrency               = var.service_concurrency
+  cpu                       = var.service_cpu
+  memory                    = var.service_memory
+  deletion_protection       = var.deletion_protection
+
+  depends_on = [google_secret_manager_secret_version.generated, google_project_service.api]
+}
+
+module "notification" {
+  source = "./modules/service"
+
+  project_id = var.project_id
+  region     = var.region
+  name       = "notification"
+  deploy     = var.enable_services
+  image      = "${local.image_repository}/notification:${var.image_tag}"
+
+  env = {
+    NODE_ENV                    = "production"
+    LOG_LEVEL                   = var.log_level
+    DATABASE_POOL_MAX           = var.db_pool_max
+    GOOGLE_CLOUD_PROJECT        = var.project_id
+    EVENT_TRANSPORT             = "pubsub"
+    PUBSUB_PUSH_AUDIENCE        = local.push_audience["notification"]
+    PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+  }
+  secret_env = {
+    DATABASE_URL      = google_secret_manager_secret.generated["database-url-notification"].secret_id
+    ADMIN_API_TOKEN   = google_secret_manager_secret.generated["admin-api-token"].secret_id
+    SUPPORT_API_TOKEN = google_secret_manager_secret.generated["support-api-token"].secret_id
+  }
+  publishes = local.published_topics["notification"]
+
+  cloud_sql_connection_name = google_sql_database_instance.main.connection_name
+  invoker_members           = local.push_invoker
+  min_instances             = var.service_min_instances
+  max_instances             = var.service_max_instances
+  concurrency               = var.service_concurrency
+  cpu                       = var.service_cpu
+  memory                    = var.service_memory
+  deletion_protection       = var.deletion_protection
+
+  depends_on = [google_secret_manager_secret_version.generated, google_project_service.api]
+}
+
+module "email" {
+  source = "./modules/service"
+
+  project_id = var.project_id
+  region     = var.region
+  name       = "email"
+  deploy     = var.enable_services
+  image      = "${local.image_repository}/email:${var.image_tag}"
+
+  env = {
+    NODE_ENV                    = "production"
+    LOG_LEVEL                   = var.log_level
+    DATABASE_POOL_MAX           = var.db_pool_max
+    GOOGLE_CLOUD_PROJECT        = var.project_id
+    EVENT_TRANSPORT             = "pubsub"
+    PUBSUB_PUSH_AUDIENCE        = local.push_audience["email"]
+    PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+    SMTP_FROM                   = var.smtp_from
+  }
+  secret_env = {
+    DATABASE_URL      = google_secret_manager_secret.generated["database-url-email"].secret_id
+    ADMIN_API_TOKEN   = google_secret_manager_secret.generated["admin-api-token"].secret_id
+    SUPPORT_API_TOKEN = google_secret_manager_secret.generated["support-api-token"].secret_id
+    SMTP_URL          = google_secret_manager_secret.operator["smtp-url"].secret_id
+  }
+  publishes = local.published_topics["email"]
+
+  cloud_sql_connection_name = google_sql_database_instance.main.connection_name
+  invoker_members           = local.push_invoker
+  min_instances             = var.service_min_instances
+  max_instances             = var.service_max_instances
+  concurrency               = var.service_concurrency
+  cpu                       = var.service_cpu
+  memory                    = var.service_memory
+  deletion_protection       = var.deletion_protection
+
+  depends_on = [google_secret_manager_secret_version.generated, google_project_service.api]
+}
+
+module "cart" {
+  source = "./modules/service"
+
+  project_id = var.project_id
+  region     = var.region
+  name       = "cart"
+  deploy     = var.enable_services
+  image      = "${local.image_repository}/cart:${var.image_tag}"
+
+  env = {
+    NODE_ENV                    = "production"
+    LOG_LEVEL                   = var.log_level
+    DATABASE_POOL_MAX           = var.db_pool_max
+    GOOGLE_CLOUD_PROJECT        = var.project_id
+    EVENT_TRANSPORT             = "pubsub"
+    PUBSUB_PUSH_AUDIENCE        = local.push_audience["cart"]
+    PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+  }
+  secret_env = {
+    DATABASE_URL      = google_secret_manager_secret.generated["database-url-cart"].secret_id
+    ADMIN_API_TOKEN   = google_secret_manager_secret.generated["admin-api-token"].secret_id
+    SUPPORT_API_TOKEN = google_secret_manager_secret.generated["support-api-token"].secret_id
+  }
+  publishes = local.published_topics["cart"]
+
+  cloud_sql_connection_name = google_sql_database_instance.main.connection_name
+  invoker_members           = local.push_invoker
+  min_instances             = var.service_min_instances
+  max_instances             = var.service_max_instances
+  concurrency               = var.service_concurrency
+  cpu                       = var.service_cpu
+  memory                    = var.service_memory
+  deletion_protection       = var.deletion_protection
+
+  depends_on = [google_secret_manager_secret_version.generated, google_project_service.api]
+}
+
+module "customer" {
+  source = "./modules/service"
+
+  project_id = var.project_id
+  region     = var.region
+  name       = "customer"
+  deploy     = var.enable_services
+  image      = "${local.image_repository}/customer:${var.image_tag}"
+
+  env = {
+    NODE_ENV                    = "production"
+    LOG_LEVEL                   = var.log_level
+    DATABASE_POOL_MAX           = var.db_pool_max
+    GOOGLE_CLOUD_PROJECT        = var.project_id
+    EVENT_TRANSPORT             = "pubsub"
+    PUBSUB_PUSH_AUDIENCE        = local.push_audience["customer"]
+    PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+  }
+  secret_env = {
+    DATABASE_URL      = google_secret_manager_secret.generated["database-url-customer"].secret_id
+    ADMIN_API_TOKEN   = google_secret_manager_secret.generated["admin-api-token"].secret_id
+    SUPPORT_API_TOKEN = google_secret_manager_secret.generated["support-api-token"].secret_id
+  }
+  publishes = local.published_topics["customer"]
+
+  cloud_sql_connection_name = google_sql_database_instance.main.connection_name
+  invoker_members           = local.push_invoker
+  min_instances             = var.service_min_instances
+  max_instances             = var.service_max_instances
+  concurrency               = var.service_concurrency
+  cpu                       = var.service_cpu
+  memory                    = var.service_memory
+  deletion_protection       = var.deletion_protection
+
+  depends_on = [google_secret_manager_secret_version.generated, google_project_service.api]
+}
+
+module "push" {
+  source = "./modules/service"
+
+  project_id = var.project_id
+  region     = var.region
+  name       = "push"
+  deploy     = var.enable_services
+  image      = "${local.image_repository}/push:${var.image_tag}"
+
+  env = {
+    NODE_ENV                    = "production"
+    LOG_LEVEL                   = var.log_level
+    DATABASE_POOL_MAX           = var.db_pool_max
+    GOOGLE_CLOUD_PROJECT        = var.project_id
+    EVENT_TRANSPORT             = "pubsub"
+    PUBSUB_PUSH_AUDIENCE        = local.push_audience["push"]
+    PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+  }
+  secret_env = {
+    DATABASE_URL      = google_secret_manager_secret.generated["database-url-push"].secret_id
+    ADMIN_API_TOKEN   = google_secret_manager_secret.generated["admin-api-token"].secret_id
+    SUPPORT_API_TOKEN = google_secret_manager_secret.generated["support-api-token"].secret_id
+  }
+  publishes = local.published_topics["push"]
+
+  cloud_sql_connection_name = google_sql_database_instance.main.connection_name
+  invoker_members           = local.push_invoker
+  min_instances             = var.service_min_instances
+  max_instances             = var.service_max_instances
+  concurrency               = var.service_concurrency
+  cpu                       = var.service_cpu
+  memory                    = var.service_memory
+  deletion_protection       = var.deletion_protection
+
+  depends_on = [google_secret_manager_secret_version.generated, google_project_service.api]
+}

@@ -1,0 +1,142 @@
+variable "project_id" {
+  description = "Google Cloud project that runs the system (one project per environment)."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of Cloud Run, Cloud SQL, Artifact Registry and the migration job."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "github_repository" {
+  description = "The GitHub repository (owner/name) whose workflows may deploy; Workload Identity Federation trusts no other."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be owner/name."
+  }
+}
+
+variable "github_repository_id" {
+  description = "Numeric id of the GitHub repository (gh api repos/OWNER/NAME --jq .id). When set, tokens must also carry it, so a repository deleted and re-created under the same name by someone else is not trusted."
+  type        = string
+  default     = ""
+}
+
+variable "github_deploy_ref" {
+  description = "The git ref whose workflows may deploy and apply Terraform; pull requests get the read-only plan identity only."
+  type        = string
+  default     = "refs/heads/main"
+}
+
+variable "state_bucket" {
+  description = "The GCS bucket holding this configuration's state (created by hand, DEPLOYING.md step 1); the CI identities get object access to it."
+  type        = string
+}
+
+variable "enable_services" {
+  description = "Create the Cloud Run services, the migration job and the push subscriptions. false for the very first apply, before any image exists (DEPLOYING.md step 2)."
+  type        = bool
+  default     = true
+}
+
+variable "image_tag" {
+  description = "Image tag (a commit SHA pushed by deploy.yml) a Cloud Run service or job is created with. Only used on creation: afterwards deploy.yml rolls out new image digests and Terraform ignores the image."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = !var.enable_services || var.image_tag != ""
+    error_message = "image_tag is required when enable_services is true: the services are created with the images of that commit."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Protect the database instance, the Cloud Run services and the job against terraform destroy."
+  type        = bool
+  default     = true
+}
+
+variable "db_version" {
+  description = "Cloud SQL for PostgreSQL major version."
+  type        = string
+  default     = "POSTGRES_17"
+}
+
+variable "db_tier" {
+  description = "Cloud SQL machine type (Enterprise edition)."
+  type        = string
+  default     = "db-custom-2-7680"
+}
+
+variable "db_high_availability" {
+  description = "Regional (failover) Cloud SQL instead of zonal."
+  type        = bool
+  default     = false
+}
+
+variable "db_pool_max" {
+  description = "Connections each service instance's pool may open (DATABASE_POOL_MAX); the outbox relay holds one more."
+  type        = number
+  default     = 5
+}
+
+variable "db_max_connections" {
+  description = "PostgreSQL max_connections. Must cover every service instance at full scale: 8 × max instances × (pool + 1 relay) plus the migration job and administration."
+  type        = number
+  default     = 250
+
+  validation {
+    condition     = var.db_max_connections >= 8 * var.service_max_instances * (var.db_pool_max + 1) + 10
+    error_message = "db_max_connections is below 8 × service_max_instances × (db_pool_max + 1) + 10: at full scale the services would be refused connections."
+  }
+}
+
+variable "service_min_instances" {
+  description = "Minimum instances per service. 0 scales to zero; an idle instance keeps its CPU (the outbox relay runs in the background) until Cloud Run stops it."
+  type        = number
+  default     = 0
+}
+
+variable "service_max_instances" {
+  description = "Maximum instances per service; bounds the database connections (see db_max_connections)."
+  type        = number
+  default     = 4
+}
+
+variable "service_concurrency" {
+  description = "Concurrent requests one service instance accepts (push deliveries included)."
+  type        = number
+  default     = 40
+}
+
+variable "service_cpu" {
+  description = "CPU limit of each service instance."
+  type        = string
+  default     = "1"
+}
+
+variable "service_memory" {
+  description = "Memory limit of each service instance."
+  type        = string
+  default     = "512Mi"
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of every service."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["trace", "debug", "info", "warn", "error", "fatal", "silent"], var.log_level)
+    error_message = "log_level must be one of trace, debug, info, warn, error, fatal, silent."
+  }
+}
+
+variable "smtp_from" {
+  description = "Sender of the e-mail service's mail (SMTP_FROM): \"Name <address@domain>\" or an address."
+  type        = string
+  default     = "Shop <no-reply@example.com>"
+}
