@@ -1,5 +1,10 @@
-import pg from 'pg';
+import { createDatabase, type Database } from '@shop/db';
+import { createPublisher } from '@shop/events';
+import { DomainError } from '@shop/http';
+import { createCustomer } from '../apps/customer/src/domain/customers';
 import { SEED_CUSTOMERS } from '../apps/customer/src/db/seed-data';
+import { createStock } from '../apps/inventory/src/domain/stock';
+import { createProduct } from '../apps/product/src/domain/products';
 
 /** A small demo catalog with stock, so a fresh start has something to sell. */
 export const DEMO_PRODUCTS = [
@@ -11,33 +16,35 @@ export const DEMO_PRODUCTS = [
   { sku: 'LIMITED-SNEAKER', name: 'Limited sneaker', description: 'Flash-sale item: only ten made.', priceCents: 14999, stock: 10 },
 ] as const;
 
+/** A seed row that is already there (409) is kept as the data left it: a second start resets nothing. */
+async function unlessPresent(create: () => Promise<unknown>): Promise<void> {
+  try {
+    await create();
+  } catch (err) {
+    if (err instanceof DomainError && err.kind === 'conflict') return;
+    throw err;
+  }
+}
+
 /**
- * Inserts the seeded customers and the demo catalog unless they are already there: a second start keeps
- * whatever the data became (an edited stock level is not reset).
+ * Seeds the five customers and the demo catalog with stock through each service's own use cases, so every
+ * row is committed with its event in the outbox (customer.upserted, product.upserted, stock.changed): the
+ * services' read models (cart, order, notification, push, product's availability, inventory's catalog)
+ * learn them as they would in production, once the relays run.
  */
 export async function seed(databaseUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  const db: Database = createDatabase(databaseUrl, { poolMax: 2, applicationName: 'seed' });
+  const store = (service: 'customer' | 'product' | 'inventory') => ({ prisma: db.prisma, publish: createPublisher({ schema: service, producer: service }) });
   try {
-    await client.query('BEGIN');
     for (const c of SEED_CUSTOMERS) {
-      await client.query(
-        'INSERT INTO customer.customers (customer_id, name, email) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-        [c.customerId, c.name, c.email],
-      );
+      await unlessPresent(() => createCustomer(store('customer'), { customerId: c.customerId, name: c.name, email: c.email }));
     }
     for (const p of DEMO_PRODUCTS) {
-      await client.query(
-        'INSERT INTO product.products (sku, name, description, price_cents) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-        [p.sku, p.name, p.description, p.priceCents],
-      );
-      await client.query('INSERT INTO inventory.stock (sku, available) VALUES ($1, $2) ON CONFLICT DO NOTHING', [p.sku, p.stock]);
+      const product = { sku: p.sku, name: p.name, description: p.description, price_cents: p.priceCents, currency: 'EUR', active: true };
+      await unlessPresent(() => createProduct(store('product'), product));
+      await unlessPresent(() => createStock(store('inventory'), { sku: p.sku, available: p.stock }));
     }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
   } finally {
-    await client.end();
+    await db.close();
   }
 }

@@ -1,0 +1,138 @@
+// The whole system in one process, for system tests and the flash-sale benchmark: all eight apps over one
+// PostgreSQL database, each with its own pool, its own event runtime and its own pg-boss instance, exactly as
+// eight processes would have; HTTP through each app's `fetch` (or real sockets with `listen`).
+import { serve } from '@hono/node-server';
+import { LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN } from '@shop/config';
+import { SERVICE_NAMES, SUBSCRIPTIONS, type ServiceName } from '@shop/contracts';
+import { createDatabase, type Database } from '@shop/db';
+import { createEventRuntime, createMemoryTransport, createPgBossTransport, type EventHandler, type EventRuntime } from '@shop/events';
+import type { HttpApp } from '@shop/http';
+import { createLogger, type Logger } from '@shop/observability';
+import type { AppContext } from '@shop/service';
+import { SERVICE_MODULES, type ServiceModule } from './service-modules';
+
+export interface SystemOptions {
+  databaseUrl: string;
+  /** pg-boss (as `npm start` runs) or in-memory delivery. */
+  transport?: 'embedded' | 'memory';
+  /** Inventory's order-requested batch size; 1 turns batching off. */
+  inventoryBatchSize?: number;
+  poolMax?: number;
+  logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  maxDeliveryAttempts?: number;
+  /** Extra environment for email and push (SMTP_URL, EMAIL_RETRY_MIN_MS, VAPID_…); without SMTP_URL, the embedded catcher. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface RunningService {
+  name: ServiceName;
+  http: HttpApp;
+  db: Database;
+  events: EventRuntime;
+  module: ServiceModule;
+}
+
+export interface System {
+  services: Record<ServiceName, RunningService>;
+  /** One pool for assertions across schemas (tests read what services wrote). */
+  db: Database;
+  /** An HTTP request to a service, without a socket. */
+  request(service: ServiceName, path: string, init?: RequestInit): Promise<Response>;
+  /** Serves every app on a real port (127.0.0.1); returns the base URLs. */
+  listen(): Promise<Record<ServiceName, string>>;
+  /** Resolves once no outbox row is unpublished and no message waits or runs in any queue, twice in a row. */
+  quiesce(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const ADMIN = { Authorization: `Bearer ${LOCAL_ADMIN_TOKEN}` } as const;
+export const SUPPORT = { Authorization: `Bearer ${LOCAL_SUPPORT_TOKEN}` } as const;
+
+const config = {
+  ADMIN_API_TOKEN: LOCAL_ADMIN_TOKEN,
+  SUPPORT_API_TOKEN: LOCAL_SUPPORT_TOKEN,
+  SERVICE_VERSION: 'system',
+  BODY_LIMIT_BYTES: 1024 * 1024,
+};
+
+/** Starts the eight services; `stop()` shuts them down in reverse. */
+export async function startSystem(options: SystemOptions): Promise<System> {
+  const transportKind = options.transport ?? 'embedded';
+  const memory = transportKind === 'memory' ? createMemoryTransport() : undefined;
+  const services = {} as Record<ServiceName, RunningService>;
+  for (const name of SERVICE_NAMES) {
+    const logger: Logger = createLogger({ service: name, level: options.logLevel ?? 'silent' });
+    const db = createDatabase(options.databaseUrl, { poolMax: options.poolMax ?? 10, applicationName: name });
+    const module = SERVICE_MODULES[name]({ config, db, logger, databaseUrl: options.databaseUrl, env: options.env ?? {} });
+    const handlers: EventHandler[] = module.handlers;
+    const events = createEventRuntime({
+      service: name,
+      db,
+      databaseUrl: options.databaseUrl,
+      transport: memory ?? createPgBossTransport({ databaseUrl: options.databaseUrl, topology: SUBSCRIPTIONS, logger }),
+      logger,
+      handlers,
+      relay: { pollIntervalMs: 500 },
+      ...(name === 'inventory' && options.inventoryBatchSize ? { batchSize: options.inventoryBatchSize } : {}),
+      ...(options.maxDeliveryAttempts ? { maxDeliveryAttempts: options.maxDeliveryAttempts } : {}),
+    });
+    const context: AppContext = { config, db, logger, events };
+    services[name] = { name, http: module.createApp(context), db, events, module };
+  }
+  for (const s of Object.values(services)) await s.events.start();
+  const backgroundStops: (() => Promise<void>)[] = [];
+  for (const s of Object.values(services)) {
+    if (s.module.startBackground) backgroundStops.push(await s.module.startBackground({ publish: s.events.publish }));
+  }
+  const db = createDatabase(options.databaseUrl, { poolMax: 4, applicationName: 'system-test' });
+  const servers: { close(): void }[] = [];
+
+  async function busy(): Promise<number> {
+    const outboxes = SERVICE_NAMES.map((s) => `SELECT count(*) FROM "${s}".outbox WHERE published_at IS NULL`).join(' UNION ALL ');
+    const { rows } = await db.pool.query<{ n: string }>(`SELECT sum(count)::text AS n FROM (${outboxes}) o`);
+    let queued = 0;
+    if (transportKind === 'embedded') {
+      const jobs = await db.pool.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM pgboss.job WHERE state IN ('created', 'retry', 'active') AND name NOT LIKE '%.dead-letter'`,
+      );
+      queued = Number(jobs.rows[0]?.n ?? 0);
+    }
+    return Number(rows[0]?.n ?? 0) + queued;
+  }
+
+  return {
+    services,
+    db,
+    request: async (service, path, init) => services[service].http.app.request(path, init),
+    async listen() {
+      const urls = {} as Record<ServiceName, string>;
+      for (const s of Object.values(services)) {
+        await new Promise<void>((resolve) => {
+          const server = serve({ fetch: s.http.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+            urls[s.name] = `http://127.0.0.1:${info.port}`;
+            resolve();
+          });
+          servers.push(server);
+        });
+      }
+      return urls;
+    },
+    async quiesce(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      let quietChecks = 0;
+      while (quietChecks < 2) {
+        if (Date.now() > deadline) throw new Error(`the system did not quiesce within ${timeoutMs} ms (${await busy()} messages pending)`);
+        if ((await memory?.drain(), await busy()) === 0) quietChecks++;
+        else quietChecks = 0;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      for (const server of servers) server.close();
+      for (const stopBackground of backgroundStops.reverse()) await stopBackground();
+      for (const s of Object.values(services).reverse()) await s.events.stop();
+      for (const s of Object.values(services)) await s.db.close();
+      await db.close();
+    },
+  };
+}
