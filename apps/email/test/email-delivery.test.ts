@@ -154,7 +154,7 @@ describe('the mailer against a real SMTP server', () => {
     expect((await eventsFor(payload.notification_id)).map((e) => [e.topic, e.payload['attempt']])).toEqual([['email.delivered', 2]]);
   });
 
-  it('fails at once on a permanent 5xx rejection, publishing email.failed with the error', async () => {
+  it('fails at once on a permanent 5xx rejection, publishing email.failed with the error and the message id', async () => {
     const server = await smtp({ onRcpt: (address) => (address.startsWith('nobody') ? { code: 550, message: '5.1.1 mailbox unavailable' } : undefined) });
     const mailer = mailerFor({ smtpUrl: server.url });
     const payload = await request(emailPayload({ to: 'nobody@example.com' }));
@@ -169,7 +169,12 @@ describe('the mailer against a real SMTP server', () => {
     expect(events).toEqual([
       expect.objectContaining({
         topic: 'email.failed',
-        payload: { notification_id: payload.notification_id, attempt: 1, error: expect.stringMatching(/550.*mailbox unavailable/) },
+        payload: {
+          notification_id: payload.notification_id,
+          attempt: 1,
+          error: expect.stringMatching(/550.*mailbox unavailable/),
+          message_id: `<${payload.notification_id}@shop.test>`,
+        },
       }),
     ]);
   });
@@ -185,7 +190,12 @@ describe('the mailer against a real SMTP server', () => {
     expect(await eventsFor(payload.notification_id)).toEqual([
       expect.objectContaining({
         topic: 'email.failed',
-        payload: { notification_id: payload.notification_id, attempt: 3, error: expect.stringMatching(/ECONNREFUSED.*gave up after 3 attempts/) },
+        payload: {
+          notification_id: payload.notification_id,
+          attempt: 3,
+          error: expect.stringMatching(/ECONNREFUSED.*gave up after 3 attempts/),
+          message_id: `<${payload.notification_id}@shop.test>`,
+        },
       }),
     ]);
   });

@@ -88,10 +88,12 @@ export function createMailer(deps: MailerDeps): Mailer {
     return inTransaction(prisma, async (tx) => {
       if (!(await finishAttempt(tx, row.notificationId, row.attempts, result))) return false;
       const options = { correlationId: row.correlationId };
+      // Both outcomes carry the Message-ID (the "either way … with the message id"): support can find
+      // a bounce or a delivered copy in any mailbox by it.
       if (result.status === 'sent') {
         await publish(tx, 'email.delivered', { notification_id: row.notificationId, attempt: row.attempts, message_id: row.messageId }, options);
       } else if (result.status === 'failed') {
-        await publish(tx, 'email.failed', { notification_id: row.notificationId, attempt: row.attempts, error: result.error }, options);
+        await publish(tx, 'email.failed', { notification_id: row.notificationId, attempt: row.attempts, error: result.error, message_id: row.messageId }, options);
       }
       return true;
     });
