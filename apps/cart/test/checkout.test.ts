@@ -107,6 +107,14 @@ describe('POST /cart/convert-to-order', () => {
     await refusedUnchanged(422, () => convert(customer));
   });
 
+  it('answers 400 for a body that is not JSON (none is needed), writing nothing', async () => {
+    const customer = await newCustomer(cart);
+    await addToCart(cart, customer, TEE.sku);
+    const garbled = { method: 'POST', headers: { ...asCustomer(customer), 'Content-Type': 'application/json' }, body: '{garbled' };
+    await refusedUnchanged(400, () => cart.app.request('/cart/convert-to-order', garbled));
+    expect((await convert(customer, { 'Content-Type': 'application/json' })).status).toBe(202);
+  });
+
   it('answers 409 for a cart already pending, writing nothing', async () => {
     const customer = await newCustomer(cart);
     await addToCart(cart, customer, TEE.sku);

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { fieldErrors, parseParams, parseQuery, readJson } from './input';
+import { fieldErrors, parseParams, parseQuery, readJson, refuseNonJsonBody } from './input';
 import { problemResponse } from './problem';
 
 /** A bare Hono app whose one route runs `read` and answers what it returned, or the problem it threw. */
@@ -37,6 +37,23 @@ describe('readJson', () => {
     const res = await post(body);
     expect(res.status).toBe(422);
     expect(((await res.json()) as { errors: unknown[] }).errors.length).toBeGreaterThan(0);
+  });
+});
+
+describe('refuseNonJsonBody', () => {
+  const app = appReading('/', async (c) => (await refuseNonJsonBody(c)) ?? 'ok');
+  const post = (body?: string) => app.request('/', { method: 'POST', ...(body === undefined ? {} : { body }) });
+
+  it.each([
+    ['no body', undefined],
+    ['an empty one', ''],
+    ['any JSON', '{"note": "x"}'],
+  ])('accepts %s', async (_label, body) => {
+    expect((await post(body)).status).toBe(200);
+  });
+
+  it.each(['{', 'n=1', "{'n': 1}"])('answers 400 for the non-JSON %j', async (body) => {
+    expect((await post(body)).status).toBe(400);
   });
 });
 

@@ -33,6 +33,20 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   return result.data;
 }
 
+/**
+ * For a route that takes no body (a checkout, a cancel): none, or an empty one, is fine, but a body that is
+ * sent must still be JSON (`400` otherwise), so a client's garbled request is refused rather than obeyed.
+ */
+export async function refuseNonJsonBody(c: Context): Promise<void> {
+  const text = await c.req.text();
+  if (text.trim() === '') return;
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new DomainError('bad_request', 'The request body is not valid JSON.');
+  }
+}
+
 /** Validates query parameters (all strings; schemas coerce). Any problem is `422`, as DESIGN.md asks. */
 export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
   const result = schema.safeParse(c.req.query());

@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { z } from 'zod';
 import { Sku } from '@shop/contracts';
-import { defineRoute, DomainError, type AppEnv } from '@shop/http';
+import { defineRoute, DomainError, refuseNonJsonBody, type AppEnv } from '@shop/http';
 import type { Logger } from '@shop/observability';
 import type { CartChangeFeed } from '../db/cart-changes';
 import { AddItemBody, CartResource, CheckoutAccepted, toCartResource } from '../domain/cart';
@@ -98,11 +98,13 @@ export function registerCartRoutes(app: Hono<AppEnv>, deps: CartRouteDeps): void
       responses: {
         202: { description: 'Accepted; follow the outcome at GET /cart', schema: CheckoutAccepted },
         ...problems,
+        400: { description: 'A body was sent that is not JSON (none is needed), or an X-Customer-Id that is not a UUID' },
         409: { description: 'The cart is already being checked out, or was ordered' },
         422: { description: 'The cart is empty, or the Idempotency-Key was used with another body' },
       },
     },
     async (c) => {
+      await refuseNonJsonBody(c);
       const accepted = await checkout(deps, customerOf(c.get('principal')));
       c.header('Location', '/cart');
       return c.json(accepted, 202);

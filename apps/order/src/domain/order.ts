@@ -21,11 +21,8 @@ export const ShippingAddress = z.strictObject({
   line2: z.string().trim().max(200).nullish().transform((v) => (v ? v : null)),
   city: text(100),
   postal_code: text(20),
-  country: z
-    .string()
-    .trim()
-    .toUpperCase()
-    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code'),
+  // As the customer wrote it ("DE", "Germany"): DESIGN.md prescribes no code list, and a carrier reads it as text.
+  country: text(100),
 });
 export type ShippingAddress = z.infer<typeof ShippingAddress>;
 
