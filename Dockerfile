@@ -2,9 +2,11 @@
 # One image per deployable, chosen with a build argument:
 #   docker build --build-arg APP=cart -t cart .       a service (any folder of apps/)
 #   docker build --build-arg APP=migrate -t migrate .  the migration job (Terraform: google_cloud_run_v2_job.migrate)
-# The build stage bundles the app (scripts/build.ts, through scripts/deploy/package-app.ts) and installs only
-# the npm packages that bundle imports, at the lockfile's versions; the runtime stage gets that folder alone.
-# scripts/deploy/package-app.test.ts runs the same packaging and starts the result with plain node.
+# The build stage bundles the app (scripts/build.ts, through scripts/deploy/package-app.ts; for email and push
+# also their Cloud Run function entry point, dist/apps/<app>/function.js) and installs only the npm packages
+# the bundles import, at the lockfile's versions; the runtime stage gets that folder alone.
+# scripts/deploy/package-app.test.ts runs this build stage's packaging command and starts the result the way
+# the runtime stage and the CMD below do (WORKDIR, ENV, user, command), against PostgreSQL.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 ARG APP
@@ -38,7 +40,8 @@ COPY --from=build --chown=root:root /out /app
 # The `node` user (uid 1000) of the official image: never root.
 USER node
 EXPOSE 8080
-# node is PID 1 (exec-form CMD, no shell, no npm): it receives Cloud Run's SIGTERM and drains itself.
+# node is PID 1 (exec-form CMD, no npm; the base image's docker-entrypoint.sh only execs it): it receives
+# Cloud Run's SIGTERM and drains itself.
 STOPSIGNAL SIGTERM
 
 # One stage per deployable, so that each CMD is a literal exec form; the last FROM picks the one named by APP.

@@ -11,6 +11,7 @@ module "github" {
 
   runtime_service_accounts = merge(
     local.service_account_emails,
+    local.function_service_account_emails,
     { migrate = google_service_account.migrate.email },
   )
   push_service_account_email = google_service_account.pubsub_push.email

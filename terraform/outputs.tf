@@ -3,6 +3,11 @@ output "service_urls" {
   value       = local.service_urls
 }
 
+output "function_urls" {
+  description = "Cloud Run URL of the e-mail and Web Push functions (null unless deploy_functions)."
+  value       = local.function_urls
+}
+
 output "image_repository" {
   description = "Artifact Registry path the images are pushed to: <image_repository>/<app>:<commit SHA>."
   value       = local.image_repository

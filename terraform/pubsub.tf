@@ -1,5 +1,5 @@
 # Every topic of the contracts, and per consumer a push subscription with its dead-letter topic
-# (modules/push-subscription), all from topology.json. Who may publish where is granted per service in
+# (modules/push-subscription), all from topology.json; no other topic or subscription exists. Who may publish where is granted per service in
 # modules/service, from the contracts' producers.
 
 resource "google_pubsub_topic" "event" {
@@ -32,15 +32,28 @@ resource "google_service_account_iam_member" "pubsub_agent_signs_push_tokens" {
   depends_on = [google_pubsub_topic.event] # the agent exists once the API has been used
 }
 
+locals {
+  # Where each subscription pushes: the consuming service's push path, or, for a subscription a Cloud Run
+  # function took over (functions.tf), the function under the path its Functions Framework reads the topic
+  # from (the CloudEvent's source).
+  # Subscriptions exist once the services do (var.enable_services): they push to the services' URLs.
+  subscriptions = var.enable_services ? local.topology.subscriptions : {}
+
+  push_endpoints = merge(
+    { for name, s in local.subscriptions : name => "${local.service_urls[s.service]}${s.push_path}" },
+    { for name, app in local.function_subscriptions : name => "${local.function_urls[app]}/projects/${var.project_id}/topics/${local.topology.subscriptions[name].topic}" },
+  )
+}
+
 module "subscription" {
   source   = "./modules/push-subscription"
-  for_each = var.enable_services ? local.topology.subscriptions : {}
+  for_each = local.subscriptions
 
   project_id                 = var.project_id
   name                       = each.key
   subscription               = each.value
   topic_id                   = google_pubsub_topic.event[each.value.topic].id
-  service_url                = local.service_urls[each.value.service]
+  push_endpoint              = local.push_endpoints[each.key]
   audience                   = local.push_audience[each.value.service]
   push_service_account_email = google_service_account.pubsub_push.email
   pubsub_service_agent       = local.pubsub_service_agent

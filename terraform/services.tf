@@ -304,11 +304,16 @@ module "push" {
     EVENT_TRANSPORT             = "pubsub"
     PUBSUB_PUSH_AUDIENCE        = local.push_audience["push"]
     PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+    VAPID_SUBJECT               = var.vapid_subject
   }
+  # The VAPID key pair from Secret Manager (without it the service generates one and keeps it in its schema):
+  # the push function, when deployed, signs with the same pair the browsers subscribed with.
   secret_env = {
     DATABASE_URL      = google_secret_manager_secret.generated["database-url-push"].secret_id
     ADMIN_API_TOKEN   = google_secret_manager_secret.generated["admin-api-token"].secret_id
     SUPPORT_API_TOKEN = google_secret_manager_secret.generated["support-api-token"].secret_id
+    VAPID_PUBLIC_KEY  = google_secret_manager_secret.operator["vapid-public-key"].secret_id
+    VAPID_PRIVATE_KEY = google_secret_manager_secret.operator["vapid-private-key"].secret_id
   }
   publishes = local.published_topics["push"]
 

@@ -53,6 +53,12 @@ variable "image_tag" {
   }
 }
 
+variable "deploy_functions" {
+  description = "Also run e-mail and Web Push delivery as Cloud Run functions (the functions-framework entry points apps/email/src/function.ts sendEmail and apps/push/src/function.ts sendPush, functions.tf): each takes over its service's email.requested / push.requested subscription. false: the services deliver themselves."
+  type        = bool
+  default     = false
+}
+
 variable "deletion_protection" {
   description = "Protect the database instance, the Cloud Run services and the job against terraform destroy."
   type        = bool
@@ -84,13 +90,13 @@ variable "db_pool_max" {
 }
 
 variable "db_max_connections" {
-  description = "PostgreSQL max_connections. Must cover every service instance at full scale: 8 × max instances × (pool + 1 relay) plus the migration job and administration."
+  description = "PostgreSQL max_connections. Must cover every service (and function) instance at full scale: 8 (10) × max instances × (pool + 1 relay) plus the migration job and administration."
   type        = number
   default     = 250
 
   validation {
-    condition     = var.db_max_connections >= 8 * var.service_max_instances * (var.db_pool_max + 1) + 10
-    error_message = "db_max_connections is below 8 × service_max_instances × (db_pool_max + 1) + 10: at full scale the services would be refused connections."
+    condition     = var.db_max_connections >= (var.deploy_functions ? 10 : 8) * var.service_max_instances * (var.db_pool_max + 1) + 10
+    error_message = "db_max_connections is below (8 services, + 2 functions when deploy_functions) × service_max_instances × (db_pool_max + 1) + 10: at full scale they would be refused connections."
   }
 }
 
@@ -139,4 +145,15 @@ variable "smtp_from" {
   description = "Sender of the e-mail service's mail (SMTP_FROM): \"Name <address@domain>\" or an address."
   type        = string
   default     = "Shop <no-reply@example.com>"
+}
+
+variable "vapid_subject" {
+  description = "VAPID_SUBJECT of the push service (and function): where the browsers' push services can reach the operator, a mailto: or https: URL."
+  type        = string
+  default     = "mailto:push@example.com"
+
+  validation {
+    condition     = can(regex("^(mailto:\\S+@\\S+|https://\\S+)$", var.vapid_subject))
+    error_message = "vapid_subject must be a mailto: or https: URL."
+  }
 }

@@ -1,33 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseDockerfile, type Stage } from './dockerfile';
 import { bundlePath, deployables, REPO_ROOT } from './package-app';
-
-/** The Dockerfile as stages: `FROM … AS name` and the instructions under it, continuation lines joined. */
-interface Stage {
-  from: string;
-  name?: string;
-  instructions: { keyword: string; args: string }[];
-}
-
-function parseDockerfile(text: string): { globalArgs: string[]; stages: Stage[] } {
-  const lines = text.replace(/\\\n\s*/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  const globalArgs: string[] = [];
-  const stages: Stage[] = [];
-  for (const line of lines) {
-    const [keyword, ...rest] = line.split(/\s+/);
-    const args = rest.join(' ');
-    if (keyword!.toUpperCase() === 'FROM') {
-      const match = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      stages.push({ from: match![1]!, ...(match![2] ? { name: match![2] } : {}), instructions: [] });
-    } else if (stages.length === 0) {
-      if (keyword!.toUpperCase() === 'ARG') globalArgs.push(args);
-    } else {
-      stages[stages.length - 1]!.instructions.push({ keyword: keyword!.toUpperCase(), args });
-    }
-  }
-  return { globalArgs, stages };
-}
 
 /** A .dockerignore pattern as Docker applies it: anchored at the context root, `**` any depth, a directory excludes its contents. */
 function ignoredBy(patterns: string[], path: string): boolean {
@@ -99,7 +74,7 @@ describe('the Dockerfile', () => {
     for (const path of ['node_modules/pg/package.json', 'apps/cart/node_modules/x', 'dist/apps/cart/main.js', '.data/pg', '.git/HEAD', 'libs/db/src/generated/prisma/client.ts', '.env']) {
       expect(ignoredBy(patterns, path), path).toBe(true);
     }
-    for (const path of ['package.json', 'package-lock.json', 'tsconfig.base.json', 'scripts/build.ts', 'scripts/prisma-generate.mjs', 'scripts/deploy/package-app.ts', 'scripts/deploy/migrate-job.ts', 'prisma/migrations/x/migration.sql', 'prisma/schema/main.prisma', 'prisma.config.ts', 'apps/cart/src/main.ts', 'libs/db/src/index.ts']) {
+    for (const path of ['package.json', 'package-lock.json', 'tsconfig.base.json', 'scripts/build.ts', 'scripts/prisma-generate.mjs', 'scripts/deploy/package-app.ts', 'scripts/deploy/migrate-job.ts', 'prisma/migrations/x/migration.sql', 'prisma/schema/main.prisma', 'prisma.config.ts', 'apps/cart/src/main.ts', 'apps/email/src/function.ts', 'libs/db/src/index.ts']) {
       expect(ignoredBy(patterns, path), path).toBe(false);
     }
   });

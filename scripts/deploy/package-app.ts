@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Packages one deployable for its container image: the esbuild bundle plus exactly the production
-// dependencies that bundle imports, at the root lockfile's versions, laid out as `npm ci` would install them.
+// Packages one deployable for its container image: the esbuild bundle (for an app with a Cloud Run function,
+// apps/<app>/src/function.ts too) plus exactly the production dependencies the bundles import, at the root
+// lockfile's versions, laid out as `npm ci` would install them.
 //   node scripts/deploy/package-app.ts <app | migrate> <outdir>
 // The Dockerfile runs this in its build stage and copies <outdir> alone into the runtime image; the test
-// (package-app.test.ts) runs it too and starts the result with plain `node`, so what ships is what is tested.
+// (package-app.test.ts) runs that same command and starts the result with plain `node`, so what ships is what
+// is tested.
 import { build, type Metafile } from 'esbuild';
 import { builtinModules } from 'node:module';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,6 +24,23 @@ export const MIGRATE = 'migrate';
 export function bundlePath(app: string): string {
   return `dist/apps/${app}/main.js`;
 }
+
+/** An app's Cloud Run function entry point (functions-framework `cloudEvent(...)` registrations), if it has one. */
+export function functionEntry(app: string): string {
+  return `apps/${app}/src/function.ts`;
+}
+
+export function hasFunction(app: string): boolean {
+  return app !== MIGRATE && existsSync(join(REPO_ROOT, functionEntry(app)));
+}
+
+/** Where that entry point's bundle lands inside the output, beside the service's (the Functions Framework's --source). */
+export function functionBundlePath(app: string): string {
+  return `dist/apps/${app}/function.js`;
+}
+
+/** The Functions Framework's command line inside the output: what Terraform's function services run with `node`. */
+export const FUNCTIONS_FRAMEWORK_MAIN = 'node_modules/@google-cloud/functions-framework/build/src/main.js';
 
 /** One entry of package-lock.json v3 `packages`. */
 export interface LockEntry {
@@ -184,39 +203,52 @@ export function prunedManifests(options: {
   return { packageJson, lockfile, locations, dependencies, omitted };
 }
 
+/**
+ * Bundles an entry that is not an Nx project's main.ts with the same esbuild settings as scripts/build.ts
+ * (which builds only main.ts): the migration job's entry and the apps' Cloud Run function entry points.
+ */
+async function bundleEntry(entry: string, outfile: string): Promise<Metafile> {
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    packages: 'external',
+    sourcemap: true,
+    tsconfig: join(REPO_ROOT, 'tsconfig.base.json'),
+    metafile: true,
+    logLevel: 'warning',
+  });
+  return result.metafile;
+}
+
 async function bundle(app: string, outdir: string): Promise<Metafile> {
   const target = join(outdir, dirname(bundlePath(app)));
   if (app === MIGRATE) {
-    // The same esbuild settings as scripts/build.ts, for an entry that is not an Nx project.
-    const result = await build({
-      entryPoints: [join(REPO_ROOT, 'scripts/deploy/migrate-job.ts')],
-      outfile: join(target, 'main.js'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      packages: 'external',
-      sourcemap: true,
-      tsconfig: join(REPO_ROOT, 'tsconfig.base.json'),
-      metafile: true,
-      logLevel: 'warning',
-    });
+    const metafile = await bundleEntry(join(REPO_ROOT, 'scripts/deploy/migrate-job.ts'), join(target, 'main.js'));
     // libs/db resolves MIGRATIONS_DIR three levels above the bundle: dist/apps/migrate → <outdir>/prisma/migrations.
     await cp(join(REPO_ROOT, 'prisma/migrations'), join(outdir, 'prisma/migrations'), { recursive: true });
-    return result.metafile;
+    return metafile;
   }
   if (!existsSync(join(REPO_ROOT, 'apps', app, 'src/main.ts'))) throw new Error(`no app named ${app} (apps/${app}/src/main.ts)`);
   // scripts/build.ts is the one bundler configuration; it is TypeScript run by Node's type stripping.
   const { buildProject } = (await import(pathToFileURL(join(REPO_ROOT, 'scripts/build.ts')).href)) as { buildProject: typeof BuildProject };
   const cwd = process.cwd();
+  let metafile: Metafile;
   // buildProject resolves its entry and tsconfig relative to the working directory, as `nx build` runs it.
   process.chdir(REPO_ROOT);
   try {
-    const { metafile } = await buildProject(`apps/${app}`, { outdir: target, quiet: true });
-    return metafile;
+    ({ metafile } = await buildProject(`apps/${app}`, { outdir: target, quiet: true }));
   } finally {
     process.chdir(cwd);
   }
+  if (!hasFunction(app)) return metafile;
+  // The same image also runs the app's Cloud Run function (Terraform var.deploy_functions): the Functions
+  // Framework loads this bundle, so its packages are installed beside the service's.
+  const fn = await bundleEntry(join(REPO_ROOT, functionEntry(app)), join(outdir, functionBundlePath(app)));
+  return { inputs: { ...metafile.inputs, ...fn.inputs }, outputs: { ...metafile.outputs, ...fn.outputs } };
 }
 
 /** Copies the installed packages at `locations` from the repository's node_modules, without their nested node_modules. */

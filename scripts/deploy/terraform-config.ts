@@ -151,7 +151,8 @@ export async function danglingReferences(module: TerraformModule): Promise<strin
         const parts = ref.split('.').map((p) => p.replace(/^"|"$/g, ''));
         const [root, first, second] = parts;
         const at = `${where} (${path}): ${ref}`;
-        if (!root || META.has(root)) continue;
+        // The iterator of a dynamic block is named after the block, inside its content.
+        if (!root || META.has(root) || path.includes(`dynamic.${root}[`)) continue;
         if (root === 'var') {
           if (!first || !(first in module.variables)) problems.push(`undeclared variable in ${at}`);
         } else if (root === 'local') {
@@ -194,4 +195,99 @@ export async function moduleArgumentProblems(module: TerraformModule): Promise<s
 /** Strips the "${…}" of a whole-expression string: "${var.x}" → "var.x". */
 export function expression(value: unknown): string | undefined {
   return typeof value === 'string' && /^\$\{[^]*\}$/.test(value) ? value.slice(2, -1) : undefined;
+}
+
+/** Values a reference can be resolved against: `{ var: {...}, local: {...}, each: {...}, google_x: {...} }`. */
+export type Scope = Record<string, unknown>;
+
+/**
+ * Resolves one traversal (`var.subscription.topic`, `google_pubsub_topic.event[each.value.topic].id`,
+ * `local.push_audience["cart"]`) in `scope`. Only attribute access and index by a literal or by another
+ * traversal: anything else (calls, operators, `for`) throws, naming the expression, so that a test that
+ * renders Terraform never guesses a value it cannot compute.
+ */
+export function resolveTraversal(expr: string, scope: Scope): unknown {
+  let at = 0;
+  const fail = (why: string): never => {
+    throw new Error(`cannot evaluate ${expr}: ${why}`);
+  };
+  const identifier = () => {
+    const match = /^[A-Za-z_][\w-]*/.exec(expr.slice(at));
+    if (!match) fail(`expected a name at ${at}`);
+    at += match![0].length;
+    return match![0];
+  };
+  const step = (value: unknown, key: string | number): unknown => {
+    if (value === null || typeof value !== 'object' || !(key in value)) fail(`no ${JSON.stringify(key)} in ${JSON.stringify(value)?.slice(0, 200)}`);
+    return (value as Record<string | number, unknown>)[key];
+  };
+  const traversal = (): unknown => {
+    let value = step(scope, identifier());
+    while (at < expr.length && expr[at] !== ']') {
+      if (expr[at] === '.') {
+        at++;
+        value = step(value, identifier());
+      } else if (expr[at] === '[') {
+        at++;
+        let key: unknown;
+        const literal = /^"([^"\\]*)"|^(\d+)/.exec(expr.slice(at));
+        if (literal) {
+          key = literal[1] ?? Number(literal[2]);
+          at += literal[0].length;
+        } else key = traversal();
+        if (expr[at] !== ']') fail(`expected ] at ${at}`);
+        at++;
+        if (typeof key !== 'string' && typeof key !== 'number') fail(`index ${String(key)} is not a string or number`);
+        value = step(value, key as string | number);
+      } else fail(`unexpected ${JSON.stringify(expr[at])} at ${at}`);
+    }
+    return value;
+  };
+  const value = traversal();
+  if (at !== expr.length) fail(`unexpected ${JSON.stringify(expr.slice(at))}`);
+  return value;
+}
+
+/**
+ * Evaluates a body as hcl2json renders it: a string that is one `${…}` is that reference's value (of any
+ * type), a template with text around its `${…}` parts is a string; lists and objects are evaluated
+ * member by member. `${` never nests inside a reference here, which is what this Terraform writes.
+ */
+export function evaluate(value: unknown, scope: Scope): unknown {
+  if (typeof value === 'string') {
+    const whole = expression(value);
+    if (whole !== undefined && !whole.includes('${')) return resolveTraversal(whole.trim(), scope);
+    return value.replace(/\$\{([^}]*)\}/g, (_, ref: string) => {
+      const resolved = resolveTraversal(ref.trim(), scope);
+      if (resolved === null || typeof resolved === 'object') throw new Error(`cannot interpolate ${ref} (${JSON.stringify(resolved)}) into ${value}`);
+      return String(resolved);
+    });
+  }
+  if (Array.isArray(value)) return value.map((item) => evaluate(item, scope));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, evaluate(item, scope)]));
+  return value;
+}
+
+/** An expression's text with its whitespace collapsed, for comparing multi-line expressions. */
+export function normalized(value: unknown): string {
+  return String(value).replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/,? \)/g, ')').trim();
+}
+
+/**
+ * The container arguments a Cloud Run function service runs with: `local.function_args[app]` of
+ * functions.tf, computed from its one `for` expression (`for app, f in local.functions : app => [ … ]`) and
+ * the literal `local.functions` map. Throws when the expression has another shape.
+ */
+export function functionArgs(root: TerraformModule, app: string): string[] {
+  const text = normalized(root.locals['function_args']);
+  const match = /^\$\{\{ for app, f in local\.functions : app => \[ (.*?),? \] \}\}$/.exec(text);
+  if (!match) throw new Error(`local.function_args is not the one for expression this check reads: ${text}`);
+  const functions = root.locals['functions'] as Record<string, Record<string, unknown>>;
+  const f = functions[app];
+  if (!f) throw new Error(`local.functions has no entry for ${app}`);
+  return match[1]!.split(/\s*,\s*/).map((item) => {
+    const literal = /^"(.*)"$/.exec(item)?.[1];
+    if (literal === undefined) throw new Error(`function argument ${item} is not a string template`);
+    return evaluate(literal, { f, app }) as string;
+  });
 }

@@ -1,23 +1,29 @@
+import { parse } from '@cdktf/hcl2json';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { SERVICE_NAMES, SUBSCRIPTIONS, topicsPublishedBy, TOPIC_NAMES, TOPICS, type ServiceName } from '@shop/contracts';
-import { planPubSubTopology } from '@shop/events';
+import { SERVICE_NAMES, SUBSCRIPTIONS, subscriptionName, topicsPublishedBy, TOPIC_NAMES, TOPICS, type ServiceName, type TopicName } from '@shop/contracts';
+import { deadLetterSubscriptionOf, planPubSubTopology } from '@shop/events';
 import { envKeysOf } from './env-schema';
 import { hclFormatProblems } from './hcl-format';
-import { deployables, MIGRATE, REPO_ROOT } from './package-app';
+import { deployables, functionBundlePath, FUNCTIONS_FRAMEWORK_MAIN, hasFunction, MIGRATE, REPO_ROOT } from './package-app';
 import { serviceUrlVariable } from './service-roles';
 import {
   danglingReferences,
+  evaluate,
   expression,
+  functionArgs,
   loadTerraformModule,
   moduleArgumentProblems,
+  normalized,
   parseTerraformFile,
   TERRAFORM_DIR,
   terraformFiles,
   type Body,
+  type Scope,
   type TerraformModule,
 } from './terraform-config';
 import { contractTopology, renderTopology, TOPOLOGY_FILE, type TerraformTopology } from './terraform-topology';
@@ -26,6 +32,11 @@ const MODULES = ['service', 'push-subscription', 'github-deploy'];
 /** Set by Cloud Run itself on every container. */
 const SET_BY_CLOUD_RUN = new Set(['PORT']);
 const PROJECT = 'shop-production';
+const PUSH_SA = `pubsub-push@${PROJECT}.iam.gserviceaccount.com`;
+const PUBSUB_AGENT = 'service-123456789@gcp-sa-pubsub.iam.gserviceaccount.com';
+const topicId = (name: string) => `projects/${PROJECT}/topics/${name}`;
+/** What Cloud Run would name a service's URL; any https URL per service will do for the rendering. */
+const runUrl = (service: string) => `https://${service}-x7y2z3-ew.a.run.app`;
 
 let root: TerraformModule;
 let modules: Record<string, TerraformModule>;
@@ -46,8 +57,32 @@ function block(body: Body | undefined, name: string): Body {
   return blocks[0] as Body;
 }
 
-function serviceModules(): [string, Body][] {
+/** A Cloud Run service of Terraform: an app's service (module "<app>") or its function (module "<app>_function"). */
+interface Deployed {
+  module: string;
+  app: string;
+  kind: 'service' | 'function';
+}
+
+const FUNCTION_SUFFIX = '_function';
+
+function serviceModuleCalls(): [string, Body][] {
   return Object.entries(root.modules).filter(([, body]) => body['source'] === './modules/service');
+}
+
+function serviceModules(): [string, Body][] {
+  return serviceModuleCalls().filter(([name]) => !name.endsWith(FUNCTION_SUFFIX));
+}
+
+function functionModules(): [string, Body][] {
+  return serviceModuleCalls().filter(([name]) => name.endsWith(FUNCTION_SUFFIX));
+}
+
+/** Every Cloud Run service module: the eight services and the optional functions. */
+function deployed(): Deployed[] {
+  return serviceModuleCalls().map(([module]) =>
+    module.endsWith(FUNCTION_SUFFIX) ? { module, app: module.slice(0, -FUNCTION_SUFFIX.length), kind: 'function' } : { module, app: module, kind: 'service' },
+  );
 }
 
 /** Sorted differences of two key sets, named so a failure says which side lacks what. */
@@ -60,18 +95,180 @@ function difference(expected: Iterable<string>, actual: Iterable<string>, labels
   };
 }
 
-async function configSchemaOf(app: string): Promise<z.ZodType> {
-  const exported = (await import(`../../apps/${app}/src/config.ts`)) as Record<string, unknown>;
-  const name = `${app.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}ConfigSchema`;
+/** The zod schema a deployed service parses its environment with: `<app>ConfigSchema`, or `<app>FunctionConfigSchema` for a function. */
+async function configSchemaOf(target: Deployed): Promise<z.ZodType> {
+  const exported = (await import(`../../apps/${target.app}/src/config.ts`)) as Record<string, unknown>;
+  const name = `${target.app.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}${target.kind === 'function' ? 'FunctionConfigSchema' : 'ConfigSchema'}`;
   const schema = exported[name];
-  if (!schema) throw new Error(`apps/${app}/src/config.ts exports no ${name}`);
+  if (!schema) throw new Error(`apps/${target.app}/src/config.ts exports no ${name}`);
   return schema as z.ZodType;
 }
 
-function envOf(app: string): { env: Body; secretEnv: Body } {
-  const body = root.modules[app];
-  if (!body) throw new Error(`terraform/services.tf has no module "${app}"`);
+function envOf(module: string): { env: Body; secretEnv: Body } {
+  const body = root.modules[module];
+  if (!body) throw new Error(`terraform has no module "${module}"`);
   return { env: (body['env'] ?? {}) as Body, secretEnv: (body['secret_env'] ?? {}) as Body };
+}
+
+/** The secret ids Terraform declares: generated ones (secrets.tf local.generated_secret_ids) and operator-filled ones. */
+function declaredSecrets(): { generated: string[]; operator: string[] } {
+  const literals = (value: unknown) => [...normalized(value).matchAll(/"([a-z0-9-]+)"/g)].map((m) => m[1]!);
+  const generatedText = normalized(root.locals['generated_secret_ids']);
+  // The one computed family: database-url-<service> for every service of local.services.
+  expect(generatedText).toContain('[for service in local.services : "database-url-${service}"]');
+  const generated = [...literals(generatedText.replace(/\[for service[^\]]*\]/, '')), ...apps.map((app) => `database-url-${app}`)];
+  return { generated, operator: literals(root.locals['operator_secrets']) };
+}
+
+/** The variable a secret feeds: its id in upper snake case; every service's own `database-url-<service>` is its DATABASE_URL. */
+function variableOfSecret(id: string): string {
+  return id.startsWith('database-url-') ? 'DATABASE_URL' : id.toUpperCase().replaceAll('-', '_');
+}
+
+/**
+ * The values the root module's references resolve to, for one choice of the feature variables: variable
+ * defaults (project_id set), the locals the checks need (each modelled here and its expression pinned by a
+ * test below), and the ids of resources. Cloud Run URLs are made up: only their distinctness matters.
+ */
+function rootScope(options: { deployFunctions: boolean; enableServices?: boolean }): Scope {
+  const enableServices = options.enableServices ?? true;
+  const variables: Record<string, unknown> = Object.fromEntries(Object.entries(root.variables).filter(([, v]) => 'default' in v).map(([name, v]) => [name, v['default']]));
+  Object.assign(variables, { project_id: PROJECT, deploy_functions: options.deployFunctions, enable_services: enableServices });
+  const { generated, operator } = declaredSecrets();
+  const functions = root.locals['functions'] as Record<string, { target: string; subscription: string }>;
+  const functionSubscriptions = options.deployFunctions && enableServices ? Object.fromEntries(Object.entries(functions).map(([app, f]) => [f.subscription, app])) : {};
+  const serviceUrls = Object.fromEntries(apps.map((app) => [app, enableServices ? runUrl(app) : null]));
+  const functionUrls = Object.fromEntries(Object.keys(functions).map((app) => [app, options.deployFunctions && enableServices ? runUrl(`${app}-function`) : null]));
+  const subscriptions = enableServices ? topology.subscriptions : {};
+  const pushEndpoints = Object.fromEntries(
+    Object.entries(subscriptions).map(([name, s]) => {
+      const app = functionSubscriptions[name];
+      return [name, app ? `${functionUrls[app]}/projects/${PROJECT}/topics/${s.topic}` : `${serviceUrls[s.service]}${s.push_path}`];
+    }),
+  );
+  const scope: Scope = {
+    var: variables,
+    data: { google_project: { this: { number: '123456789' } } },
+    google_service_account: { pubsub_push: { email: PUSH_SA, member: `serviceAccount:${PUSH_SA}` } },
+    google_pubsub_topic: { event: Object.fromEntries(Object.keys(topology.topics).map((t) => [t, { id: topicId(t), name: t }])) },
+    google_secret_manager_secret: {
+      generated: Object.fromEntries(generated.map((id) => [id, { secret_id: id }])),
+      operator: Object.fromEntries(operator.map((id) => [id, { secret_id: id }])),
+    },
+  };
+  scope['local'] = {
+    topology,
+    services: apps,
+    functions,
+    subscriptions,
+    function_subscriptions: functionSubscriptions,
+    service_urls: serviceUrls,
+    function_urls: functionUrls,
+    push_endpoints: pushEndpoints,
+    push_audience: Object.fromEntries(apps.map((app) => [app, `https://${app}.pubsub-push.${PROJECT}.internal`])),
+    push_invoker: { 'pubsub-push': `serviceAccount:${PUSH_SA}` },
+    pubsub_service_agent: evaluate(root.locals['pubsub_service_agent'], scope),
+  };
+  return scope;
+}
+
+/** A resource's arguments evaluated in `scope`, without its meta-arguments (which name resources, not values). */
+function evaluateResource(body: Body | undefined, scope: Scope): Record<string, unknown> {
+  if (!body) throw new Error('no such resource');
+  const given = Object.fromEntries(Object.entries(body).filter(([key]) => !['depends_on', 'lifecycle', 'count', 'for_each', 'provider'].includes(key)));
+  return evaluate(given, scope) as Record<string, unknown>;
+}
+
+/** A module call's arguments evaluated in `scope` (meta-arguments left out), over the module's variable defaults. */
+function moduleArguments(call: Body, target: TerraformModule, scope: Scope): Record<string, unknown> {
+  const defaults = Object.fromEntries(Object.entries(target.variables).filter(([, v]) => 'default' in v).map(([name, v]) => [name, v['default']]));
+  const given = Object.fromEntries(Object.entries(call).filter(([key]) => !['source', 'for_each', 'count', 'depends_on', 'providers'].includes(key)));
+  return { ...defaults, ...(evaluate(given, scope) as Record<string, unknown>) };
+}
+
+/** What one Pub/Sub resource of the rendered configuration is, by kind. */
+interface RenderedPubSub {
+  topics: string[];
+  push: Record<string, Record<string, unknown>>;
+  deadLetter: Record<string, Record<string, unknown>>;
+  /** `<role> <member> on <resource id>`, for the IAM members of the subscription modules. */
+  grants: string[];
+}
+
+/**
+ * Renders the Pub/Sub part of the configuration as `terraform plan` would create it: the topics of
+ * google_pubsub_topic.event's for_each, and one instance of modules/push-subscription per entry of the
+ * subscription module's for_each, each resource's arguments evaluated from the module's own expressions.
+ */
+function renderPubSub(options: { deployFunctions: boolean; enableServices?: boolean }): RenderedPubSub {
+  const scope = rootScope(options);
+  const topicResource = root.resources['google_pubsub_topic.event']!;
+  const topicInstances = evaluate(topicResource['for_each'], scope) as Record<string, unknown>;
+  const rendered: RenderedPubSub = { topics: [], push: {}, deadLetter: {}, grants: [] };
+  for (const [key, value] of Object.entries(topicInstances)) rendered.topics.push(evaluate(topicResource['name'], { ...scope, each: { key, value } }) as string);
+
+  const call = root.modules['subscription']!;
+  const m = modules['push-subscription']!;
+  for (const [key, value] of Object.entries(evaluate(call['for_each'], scope) as Record<string, unknown>)) {
+    const variables = moduleArguments(call, m, { ...scope, each: { key, value } });
+    const inModule: Scope = { var: variables };
+    const deadLetterTopic = evaluate(m.resources['google_pubsub_topic.dead_letter']!['name'], inModule) as string;
+    inModule['google_pubsub_topic'] = { dead_letter: { id: topicId(deadLetterTopic) } };
+    const push = evaluateResource(m.resources['google_pubsub_subscription.push'], inModule);
+    inModule['google_pubsub_subscription'] = { push: { id: `projects/${PROJECT}/subscriptions/${String(push['name'])}` } };
+    const deadLetter = evaluateResource(m.resources['google_pubsub_subscription.dead_letter'], inModule);
+    rendered.topics.push(deadLetterTopic);
+    rendered.push[push['name'] as string] = push;
+    rendered.deadLetter[deadLetter['name'] as string] = deadLetter;
+    for (const address of ['google_pubsub_topic_iam_member.agent_publishes_dead_letters', 'google_pubsub_subscription_iam_member.agent_acknowledges']) {
+      const grant = evaluateResource(m.resources[address], inModule) as Record<string, string>;
+      rendered.grants.push(`${grant['role']} ${grant['member']} on ${grant['topic'] ?? grant['subscription']}`);
+    }
+  }
+  return rendered;
+}
+
+/** The audience the service (or function) module of `module` verifies and Cloud Run accepts: its PUBSUB_PUSH_AUDIENCE. */
+function audienceOf(module: string, scope: Scope): unknown {
+  return evaluate(envOf(module).env['PUBSUB_PUSH_AUDIENCE'], scope);
+}
+
+/** A push subscription as the contracts (libs/contracts SUBSCRIPTIONS) and the consuming service's module say it must be. */
+function expectedPush(s: (typeof SUBSCRIPTIONS)[number], scope: Scope, endpoint: string) {
+  return {
+    name: s.name,
+    topic: topicId(s.topic),
+    push_endpoint: endpoint,
+    oidc_service_account: PUSH_SA,
+    oidc_audience: audienceOf(s.service, scope),
+    ack_deadline_seconds: s.ackDeadlineSeconds,
+    enable_message_ordering: s.ordering,
+    minimum_backoff: `${s.minBackoffSeconds}s`,
+    maximum_backoff: `${s.maxBackoffSeconds}s`,
+    dead_letter_topic: topicId(s.deadLetterTopic),
+    max_delivery_attempts: s.maxDeliveryAttempts,
+  };
+}
+
+/** The same fields of a rendered push subscription; a missing block throws (no retry policy, no OIDC token, …). */
+function pushFields(push: Record<string, unknown>) {
+  const pushConfig = block(push as Body, 'push_config');
+  const oidc = block(pushConfig, 'oidc_token');
+  const retry = block(push as Body, 'retry_policy');
+  const deadLetter = block(push as Body, 'dead_letter_policy');
+  return {
+    name: push['name'],
+    topic: push['topic'],
+    push_endpoint: pushConfig['push_endpoint'],
+    oidc_service_account: oidc['service_account_email'],
+    oidc_audience: oidc['audience'],
+    ack_deadline_seconds: push['ack_deadline_seconds'],
+    enable_message_ordering: push['enable_message_ordering'],
+    minimum_backoff: retry['minimum_backoff'],
+    maximum_backoff: retry['maximum_backoff'],
+    dead_letter_topic: deadLetter['dead_letter_topic'],
+    max_delivery_attempts: deadLetter['max_delivery_attempts'],
+  };
 }
 
 describe('the Terraform configuration', () => {
@@ -85,7 +282,9 @@ describe('the Terraform configuration', () => {
 
   it('is laid out as terraform fmt lays it out (indentation, aligned "=")', async () => {
     const problems: string[] = [];
-    for (const file of await terraformFiles()) {
+    // terraform fmt -recursive formats .tfvars files too.
+    const tfvars = (await readdir(TERRAFORM_DIR)).filter((f) => f.endsWith('.tfvars')).map((f) => join(TERRAFORM_DIR, f));
+    for (const file of [...(await terraformFiles()), ...tfvars]) {
       for (const p of hclFormatProblems(await readFile(file, 'utf8'))) problems.push(`${relative(REPO_ROOT, file)}:${p.line} ${p.message}`);
     }
     expect(problems).toEqual([]);
@@ -95,6 +294,28 @@ describe('the Terraform configuration', () => {
     const problems = [];
     for (const module of [root, ...Object.values(modules)]) problems.push(...(await danglingReferences(module)), ...(await moduleArgumentProblems(module)));
     expect(problems).toEqual([]);
+  });
+
+  it('has a module directory for every module it calls, and calls every module directory', async () => {
+    const dirs = (await readdir(join(TERRAFORM_DIR, 'modules'), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(dirs.sort()).toEqual([...MODULES].sort());
+    const called = new Set(Object.values(root.modules).map((body) => String(body['source']).replace('./modules/', '')));
+    expect([...called].sort()).toEqual([...MODULES].sort());
+  });
+
+  it('sets only declared variables in its .tfvars files, and production\'s capacity fits the database\'s connections', async () => {
+    const files = (await readdir(TERRAFORM_DIR)).filter((f) => /\.tfvars(\.example)?$/.test(f)).sort();
+    expect(files).toEqual(['production.auto.tfvars', 'terraform.tfvars.example']);
+    const values: Record<string, Record<string, unknown>> = {};
+    for (const file of files) {
+      values[file] = await parse(file, await readFile(join(TERRAFORM_DIR, file), 'utf8'));
+      const undeclared = Object.keys(values[file]).filter((name) => !(name in root.variables));
+      expect(undeclared, file).toEqual([]);
+    }
+    // The same inequality as variable "db_max_connections"'s validation (pinned in the functions tests below).
+    const settings = { ...Object.fromEntries(Object.entries(root.variables).map(([name, v]) => [name, v['default']])), ...values['production.auto.tfvars'] } as Record<string, number | boolean>;
+    const services = settings['deploy_functions'] ? 10 : 8;
+    expect(settings['db_max_connections']).toBeGreaterThanOrEqual(services * Number(settings['service_max_instances']) * (Number(settings['db_pool_max']) + 1) + 10);
   });
 
   it('pins Terraform and the google provider to one major version, in every module', () => {
@@ -120,15 +341,31 @@ describe('the Terraform configuration', () => {
     expect(undocumented).toEqual([]);
   });
 
-  it('outputs the URL of every service', () => {
+  it('outputs the URL of every service, and of the functions', () => {
     expect(expression(root.outputs['service_urls']?.['value'])).toBe('local.service_urls');
     const urls = root.locals['service_urls'] as Body;
     expect(Object.keys(urls).sort()).toEqual([...apps].sort());
     for (const app of apps) expect(urls[app]).toBe(`\${module.${app}.uri}`);
+    expect(expression(root.outputs['function_urls']?.['value'])).toBe('local.function_urls');
+    const functionUrls = root.locals['function_urls'] as Body;
+    for (const app of Object.keys(functionUrls)) expect(functionUrls[app]).toBe(`\${one(module.${app}_function[*].uri)}`);
   });
 
   it('never makes anything public (no allUsers or allAuthenticatedUsers)', async () => {
     for (const file of await terraformFiles()) expect(await readFile(file, 'utf8'), file).not.toMatch(/allUsers|allAuthenticatedUsers/);
+  });
+
+  it('takes the values the checks below model for its locals from the expressions pinned here', () => {
+    // rootScope() computes these locals in TypeScript; if an expression changes, the model must change with it.
+    expect(normalized(root.locals['push_audience'])).toBe('${{ for service in local.services : service => "https://${service}.pubsub-push.${var.project_id}.internal" }}');
+    expect(normalized(root.locals['subscriptions'])).toBe('${var.enable_services ? local.topology.subscriptions : {}}');
+    expect(normalized(root.locals['function_subscriptions'])).toBe(
+      '${var.deploy_functions && var.enable_services ? { for app, f in local.functions : f.subscription => app } : {}}',
+    );
+    expect(normalized(root.locals['push_endpoints'])).toBe(
+      '${merge({ for name, s in local.subscriptions : name => "${local.service_urls[s.service]}${s.push_path}" }, ' +
+        '{ for name, app in local.function_subscriptions : name => "${local.function_urls[app]}/projects/${var.project_id}/topics/${local.topology.subscriptions[name].topic}" })}',
+    );
   });
 });
 
@@ -151,78 +388,93 @@ describe('the Pub/Sub topology in Terraform', () => {
     expect(await readFile(TOPOLOGY_FILE, 'utf8'), 'run npx tsx scripts/deploy/terraform-topology.ts').toBe(renderTopology(contractTopology()));
   });
 
-  it('creates a topic per topology topic and a subscription module per topology subscription', () => {
-    expect(expression(root.locals['topology'])).toBe('jsondecode(file("${path.module}/topology.json"))');
-    expect(root.resources['google_pubsub_topic.event']?.['for_each']).toBe('${local.topology.topics}');
-    expect(root.resources['google_pubsub_topic.event']?.['name']).toBe('${each.key}');
-    const subscription = root.modules['subscription']!;
-    expect(subscription['source']).toBe('./modules/push-subscription');
-    expect(subscription['for_each']).toBe('${var.enable_services ? local.topology.subscriptions : {}}');
-    expect(subscription).toMatchObject({
-      name: '${each.key}',
-      subscription: '${each.value}',
-      topic_id: '${google_pubsub_topic.event[each.value.topic].id}',
-      service_url: '${local.service_urls[each.value.service]}',
-      audience: '${local.push_audience[each.value.service]}',
-      push_service_account_email: '${google_service_account.pubsub_push.email}',
+  // The rendering evaluates Terraform's own expressions (for_each, module arguments, each resource's
+  // arguments), so it compares what `terraform apply` would create with the contracts, not topology.json.
+  for (const deployFunctions of [false, true]) {
+    describe(`rendered as terraform plan would create it (deploy_functions = ${deployFunctions})`, () => {
+      let rendered: RenderedPubSub;
+      let scope: Scope;
+      beforeAll(() => {
+        rendered = renderPubSub({ deployFunctions });
+        scope = rootScope({ deployFunctions });
+      });
+
+      it('creates every topic of the contracts and one dead-letter topic per subscription, and no other topic', () => {
+        const expected = [...TOPIC_NAMES, ...SUBSCRIPTIONS.map((s) => s.deadLetterTopic)];
+        expect(difference(expected, rendered.topics, ['topics missing from Terraform', 'topics the contracts do not declare'])).toEqual({
+          'topics missing from Terraform': [],
+          'topics the contracts do not declare': [],
+        });
+        expect(rendered.topics.length, 'a topic created twice').toBe(new Set(rendered.topics).size);
+      });
+
+      it('creates one push subscription per consumer of the contracts and no other: topic, consumer endpoint, OIDC audience, ack deadline, retry policy, ordering, dead-letter topic and attempts', () => {
+        expect(difference(SUBSCRIPTIONS.map((s) => s.name), Object.keys(rendered.push), ['subscriptions missing from Terraform', 'subscriptions the contracts do not declare'])).toEqual({
+          'subscriptions missing from Terraform': [],
+          'subscriptions the contracts do not declare': [],
+        });
+        const functions = root.locals['functions'] as Record<string, { subscription: string }>;
+        const takenOver = new Map(deployFunctions ? Object.entries(functions).map(([app, f]) => [f.subscription, app]) : []);
+        for (const s of SUBSCRIPTIONS) {
+          const fn = takenOver.get(s.name);
+          const endpoint = fn ? `${runUrl(`${fn}-function`)}/projects/${PROJECT}/topics/${s.topic}` : `${runUrl(s.service)}${s.pushPath}`;
+          expect(pushFields(rendered.push[s.name]!), s.name).toEqual(expectedPush(s, scope, endpoint));
+        }
+      });
+
+      it('keeps every dead-letter topic\'s messages in a pull subscription of its own', () => {
+        expect(difference(SUBSCRIPTIONS.map(deadLetterSubscriptionOf), Object.keys(rendered.deadLetter), ['missing', 'extra'])).toEqual({ missing: [], extra: [] });
+        for (const s of SUBSCRIPTIONS) {
+          const deadLetter = rendered.deadLetter[deadLetterSubscriptionOf(s)]!;
+          expect(deadLetter, s.name).toMatchObject({ topic: topicId(s.deadLetterTopic), expiration_policy: [{ ttl: '' }] });
+          expect(deadLetter, s.name).not.toHaveProperty('push_config');
+        }
+      });
+
+      it('lets the Pub/Sub service agent publish each dead letter and acknowledge it on its source subscription', () => {
+        const expected = SUBSCRIPTIONS.flatMap((s) => [
+          `roles/pubsub.publisher serviceAccount:${PUBSUB_AGENT} on ${topicId(s.deadLetterTopic)}`,
+          `roles/pubsub.subscriber serviceAccount:${PUBSUB_AGENT} on projects/${PROJECT}/subscriptions/${s.name}`,
+        ]);
+        expect(rendered.grants.sort()).toEqual(expected.sort());
+      });
     });
+  }
+
+  it('creates no subscription before the services exist (enable_services = false), but every topic', () => {
+    const rendered = renderPubSub({ deployFunctions: true, enableServices: false });
+    expect(rendered.push).toEqual({});
+    expect(rendered.topics.sort()).toEqual([...TOPIC_NAMES].sort());
   });
 
-  it('configures each push subscription from its topology entry: endpoint, OIDC audience, deadline, retries, ordering, dead letters', () => {
-    const m = modules['push-subscription']!;
-    const push = m.resources['google_pubsub_subscription.push']!;
-    expect(push).toMatchObject({
-      name: '${var.name}',
-      topic: '${var.topic_id}',
-      ack_deadline_seconds: '${var.subscription.ack_deadline_seconds}',
-      enable_message_ordering: '${var.subscription.ordering}',
-    });
-    const pushConfig = block(push, 'push_config');
-    expect(pushConfig['push_endpoint']).toBe('${var.service_url}${var.subscription.push_path}');
-    expect(block(pushConfig, 'oidc_token')).toEqual({ service_account_email: '${var.push_service_account_email}', audience: '${var.audience}' });
-    expect(block(push, 'retry_policy')).toEqual({ minimum_backoff: '${var.subscription.min_backoff_seconds}s', maximum_backoff: '${var.subscription.max_backoff_seconds}s' });
-    expect(block(push, 'dead_letter_policy')).toEqual({ dead_letter_topic: '${google_pubsub_topic.dead_letter.id}', max_delivery_attempts: '${var.subscription.max_delivery_attempts}' });
-    expect(m.resources['google_pubsub_topic.dead_letter']?.['name']).toBe('${var.subscription.dead_letter_topic}');
-    expect(m.resources['google_pubsub_subscription.dead_letter']).toMatchObject({ name: '${var.subscription.dead_letter_subscription}', topic: '${google_pubsub_topic.dead_letter.id}' });
+  it('declares Pub/Sub topics and subscriptions only where the rendering above reads them', () => {
+    const pubsub = Object.entries({ root, ...modules }).flatMap(([name, module]) =>
+      Object.keys(module.resources).filter((address) => /^google_pubsub_(topic|subscription|schema|lite_\w+)\./.test(address)).map((address) => `${name}: ${address}`),
+    );
+    expect(pubsub.sort()).toEqual(['push-subscription: google_pubsub_subscription.dead_letter', 'push-subscription: google_pubsub_subscription.push', 'push-subscription: google_pubsub_topic.dead_letter', 'root: google_pubsub_topic.event']);
+    expect(Object.entries(root.modules).filter(([, body]) => body['source'] === './modules/push-subscription').map(([name]) => name)).toEqual(['subscription']);
   });
 
   it('matches the Pub/Sub plan the emulator setup applies (libs/events planPubSubTopology)', () => {
-    const plan = planPubSubTopology({ projectId: PROJECT, baseUrls: Object.fromEntries(SERVICE_NAMES.map((s) => [s, `https://${s}.run.app`])) });
-    const subs = Object.values(topology.subscriptions);
-    const terraformTopics = [...Object.keys(topology.topics), ...subs.map((s) => s.dead_letter_topic)];
-    expect(difference(plan.topics, terraformTopics, ['missing', 'extra'])).toEqual({ missing: [], extra: [] });
-    const terraformSubscriptions = [...Object.keys(topology.subscriptions), ...subs.map((s) => s.dead_letter_subscription)];
-    expect(difference(plan.subscriptions.map((s) => s.name), terraformSubscriptions, ['missing', 'extra'])).toEqual({ missing: [], extra: [] });
+    const plan = planPubSubTopology({ projectId: PROJECT, baseUrls: Object.fromEntries(SERVICE_NAMES.map((s) => [s, runUrl(s)])) });
+    const rendered = renderPubSub({ deployFunctions: false });
+    expect(difference(plan.topics, rendered.topics, ['missing', 'extra'])).toEqual({ missing: [], extra: [] });
+    expect(difference(plan.subscriptions.map((s) => s.name), [...Object.keys(rendered.push), ...Object.keys(rendered.deadLetter)], ['missing', 'extra'])).toEqual({ missing: [], extra: [] });
     for (const planned of plan.subscriptions.filter((s) => s.kind === 'push')) {
-      const s = topology.subscriptions[planned.name]!;
+      const push = pushFields(rendered.push[planned.name]!);
       expect(planned.options, planned.name).toMatchObject({
-        ackDeadlineSeconds: s.ack_deadline_seconds,
-        enableMessageOrdering: s.ordering,
-        retryPolicy: { minimumBackoff: { seconds: s.min_backoff_seconds }, maximumBackoff: { seconds: s.max_backoff_seconds } },
-        deadLetterPolicy: { deadLetterTopic: `projects/${PROJECT}/topics/${s.dead_letter_topic}`, maxDeliveryAttempts: s.max_delivery_attempts },
+        ackDeadlineSeconds: push.ack_deadline_seconds,
+        enableMessageOrdering: push.enable_message_ordering,
+        retryPolicy: { minimumBackoff: { seconds: parseInt(String(push.minimum_backoff), 10) }, maximumBackoff: { seconds: parseInt(String(push.maximum_backoff), 10) } },
+        deadLetterPolicy: { deadLetterTopic: push.dead_letter_topic, maxDeliveryAttempts: push.max_delivery_attempts },
       });
-      expect(planned.options.pushConfig?.pushEndpoint).toBe(`https://${s.service}.run.app${s.push_path}`);
+      expect(planned.options.pushConfig?.pushEndpoint).toBe(push.push_endpoint);
     }
-    const deadLetter = modules['push-subscription']!.resources['google_pubsub_subscription.dead_letter']!;
     for (const planned of plan.subscriptions.filter((s) => s.kind === 'dead-letter')) {
+      const deadLetter = rendered.deadLetter[planned.name]!;
       expect(`${(planned.options.messageRetentionDuration as { seconds: number }).seconds}s`).toBe(deadLetter['message_retention_duration']);
       expect(planned.options.ackDeadlineSeconds).toBe(deadLetter['ack_deadline_seconds']);
     }
-  });
-
-  it('lets the Pub/Sub service agent publish dead letters and acknowledge on the source subscription', () => {
-    const m = modules['push-subscription']!;
-    expect(m.resources['google_pubsub_topic_iam_member.agent_publishes_dead_letters']).toMatchObject({
-      topic: '${google_pubsub_topic.dead_letter.id}',
-      role: 'roles/pubsub.publisher',
-      member: 'serviceAccount:${var.pubsub_service_agent}',
-    });
-    expect(m.resources['google_pubsub_subscription_iam_member.agent_acknowledges']).toMatchObject({
-      subscription: '${google_pubsub_subscription.push.id}',
-      role: 'roles/pubsub.subscriber',
-      member: 'serviceAccount:${var.pubsub_service_agent}',
-    });
-    expect(root.locals['pubsub_service_agent']).toBe('service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com');
   });
 });
 
@@ -236,8 +488,12 @@ describe('the Cloud Run services in Terraform', () => {
       expect(body['name'], name).toBe(name);
       expect(body['deploy'], name).toBe('${var.enable_services}');
       expect(body['image'], name).toBe(`\${local.image_repository}/${name}:\${var.image_tag}`);
+      // The image's own CMD (node dist/apps/<app>/main.js) and the /healthz probes: the module's defaults.
+      for (const override of ['command', 'args', 'health_path', 'count', 'for_each']) expect(body, `${name} ${override}`).not.toHaveProperty(override);
     }
     const m = modules['service']!;
+    expect(m.variables['health_path']?.['default']).toBe('/healthz');
+    expect(m.variables['command']?.['default']).toBeNull();
     expect(m.resources['google_service_account.this']?.['account_id']).toBe('svc-${var.name}');
     expect(block(m.resources['google_cloud_run_v2_service.this'], 'template')['service_account']).toBe('${google_service_account.this.email}');
     expect(Object.keys(root.locals['service_account_emails'] as Body).sort()).toEqual([...apps].sort());
@@ -245,30 +501,61 @@ describe('the Cloud Run services in Terraform', () => {
     expect(listed.sort(), 'local.services').toEqual([...apps].sort());
   });
 
-  it('gives every service each variable its config schema requires', async () => {
+  it('gives every service and function each variable its config schema requires', async () => {
     const missing: Record<string, string[]> = {};
-    for (const app of apps) {
-      const { required } = envKeysOf(await configSchemaOf(app));
-      const { env, secretEnv } = envOf(app);
+    for (const target of deployed()) {
+      const { required } = envKeysOf(await configSchemaOf(target));
+      const { env, secretEnv } = envOf(target.module);
       const provided = new Set([...Object.keys(env), ...Object.keys(secretEnv), ...SET_BY_CLOUD_RUN]);
       const lacking = [...required].filter((key) => !provided.has(key));
-      if (lacking.length) missing[app] = lacking;
+      if (lacking.length) missing[target.module] = lacking;
     }
     expect(missing).toEqual({});
   });
 
-  it('gives a service no variable, and above all no secret, its config schema does not read', async () => {
+  it('gives every service and function, from Secret Manager, each secret its config schema reads (SMTP_URL to email, the VAPID keys to push, …)', async () => {
+    const { generated, operator } = declaredSecrets();
+    const secretVariables = new Set([...generated, ...operator].map(variableOfSecret));
+    const missing: Record<string, string[]> = {};
+    for (const target of deployed()) {
+      const { all } = envKeysOf(await configSchemaOf(target));
+      const { env, secretEnv } = envOf(target.module);
+      const lacking = [...all].filter((key) => secretVariables.has(key) && !(key in secretEnv)).map((key) => (key in env ? `${key} (a plain value, not the secret)` : key));
+      if (lacking.length) missing[target.module] = lacking;
+    }
+    expect(missing).toEqual({});
+  });
+
+  it('gives a service or function no variable, and above all no secret, its config schema does not read', async () => {
     const unread: Record<string, string[]> = {};
-    for (const app of apps) {
-      const { all } = envKeysOf(await configSchemaOf(app));
-      const { env, secretEnv } = envOf(app);
+    for (const target of deployed()) {
+      const { all } = envKeysOf(await configSchemaOf(target));
+      const { env, secretEnv } = envOf(target.module);
       const extra = [...Object.keys(secretEnv).map((k) => `secret ${k}`), ...Object.keys(env)].filter((k) => !all.has(k.replace(/^secret /, '')));
-      if (extra.length) unread[app] = extra;
+      if (extra.length) unread[target.module] = extra;
     }
     expect(unread).toEqual({});
   });
 
-  it('starts every service: the environment Terraform gives passes its config schema in production', async () => {
+  it('keeps no secret nobody reads, and names each secret after the variable it feeds', () => {
+    const scope = rootScope({ deployFunctions: true });
+    const { generated, operator } = declaredSecrets();
+    const read = new Map<string, string[]>();
+    const note = (id: string, reader: string) => read.set(id, [...(read.get(id) ?? []), reader]);
+    for (const target of deployed()) {
+      for (const [variable, ref] of Object.entries(envOf(target.module).secretEnv)) {
+        const id = evaluate(ref, scope) as string;
+        expect(variableOfSecret(id), `${target.module} ${variable} = secret ${id}`).toBe(variable);
+        if (variable === 'DATABASE_URL') expect(id, `${target.module} connects as its own role`).toBe(`database-url-${target.app}`);
+        note(id, target.module);
+      }
+    }
+    for (const [variable, ref] of Object.entries(root.locals['migrate_secret_env'] as Body)) note(evaluate(ref, scope) as string, `migrate ${variable}`);
+    const unread = [...generated, ...operator].filter((id) => !read.has(id));
+    expect(unread, 'secrets no service, function or job reads').toEqual([]);
+  });
+
+  it('starts every service and function: the environment Terraform gives passes its config schema in production', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const placeholders: Record<string, string> = {
       DATABASE_URL: 'postgresql://shop_x:password@localhost/shop?host=/cloudsql/p:r:shop-pg',
@@ -278,51 +565,47 @@ describe('the Cloud Run services in Terraform', () => {
       VAPID_PUBLIC_KEY: publicKey.export({ format: 'der', type: 'spki' }).subarray(-65).toString('base64url'),
       VAPID_PRIVATE_KEY: Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url').toString('base64url'),
     };
+    const scope = rootScope({ deployFunctions: true });
     const failures: Record<string, string[]> = {};
-    for (const app of apps) {
-      const { env, secretEnv } = envOf(app);
+    for (const target of deployed()) {
+      const { env, secretEnv } = envOf(target.module);
       const values: Record<string, string> = { PORT: '8080' };
-      for (const [key, value] of Object.entries(env)) values[key] = evaluate(app, key, value);
+      for (const [key, value] of Object.entries(evaluate(env, scope) as Record<string, unknown>)) values[key] = String(value);
       for (const key of Object.keys(secretEnv)) {
         if (!(key in placeholders)) throw new Error(`no placeholder for secret ${key}: add one to this test`);
         values[key] = placeholders[key]!;
       }
-      const result = (await configSchemaOf(app)).safeParse(values);
-      if (!result.success) failures[app] = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+      const result = (await configSchemaOf(target)).safeParse(values);
+      if (!result.success) failures[target.module] = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     }
     expect(failures).toEqual({});
   });
 
-  it('gives each service its own database URL secret, and secrets only from Secret Manager', () => {
-    for (const app of apps) {
-      const { secretEnv } = envOf(app);
-      expect(secretEnv['DATABASE_URL'], app).toBe(`\${google_secret_manager_secret.generated["database-url-${app}"].secret_id}`);
-      for (const [key, value] of Object.entries(secretEnv)) expect(value, `${app} ${key}`).toMatch(/^\$\{google_secret_manager_secret\.\w+\["[a-z-]+"\]\.secret_id\}$/);
+  it('lets each service and function publish only the topics its app produces (the contracts\' producers)', () => {
+    for (const target of deployed()) {
+      expect(root.modules[target.module]?.['publishes'], target.module).toBe(`\${local.published_topics["${target.app}"]}`);
     }
-    // The accessor is granted per variable the service gets, never project-wide.
-    const m = modules['service']!;
-    expect(m.resources['google_secret_manager_secret_iam_member.access']).toMatchObject({ for_each: '${var.secret_env}', secret_id: '${each.value}', role: 'roles/secretmanager.secretAccessor' });
-    for (const module of [root, m]) {
-      for (const [address, body] of Object.entries(module.resources)) {
-        if (address.startsWith('google_project_iam')) expect(body['role'], address).not.toBe('roles/secretmanager.secretAccessor');
-      }
-    }
-  });
-
-  it('lets each service publish only the topics it produces (the contracts\' producers)', () => {
     for (const app of apps) {
-      expect(root.modules[app]?.['publishes'], app).toBe(`\${local.published_topics["${app}"]}`);
       const fromTerraform = Object.entries(topology.topics).filter(([, t]) => t.producers.includes(app)).map(([topic]) => topic);
       expect(fromTerraform.sort(), app).toEqual(topicsPublishedBy(app as ServiceName).sort());
     }
-    expect(expression(root.locals['published_topics'])).toContain('if contains(definition.producers, service)');
+    expect(normalized(root.locals['published_topics'])).toBe(
+      '${{ for service in local.services : service => { for topic, definition in local.topology.topics : topic => google_pubsub_topic.event[topic].id if contains(definition.producers, service) } }}',
+    );
     expect(modules['service']!.resources['google_pubsub_topic_iam_member.publish']).toMatchObject({ for_each: '${var.publishes}', topic: '${each.value}', role: 'roles/pubsub.publisher' });
     expect(TOPIC_NAMES.every((t) => TOPICS[t].producers.length > 0)).toBe(true);
+    // Nothing grants publishing more widely: no project-level Pub/Sub role for any runtime identity.
+    const projectPubSub = Object.entries({ root, ...modules }).flatMap(([name, module]) =>
+      Object.entries(module.resources)
+        .filter(([address, body]) => address.startsWith('google_project_iam') && /^roles\/pubsub\./.test(String(body['role'])))
+        .map(([address]) => `${name}: ${address}`),
+    );
+    expect(projectPubSub).toEqual([]);
   });
 
-  it('lets only the Pub/Sub push identity invoke the services', async () => {
+  it('lets only the Pub/Sub push identity invoke the services and functions', async () => {
     expect(root.locals['push_invoker']).toEqual({ 'pubsub-push': '${google_service_account.pubsub_push.member}' });
-    for (const [name, body] of serviceModules()) expect(body['invoker_members'], name).toBe('${local.push_invoker}');
+    for (const [name, body] of serviceModuleCalls()) expect(body['invoker_members'], name).toBe('${local.push_invoker}');
     const invoker = modules['service']!.resources['google_cloud_run_v2_service_iam_member.invoker'];
     expect(invoker).toMatchObject({ role: 'roles/run.invoker', member: '${each.value}', for_each: '${var.deploy ? var.invoker_members : {}}' });
     const grantsInvoker = Object.entries({ root, ...modules }).flatMap(([name, module]) =>
@@ -335,13 +618,18 @@ describe('the Cloud Run services in Terraform', () => {
   });
 
   it('verifies the audience Pub/Sub signs for, and accepts it at Cloud Run', () => {
-    for (const app of apps) {
-      const { env } = envOf(app);
-      expect(env['PUBSUB_PUSH_AUDIENCE'], app).toBe(`\${local.push_audience["${app}"]}`);
-      expect(env['PUBSUB_PUSH_SERVICE_ACCOUNT'], app).toBe('${google_service_account.pubsub_push.email}');
-      expect(env['EVENT_TRANSPORT'], app).toBe('pubsub');
-      expect(env['NODE_ENV'], app).toBe('production');
+    const scope = rootScope({ deployFunctions: true });
+    const audiences = new Set<unknown>();
+    for (const target of deployed()) {
+      const { env } = envOf(target.module);
+      expect(env['PUBSUB_PUSH_AUDIENCE'], target.module).toBe(`\${local.push_audience["${target.app}"]}`);
+      expect(env['PUBSUB_PUSH_SERVICE_ACCOUNT'], target.module).toBe('${google_service_account.pubsub_push.email}');
+      expect(env['EVENT_TRANSPORT'], target.module).toBe('pubsub');
+      expect(env['NODE_ENV'], target.module).toBe('production');
+      if (target.kind === 'service') audiences.add(audienceOf(target.module, scope));
     }
+    // One audience per service, none shared: a token for one service is refused by every other.
+    expect(audiences.size).toBe(apps.length);
     const service = modules['service']!.resources['google_cloud_run_v2_service.this']!;
     expect(service['custom_audiences']).toBe('${compact([lookup(var.env, "PUBSUB_PUSH_AUDIENCE", "")])}');
   });
@@ -352,11 +640,80 @@ describe('the Cloud Run services in Terraform', () => {
     expect(template['max_instance_request_concurrency']).toBe('${var.concurrency}');
     expect(block(template, 'scaling')).toEqual({ min_instance_count: '${var.min_instances}', max_instance_count: '${var.max_instances}' });
     const container = block(template, 'containers');
-    expect(block(block(container, 'startup_probe'), 'http_get')['path']).toBe('/healthz');
-    expect(block(block(container, 'liveness_probe'), 'http_get')['path']).toBe('/healthz');
+    expect(container).toMatchObject({ image: '${var.image}', command: '${var.command}', args: '${var.args}' });
+    // The probes: HTTP on health_path (/healthz for a service); for a function (null) TCP, and no liveness probe.
+    const startup = block(container, 'startup_probe');
+    const dynamicOf = (body: Body, name: string) => ((body['dynamic'] as Record<string, Body[]>)[name] ?? [])[0]!;
+    expect(block(dynamicOf(startup, 'http_get'), 'content')).toEqual({ path: '${http_get.value}' });
+    const liveness = dynamicOf(container, 'liveness_probe');
+    expect(block(block(liveness, 'content'), 'http_get')).toEqual({ path: '${liveness_probe.value}' });
+    expect(normalized(liveness['for_each'])).toBe('${var.health_path == null ? [] : [var.health_path]}');
+    expect(normalized(dynamicOf(startup, 'http_get')['for_each'])).toBe('${var.health_path == null ? [] : [var.health_path]}');
+    expect(normalized(dynamicOf(startup, 'tcp_socket')['for_each'])).toBe('${var.health_path == null ? [8080] : []}');
+    expect(block(template, 'volumes')).toMatchObject({ name: 'cloudsql' });
     expect(block(block(template, 'volumes'), 'cloud_sql_instance')['instances']).toEqual(['${var.cloud_sql_connection_name}']);
     expect(block(container, 'volume_mounts')).toEqual({ name: 'cloudsql', mount_path: '/cloudsql' });
     expect(block(service, 'lifecycle')['ignore_changes']).toContain('${template[0].containers[0].image}');
+  });
+});
+
+describe('the Cloud Run functions in Terraform (var.deploy_functions)', () => {
+  const withFunction = () => apps.filter(hasFunction);
+
+  it('exists for every app with a functions-framework entry point, behind deploy_functions', () => {
+    expect(withFunction().sort()).toEqual(['email', 'push']);
+    expect(Object.keys(root.locals['functions'] as Body).sort()).toEqual(withFunction().sort());
+    expect(functionModules().map(([name]) => name).sort()).toEqual(withFunction().map((app) => `${app}${FUNCTION_SUFFIX}`).sort());
+    expect(root.variables['deploy_functions']).toMatchObject({ type: '${bool}', default: false });
+    for (const app of withFunction()) {
+      const body = root.modules[`${app}${FUNCTION_SUFFIX}`]!;
+      expect(body, app).toMatchObject({
+        count: '${var.deploy_functions ? 1 : 0}',
+        name: `${app}-function`,
+        deploy: '${var.enable_services}',
+        // The app's own image: the build bundles function.js beside main.js (scripts/deploy/package-app.ts).
+        // Created from the image the service runs then (a commit that only enables the functions builds no image).
+        image: `\${coalesce(module.${app}.image, "\${local.image_repository}/${app}:\${var.image_tag}")}`,
+        command: ['node'],
+        args: `\${local.function_args["${app}"]}`,
+        health_path: null,
+      });
+    }
+  });
+
+  it('runs each app\'s own entry point of apps/<app>/src/function.ts with the Functions Framework, and takes over the subscription that entry point consumes', async () => {
+    const functions = root.locals['functions'] as Record<string, { target: string; subscription: string }>;
+    for (const app of withFunction()) {
+      const source = await readFile(join(REPO_ROOT, 'apps', app, 'src/function.ts'), 'utf8');
+      const registered = [...source.matchAll(/cloudEvent\(\s*'([\w-]+)'/g)].map((m) => m[1]);
+      expect(registered, `apps/${app}/src/function.ts`).toEqual([functions[app]!.target]);
+      // The subscription the entry point's consumer registers its handler for (the `SPEC` of its function module).
+      const functionDir = join(REPO_ROOT, 'apps', app, 'src/functions');
+      const specs: string[] = [];
+      for (const file of (await readdir(functionDir)).filter((f) => f.endsWith('.function.ts'))) {
+        for (const m of (await readFile(join(functionDir, file), 'utf8')).matchAll(/subscriptionsOf\('([\w-]+)'\)\.find\(\(s\) => s\.topic === '([\w.-]+)'\)/g)) {
+          specs.push(subscriptionName(m[1] as ServiceName, m[2] as TopicName));
+        }
+      }
+      expect(specs, `the subscription apps/${app}/src/functions consumes`).toEqual([functions[app]!.subscription]);
+      expect(SUBSCRIPTIONS.find((s) => s.name === functions[app]!.subscription)?.service).toBe(app);
+      expect(functionArgs(root, app)).toEqual([FUNCTIONS_FRAMEWORK_MAIN, `--target=${functions[app]!.target}`, '--signature-type=cloudevent', `--source=${functionBundlePath(app)}`]);
+      expect(existsSync(join(REPO_ROOT, 'node_modules', FUNCTIONS_FRAMEWORK_MAIN.replace(/^node_modules\//, ''))), FUNCTIONS_FRAMEWORK_MAIN).toBe(true);
+    }
+  });
+
+  it('lets the deployer roll out the functions: it may act as their service accounts', () => {
+    expect(normalized(root.modules['github']?.['runtime_service_accounts'])).toBe(
+      '${merge(local.service_account_emails, local.function_service_account_emails, { migrate = google_service_account.migrate.email })}',
+    );
+    const emails = normalized(root.locals['function_service_account_emails']);
+    for (const app of withFunction()) expect(emails).toContain(`{ for m in module.${app}_function : "${app}-function" => m.service_account_email }`);
+  });
+
+  it('counts the functions\' connections in the database\'s limit', () => {
+    const validation = block(root.variables['db_max_connections'], 'validation');
+    expect(normalized(validation['condition'])).toBe('${var.db_max_connections >= (var.deploy_functions ? 10 : 8) * var.service_max_instances * (var.db_pool_max + 1) + 10}');
+    expect(8 + withFunction().length).toBe(10);
   });
 });
 
@@ -393,16 +750,3 @@ describe('Workload Identity Federation in Terraform', () => {
     expect(m.resources['google_service_account_iam_member.terraform_federation']?.['member']).toBe('${local.workflow_principal.terraform}');
   });
 });
-
-/** The value a plain environment variable will have, for the parse check: literals, variable defaults, and the few computed ones. */
-function evaluate(app: string, key: string, value: unknown): string {
-  if (typeof value !== 'string') return String(value);
-  if (!value.includes('${')) return value;
-  const expr = expression(value) ?? '';
-  const variable = /^var\.(\w+)$/.exec(expr)?.[1];
-  if (variable === 'project_id') return PROJECT;
-  if (variable && root.variables[variable] && 'default' in root.variables[variable]) return String(root.variables[variable]['default']);
-  if (expr === `local.push_audience["${app}"]`) return `https://${app}.pubsub-push.${PROJECT}.internal`;
-  if (expr === 'google_service_account.pubsub_push.email') return `pubsub-push@${PROJECT}.iam.gserviceaccount.com`;
-  throw new Error(`cannot evaluate ${key} = ${value} of ${app}: teach this test the expression`);
-}

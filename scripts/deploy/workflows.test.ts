@@ -115,6 +115,18 @@ describe('the GitHub Actions workflows', () => {
     expect(select.run).toContain('. + ["migrate"]');
   });
 
+  it('deploy: deploys every app when what every image is built from changes, though no Nx project owns it', async () => {
+    const deploy = await workflow('deploy.yml');
+    const select = deploy.jobs['changes']!.steps.find((s) => s.id === 'select')!;
+    expect(select.run).toMatch(/git diff --name-only "\$NX_BASE" "\$NX_HEAD" \| grep -qE "\$SHARED_BUILD_INPUTS"; then\s+# [^\n]*\n\s+apps="\$ALL_APPS"/);
+    const shared = new RegExp(select.env!['SHARED_BUILD_INPUTS']!);
+    // Everything the Dockerfile's build reads outside apps/ and libs/ (whose changes Nx maps to projects).
+    for (const path of ['Dockerfile', '.dockerignore', 'package-lock.json', 'prisma/migrations/20260101000000_x/migration.sql', 'prisma/schema/cart.prisma', 'scripts/build.ts', 'scripts/deploy/package-app.ts', 'scripts/deploy/migrate-job.ts', 'scripts/deploy/service-roles.ts']) {
+      expect(shared.test(path), path).toBe(true);
+    }
+    for (const path of ['README.md', 'terraform/services.tf', 'scripts/deploy/terraform.test.ts', 'apps/cart/src/main.ts']) expect(shared.test(path), path).toBe(false);
+  });
+
   it('deploy: runs the migration job before rolling out, then deploys digests and smoke-tests /readyz', async () => {
     const deploy = await workflow('deploy.yml');
     const migrate = deploy.jobs['migrate']!;
@@ -129,6 +141,18 @@ describe('the GitHub Actions workflows', () => {
     expect(script).toMatch(/gcloud auth print-identity-token --impersonate-service-account="\$PUSH_SA" --audiences="\$url"/);
     expect(script).toMatch(/curl --fail-with-body[^]*"\$url\/readyz"/);
     expect(rollout.steps.at(-1)).toMatchObject({ if: "failure() && steps.rollout.outputs.previous != ''" });
+  });
+
+  it('deploy: moves an app\'s Cloud Run function (Terraform deploy_functions) to the same image digest, and back on failure', async () => {
+    const deploy = await workflow('deploy.yml');
+    const rollout = deploy.jobs['deploy']!;
+    const script = rollout.steps.find((s) => s.id === 'rollout')!.run!;
+    expect(script).toContain('gcloud run services describe "$APP-function"');
+    expect(script).toMatch(/gcloud run services update "\$APP-function" .*--image "\$REPOSITORY\/\$APP@\$digest"/);
+    expect(script).toContain('echo "function_previous=$function_previous" >> "$GITHUB_OUTPUT"');
+    const rollback = rollout.steps.at(-1)!;
+    expect(rollback.env?.['FUNCTION_PREVIOUS']).toBe('${{ steps.rollout.outputs.function_previous }}');
+    expect(rollback.run).toContain('gcloud run services update-traffic "$APP-function" --region "$REGION" --to-revisions "$FUNCTION_PREVIOUS=100"');
   });
 
   it('terraform: fmt, validate and plan on pull requests; apply on main behind the production environment', async () => {

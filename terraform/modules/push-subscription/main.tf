@@ -33,7 +33,7 @@ resource "google_pubsub_subscription" "push" {
   enable_message_ordering = var.subscription.ordering
 
   push_config {
-    push_endpoint = "${var.service_url}${var.subscription.push_path}"
+    push_endpoint = var.push_endpoint
 
     oidc_token {
       service_account_email = var.push_service_account_email

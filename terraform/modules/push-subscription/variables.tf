@@ -44,9 +44,14 @@ variable "topic_id" {
   type        = string
 }
 
-variable "service_url" {
-  description = "Base URL of the consuming Cloud Run service; pushes go to <service_url><push_path>."
+variable "push_endpoint" {
+  description = "Where Pub/Sub pushes: the consuming Cloud Run service's URL and push path (the subscription's push_path), or the Cloud Run function that took the subscription over."
   type        = string
+
+  validation {
+    condition     = startswith(var.push_endpoint, "https://")
+    error_message = "push_endpoint must be an https URL."
+  }
 }
 
 variable "audience" {

@@ -71,6 +71,9 @@ resource "google_cloud_run_v2_service" "this" {
 
     containers {
       image = var.image
+      # null keeps the image's CMD (node dist/apps/<app>/main.js); a function service runs the Functions Framework.
+      command = var.command
+      args    = var.args
 
       ports {
         container_port = 8080
@@ -113,9 +116,19 @@ resource "google_cloud_run_v2_service" "this" {
       }
 
       # /healthz answers as soon as the process listens; /readyz (database and transport) is for deploys.
+      # Without a health path (a function: every path is the function) Cloud Run waits for the port to open.
       startup_probe {
-        http_get {
-          path = "/healthz"
+        dynamic "http_get" {
+          for_each = var.health_path == null ? [] : [var.health_path]
+          content {
+            path = http_get.value
+          }
+        }
+        dynamic "tcp_socket" {
+          for_each = var.health_path == null ? [8080] : []
+          content {
+            port = tcp_socket.value
+          }
         }
         initial_delay_seconds = 0
         period_seconds        = 2
@@ -123,13 +136,16 @@ resource "google_cloud_run_v2_service" "this" {
         failure_threshold     = 30
       }
 
-      liveness_probe {
-        http_get {
-          path = "/healthz"
+      dynamic "liveness_probe" {
+        for_each = var.health_path == null ? [] : [var.health_path]
+        content {
+          http_get {
+            path = liveness_probe.value
+          }
+          period_seconds    = 15
+          timeout_seconds   = 3
+          failure_threshold = 3
         }
-        period_seconds    = 15
-        timeout_seconds   = 3
-        failure_threshold = 3
       }
     }
   }

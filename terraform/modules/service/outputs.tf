@@ -8,6 +8,11 @@ output "uri" {
   value       = one(google_cloud_run_v2_service.this[*].uri)
 }
 
+output "image" {
+  description = "The image the service runs now (deploy.yml rolls out digests; Terraform reads them back), null until it is deployed."
+  value       = one(google_cloud_run_v2_service.this[*].template[0].containers[0].image)
+}
+
 output "service_account_email" {
   description = "The service's runtime identity."
   value       = google_service_account.this.email

@@ -29,6 +29,24 @@ variable "image" {
   type        = string
 }
 
+variable "command" {
+  description = "Container command instead of the image's CMD (null: the service's own main.js). A function service runs [\"node\"] with the Functions Framework in args."
+  type        = list(string)
+  default     = null
+}
+
+variable "args" {
+  description = "Arguments of command (null: none)."
+  type        = list(string)
+  default     = null
+}
+
+variable "health_path" {
+  description = "Path of the startup and liveness probes (/healthz of every service). null: a TCP startup probe and no liveness probe, for a function, which answers every path as an event."
+  type        = string
+  default     = "/healthz"
+}
+
 variable "env" {
   description = "Plain environment variables, by name. PUBSUB_PUSH_AUDIENCE, when present, is also the service's custom audience."
   type        = map(string)

@@ -1,0 +1,18 @@
+# Settings of this environment that are not secret: committed, and read by terraform.yml and local runs alike
+# (Terraform loads *.auto.tfvars itself). What identifies the project (project_id, region, github_repository,
+# state_bucket) comes from terraform.tfvars locally and from the repository's variables in CI.
+# Every variable is described in variables.tf; these are the ones an operator most often sets.
+
+# The sender of the e-mails and the contact the browsers' push services are given.
+smtp_from     = "Shop <no-reply@example.com>"
+vapid_subject = "mailto:push@example.com"
+
+# E-mail and Web Push delivery as Cloud Run functions instead of inside their services (functions.tf).
+deploy_functions = false
+
+# Capacity: 0–4 instances per service, 40 concurrent requests each, 5 database connections per instance.
+service_min_instances = 0
+service_max_instances = 4
+service_concurrency   = 40
+db_pool_max           = 5
+db_max_connections    = 250
