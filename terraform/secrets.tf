@@ -1,6 +1,6 @@
 # Secret Manager holds every credential the services read; each service account may read only the secrets
 # its environment names (modules/service). Terraform generates the database URLs and the API tokens; the
-# SMTP URL and the VAPID keys come from outside and are added as versions by an operator (DEPLOYING.md, step 3),
+# SMTP URL and the VAPID keys come from outside and are added as versions by an operator (README.md, Deploying to Google Cloud, step 3),
 # so they never pass through Terraform's state.
 
 locals {

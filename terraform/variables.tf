@@ -32,12 +32,12 @@ variable "github_deploy_ref" {
 }
 
 variable "state_bucket" {
-  description = "The GCS bucket holding this configuration's state (created by hand, DEPLOYING.md step 1); the CI identities get object access to it."
+  description = "The GCS bucket holding this configuration's state (created by hand, README.md, Deploying to Google Cloud step 1); the CI identities get object access to it."
   type        = string
 }
 
 variable "enable_services" {
-  description = "Create the Cloud Run services, the migration job and the push subscriptions. false for the very first apply, before any image exists (DEPLOYING.md step 2)."
+  description = "Create the Cloud Run services, the migration job and the push subscriptions. false for the very first apply, before any image exists (README.md, Deploying to Google Cloud step 2)."
   type        = bool
   default     = true
 }

@@ -13,7 +13,7 @@ terraform {
     }
   }
 
-  # Remote state in a GCS bucket created once by hand (DEPLOYING.md, step 1). The bucket is given at init:
+  # Remote state in a GCS bucket created once by hand (README.md, Deploying to Google Cloud, step 1). The bucket is given at init:
   #   terraform init -backend-config="bucket=<project-id>-tfstate"
   # GCS locks the state during plan and apply, and the bucket's object versioning keeps every earlier state.
   backend "gcs" {

@@ -57,7 +57,7 @@ locals {
     "roles/serviceusage.serviceUsageAdmin",
   ])
   # Reads everything a refresh reads. The state holds the generated passwords anyway, so secret access
-  # adds nothing to what reading the state gives (DEPLOYING.md: who may open pull requests).
+  # adds nothing to what reading the state gives (README.md, Deploying to Google Cloud: who may open pull requests).
   plan_roles = toset([
     "roles/viewer",
     "roles/iam.securityReviewer",
