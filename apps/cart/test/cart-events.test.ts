@@ -311,4 +311,38 @@ describe('cart read models', () => {
     await problem(res, 422);
     expect(((await readCart(cart, customer)) as Cart).items[0]!.quantity).toBe(2);
   });
+
+  /** The message as its producer sent it at `occurredAt`. */
+  const sentAt = <T extends TopicName>(occurredAt: string, topic: T, payload: PayloadOf<T>) => {
+    const msg = message(topic, payload);
+    return { ...msg, attributes: { ...msg.attributes, occurred_at: occurredAt } };
+  };
+  const addOne = (customer: string, sku: string) =>
+    cart.app.request('/cart/items', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...asCustomer(customer) },
+      body: JSON.stringify({ product_sku: sku, quantity: 1 }),
+    });
+
+  // product.upserted and product.deleted travel on different subscriptions: either may be handled first.
+  it('keeps a product deleted when an older product.upserted is handled after its product.deleted', async () => {
+    const customer = await newCustomer(cart);
+    const upserted = sentAt('2030-01-01T10:00:00.000Z', 'product.upserted', { sku: 'LATE-1', name: 'Late', description: '', price_cents: 100, currency: 'EUR', active: true });
+    const deleted = sentAt('2030-01-01T10:00:01.000Z', 'product.deleted', { sku: 'LATE-1' });
+    expect(await cart.deliver('product.deleted', deleted)).toEqual([{ status: 'ack' }]);
+    expect(await cart.deliver('product.upserted', upserted)).toEqual([{ status: 'ack' }]);
+    await problem(await addOne(customer, 'LATE-1'), 422);
+  });
+
+  it('keeps a product created again when its older product.deleted is handled last', async () => {
+    const customer = await newCustomer(cart);
+    await cart.deliver('product.upserted', sentAt('2030-01-01T10:00:00.000Z', 'product.upserted', { sku: 'LATE-2', name: 'First', description: '', price_cents: 100, currency: 'EUR', active: true }));
+    const deleted = sentAt('2030-01-01T10:00:01.000Z', 'product.deleted', { sku: 'LATE-2' });
+    const again = sentAt('2030-01-01T10:00:02.000Z', 'product.upserted', { sku: 'LATE-2', name: 'Again', description: '', price_cents: 200, currency: 'EUR', active: true });
+    expect(await cart.deliver('product.upserted', again)).toEqual([{ status: 'ack' }]);
+    expect(await cart.deliver('product.deleted', deleted)).toEqual([{ status: 'ack' }]);
+    const res = await addOne(customer, 'LATE-2');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Cart).items[0]).toMatchObject({ name: 'Again', unit_price_cents: 200 });
+  });
 });

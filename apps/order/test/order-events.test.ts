@@ -211,6 +211,33 @@ describe('order read models', () => {
     expect(rows).toEqual([{ price_cents: 20 }]);
   });
 
+  /** The message as its producer sent it at `occurredAt`. */
+  const sentAt = <T extends TopicName>(occurredAt: string, topic: T, payload: PayloadOf<T>) => {
+    const msg = message(topic, payload);
+    return { ...msg, attributes: { ...msg.attributes, occurred_at: occurredAt } };
+  };
+  const buyOne = (customer: string, sku: string) => order.app.request('/orders', json('POST', { items: [{ product_sku: sku, quantity: 1 }] }, asCustomer(customer)));
+
+  // product.upserted and product.deleted travel on different subscriptions: either may be handled first.
+  it('keeps a product deleted when an older product.upserted is handled after its product.deleted', async () => {
+    const customer = await newCustomer(order);
+    const upserted = sentAt('2030-01-01T10:00:00.000Z', 'product.upserted', { sku: 'LATE-3', name: 'Late', description: '', price_cents: 100, currency: 'EUR', active: true });
+    const deleted = sentAt('2030-01-01T10:00:01.000Z', 'product.deleted', { sku: 'LATE-3' });
+    expect(await order.deliver('product.deleted', deleted)).toEqual([{ status: 'ack' }]);
+    expect(await order.deliver('product.upserted', upserted)).toEqual([{ status: 'ack' }]);
+    await problem(await buyOne(customer, 'LATE-3'), 422);
+  });
+
+  it('keeps a product created again when its older product.deleted is handled last', async () => {
+    const customer = await newCustomer(order);
+    await order.deliver('product.upserted', sentAt('2030-01-01T10:00:00.000Z', 'product.upserted', { sku: 'LATE-4', name: 'First', description: '', price_cents: 100, currency: 'EUR', active: true }));
+    const deleted = sentAt('2030-01-01T10:00:01.000Z', 'product.deleted', { sku: 'LATE-4' });
+    const again = sentAt('2030-01-01T10:00:02.000Z', 'product.upserted', { sku: 'LATE-4', name: 'Again', description: '', price_cents: 200, currency: 'EUR', active: true });
+    expect(await order.deliver('product.upserted', again)).toEqual([{ status: 'ack' }]);
+    expect(await order.deliver('product.deleted', deleted)).toEqual([{ status: 'ack' }]);
+    expect((await buyOne(customer, 'LATE-4')).status).toBe(202);
+  });
+
   it.each([
     ['product.deleted', { sku: 'GONE-3' }],
     ['customer.deleted', { customer_id: randomUUID() }],

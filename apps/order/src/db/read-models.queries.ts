@@ -15,13 +15,31 @@ export function findProducts(db: Client, skus: string[]): Promise<OrderProductRo
   return db.orderProduct.findMany({ where: { sku: { in: skus } } });
 }
 
-export async function upsertProduct(tx: Tx, product: OrderProductRow): Promise<void> {
-  const data = { name: product.name, priceCents: product.priceCents, currency: product.currency, active: product.active, updatedAt: new Date() };
-  await tx.orderProduct.upsert({ where: { sku: product.sku }, create: { sku: product.sku, ...data }, update: data });
+/**
+ * Records a catalog event unless a later one is already recorded: `updated_at` holds the `occurred_at` of the
+ * event it came from. `product.upserted` and `product.deleted` travel on different subscriptions, so either
+ * may be handled after the other (DESIGN.md orders messages per topic only).
+ */
+export async function upsertProduct(tx: Tx, product: OrderProductRow, occurredAt: string): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO "order".products (sku, name, price_cents, currency, active, updated_at)
+    VALUES (${product.sku}, ${product.name}, ${product.priceCents}, ${product.currency}, ${product.active}, ${occurredAt}::timestamptz)
+    ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, price_cents = EXCLUDED.price_cents, currency = EXCLUDED.currency,
+      active = EXCLUDED.active, updated_at = EXCLUDED.updated_at
+    WHERE "order".products.updated_at <= EXCLUDED.updated_at`;
 }
 
-export async function deleteProduct(tx: Tx, sku: string): Promise<void> {
-  await tx.orderProduct.deleteMany({ where: { sku } });
+/**
+ * `product.deleted`, kept as an inactive entry (a tombstone) dated by the event, so an earlier upsert handled
+ * after it cannot revive the SKU. Named by its SKU, as order lines name a product the catalog no longer has;
+ * the price placeholders of a SKU never seen before are never sold.
+ */
+export async function deleteProduct(tx: Tx, sku: string, occurredAt: string): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO "order".products (sku, name, price_cents, currency, active, updated_at)
+    VALUES (${sku}, ${sku}, 0, 'EUR', false, ${occurredAt}::timestamptz)
+    ON CONFLICT (sku) DO UPDATE SET active = false, name = EXCLUDED.name, updated_at = EXCLUDED.updated_at
+    WHERE "order".products.updated_at <= EXCLUDED.updated_at`;
 }
 
 export async function customerIsKnown(db: Client, customerId: string): Promise<boolean> {

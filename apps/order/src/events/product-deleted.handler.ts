@@ -5,8 +5,8 @@ import { deleteProduct } from '../db/read-models.queries';
 export function productDeletedHandler(): EventHandler<'product.deleted'> {
   return defineHandler<'product.deleted'>({
     topic: 'product.deleted',
-    async handle(tx, { payload }) {
-      await deleteProduct(tx, payload.sku);
+    async handle(tx, { payload, attributes }) {
+      await deleteProduct(tx, payload.sku, attributes.occurred_at);
     },
   });
 }

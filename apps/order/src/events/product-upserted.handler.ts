@@ -5,8 +5,9 @@ import { upsertProduct } from '../db/read-models.queries';
 export function productUpsertedHandler(): EventHandler<'product.upserted'> {
   return defineHandler<'product.upserted'>({
     topic: 'product.upserted',
-    async handle(tx, { payload }) {
-      await upsertProduct(tx, { sku: payload.sku, name: payload.name, priceCents: payload.price_cents, currency: payload.currency, active: payload.active });
+    async handle(tx, { payload, attributes }) {
+      const product = { sku: payload.sku, name: payload.name, priceCents: payload.price_cents, currency: payload.currency, active: payload.active };
+      await upsertProduct(tx, product, attributes.occurred_at);
     },
   });
 }
