@@ -8,11 +8,12 @@ import { freePort } from '@shop/testing';
 import { startSmtpServer, type TestSmtpServer } from '../../apps/email/test/email-test-kit';
 import { startWebPushTesting, type WebPushTesting } from '../../apps/push/test/push-test-kit';
 import { SUPPORT } from './system';
-import { asCustomer, eventually, expectJson, JOHN, post, stockedProduct, useSystem } from './system-kit';
+import { asCustomer, eventually, expectJson, JANE, JOHN, post, stockedProduct, useSystem } from './system-kit';
 
 const ROBERT = { id: '550e8400-e29b-41d4-a716-446655440002', email: 'robert.johnson@example.com' };
 const EMILY = { id: '550e8400-e29b-41d4-a716-446655440003', email: 'emily.davis@example.com' };
 const JOHN_EMAIL = 'john.smith@example.com';
+const JANE_EMAIL = 'jane.doe@example.com';
 
 interface Notification {
   notification_id: string;
@@ -92,7 +93,7 @@ async function notificationsOf(customerId: string, type: string): Promise<Notifi
   return page.items;
 }
 
-/** Waits until the customer has an e-mail and a push notification of `type` that are no longer pending. */
+/** Waits until a customer with a push subscription has an e-mail and a push notification of `type` that are no longer pending. */
 async function settled(customerId: string, type: string): Promise<{ email: Notification; push: Notification }> {
   const items = await eventually(
     () => notificationsOf(customerId, type),
@@ -100,6 +101,19 @@ async function settled(customerId: string, type: string): Promise<{ email: Notif
     40_000,
   );
   return { email: items.find((n) => n.channel === 'email')!, push: items.find((n) => n.channel === 'push')! };
+}
+
+/**
+ * Waits until a customer without a push subscription has only an e-mail notification of `type`, no longer
+ * pending: the push one was withdrawn when the push service answered that there is no subscription.
+ */
+async function settledWithoutPush(customerId: string, type: string): Promise<Notification> {
+  const items = await eventually(
+    () => notificationsOf(customerId, type),
+    (found) => found.length === 1 && found[0]!.channel === 'email' && found[0]!.status !== 'pending',
+    40_000,
+  );
+  return items[0]!;
 }
 
 /** Fills the customer's cart and checks it out, as the shop front end does. */
@@ -219,6 +233,35 @@ describe('a checkout inventory cannot serve', () => {
   }, 60_000);
 });
 
+describe('an order by a customer without a push subscription', () => {
+  it('ends, once the system is quiet, with exactly one notification for it: the e-mail, sent; no push and nothing failed', async () => {
+    const orderId = await orderThroughCart(JANE, [{ product_sku: 'NOTE-MUG', quantity: 1 }]);
+    await settledWithoutPush(JANE, 'order_confirmed');
+    await system.quiesce();
+
+    const all = await expectJson<{ items: Notification[] }>(system.request('notification', `/notifications?customer_id=${JANE}&limit=200`, { headers: SUPPORT }), 200);
+    const ofOrder = all.items.filter((n) => n.order_id === orderId);
+    expect(ofOrder).toEqual([expect.objectContaining({ channel: 'email', type: 'order_confirmed', status: 'sent', last_error: null, sent_at: expect.any(String) })]);
+    expect(all.items.filter((n) => n.status === 'failed')).toEqual([]);
+    const pushes = await expectJson<{ items: Notification[] }>(system.request('notification', `/notifications?customer_id=${JANE}&channel=push`, { headers: SUPPORT }), 200);
+    expect(pushes.items).toEqual([]);
+    const [mail, ...again] = await mailsOf(ofOrder[0]!.notification_id);
+    expect(again).toEqual([]);
+    expect(mail!.to).toMatchObject({ value: [{ address: JANE_EMAIL }] });
+
+    // The push service did answer, with the push.failed that marks the case; the console shows no failed push of hers.
+    const { rows: failures } = await system.db.pool.query<{ error: string }>(
+      `SELECT payload->>'error' AS error FROM push.outbox WHERE topic = 'push.failed' AND payload->>'notification_id' IN
+         (SELECT notification_id::text FROM push.notifications WHERE customer_id = $1::uuid AND correlation_id = $2)`,
+      [JANE, orderId],
+    );
+    expect(failures).toEqual([{ error: 'no_subscription: the customer has no push subscription' }]);
+    const consolePage = await page(`/console?customer=${JANE}&status=failed`);
+    expect(consolePage.status).toBe(200);
+    expect(consolePage.html).toContain('No notifications match');
+  }, 60_000);
+});
+
 describe('e-mail delivery when SMTP fails', () => {
   it('retries while the SMTP server is down and delivers the e-mail exactly once when it is back; the notification ends sent', async () => {
     await smtpDown();
@@ -238,7 +281,7 @@ describe('e-mail delivery when SMTP fails', () => {
     expect(pending).toMatchObject({ channel: 'email', type: 'order_confirmed', status: 'pending', sent_at: null });
 
     await smtpUp();
-    const { email } = await settled(EMILY.id, 'order_confirmed');
+    const email = await settledWithoutPush(EMILY.id, 'order_confirmed');
     expect(email.notification_id).toBe(message.notification_id);
     expect(email).toMatchObject({ status: 'sent', sent_at: expect.any(String) });
     expect(email.attempts).toBeGreaterThanOrEqual(3);
@@ -261,7 +304,7 @@ describe('e-mail delivery when SMTP fails', () => {
   it('fails an e-mail the SMTP server rejects for good (550) at once, and support sees it in the console', async () => {
     await orderThroughCart(ROBERT.id, [{ product_sku: 'NOTE-STICKER', quantity: 4 }]);
 
-    const { email } = await settled(ROBERT.id, 'order_confirmed');
+    const email = await settledWithoutPush(ROBERT.id, 'order_confirmed');
     expect(email).toMatchObject({ status: 'failed', attempts: 1, sent_at: null, last_error: expect.stringMatching(/^SMTP 550 5\.1\.1 mailbox unavailable/) });
     expect(await mailsOf(email.notification_id)).toEqual([]);
     const log = await expectJson(system.request('email', `/messages/${email.notification_id}`, { headers: SUPPORT }), 200);

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN } from '@shop/config';
 import { adminHeaders, supportHeaders, useTestDatabase } from '@shop/testing';
+import { NO_PUSH_SUBSCRIPTION } from '../src/domain/delivery-status';
 import { JOHN, knowCustomer, message, notificationHarness, notificationsOf, orderCreated, outboxSize, snapshot, type NotificationHarness } from './notification-test-kit';
 
 let h: NotificationHarness;
@@ -204,5 +205,24 @@ describe('POST /console/notifications', () => {
     expect(unknown.status).toBe(422);
     expect(await unknown.text()).toContain('unknown customer');
     expect(await snapshot(h.db)).toEqual(before);
+  });
+});
+
+describe('a push withdrawn because the customer has no push subscription', () => {
+  it('is neither counted nor listed among the failed deliveries, and its page is gone', async () => {
+    const failedPage = async () => (await app.request('/console?status=failed&channel=push', { headers: supportHeaders })).text();
+    const pushFailedCount = (body: string) => Number(/(\d+) push failed/.exec(body)![1]);
+    const other = orderCreated(JOHN.customer_id);
+    await h.deliver(message('order.created', other));
+    const [, push] = await notificationsOf(h.db, { orderId: other.order_id });
+    const before = pushFailedCount(await failedPage());
+
+    await h.deliver(message('push.failed', { notification_id: push!.notification_id, attempt: 1, error: NO_PUSH_SUBSCRIPTION }));
+    const after = await failedPage();
+    expect(pushFailedCount(after)).toBe(before);
+    expect(after).not.toContain(push!.notification_id);
+    expect((await app.request(`/console/notifications/${push!.notification_id}`, { headers: supportHeaders })).status).toBe(404);
+    const list = await (await app.request(`/console?customer=${JOHN.customer_id}&channel=push`, { headers: supportHeaders })).text();
+    expect(list).not.toContain(push!.notification_id);
   });
 });

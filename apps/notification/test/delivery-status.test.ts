@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PayloadOf } from '@shop/contracts';
 import { useTestDatabase } from '@shop/testing';
+import { NO_PUSH_SUBSCRIPTION } from '../src/domain/delivery-status';
 import { notificationIdFor } from '../src/domain/notification-id';
 import {
+  deadLetters,
+  eventIdOf,
   historyOf,
   JOHN,
   knowCustomer,
@@ -12,6 +15,7 @@ import {
   notificationHarness,
   notificationsOf,
   orderCreated,
+  outboxSize,
   snapshot,
   type NotificationHarness,
   type NotificationRecord,
@@ -67,8 +71,13 @@ describe('email.delivered, email.failed, push.delivered, push.failed', () => {
 
   it('push.failed and push.delivered update the push notification the same way', async () => {
     const { push } = await freshNotifications();
-    await h.deliver(outcome('push.failed', push.notification_id, 1, 'no subscription'));
-    expect(await notificationById(h.db, push.notification_id)).toMatchObject({ status: 'failed', attempts: 1, last_error: 'no subscription' });
+    const gone = '1 gone of 1 subscription(s); last: 410 push subscription has unsubscribed or expired';
+    await h.deliver(outcome('push.failed', push.notification_id, 1, gone));
+    expect(await notificationById(h.db, push.notification_id)).toMatchObject({ status: 'failed', attempts: 1, last_error: gone });
+    expect((await historyOf(h.db, push.notification_id)).map((e) => [e.outcome, e.error])).toEqual([
+      ['requested', null],
+      ['failed', gone],
+    ]);
     const other = (await freshNotifications()).push;
     await h.deliver(outcome('push.delivered', other.notification_id, 1));
     expect(await notificationById(h.db, other.notification_id)).toMatchObject({ status: 'sent', attempts: 1, sent_at: expect.any(Date) });
@@ -141,6 +150,95 @@ describe('email.delivered, email.failed, push.delivered, push.failed', () => {
       emails.flatMap((e) => [h.deliver(outcome('email.failed', e.notification_id, 1, 'timeout')), h.deliver(outcome('email.delivered', e.notification_id, 2))]),
     );
     for (const e of emails) expect(await notificationById(h.db, e.notification_id)).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+});
+
+async function processedCount(eventId: string): Promise<number> {
+  const { rows } = await h.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM notification.processed_messages WHERE event_id = $1::uuid', [eventId]);
+  return rows[0]!.n;
+}
+
+describe('push.failed marked no_subscription (a push the customer cannot receive)', () => {
+  it('deletes the push notification and its history, together with the processed row, and leaves the e-mail alone', async () => {
+    const { email, push } = await freshNotifications();
+    const failed = outcome('push.failed', push.notification_id, 1, NO_PUSH_SUBSCRIPTION);
+    expect(await h.deliver(failed)).toEqual({ status: 'ack' });
+    expect(await notificationById(h.db, push.notification_id)).toBeUndefined();
+    expect(await historyOf(h.db, push.notification_id)).toEqual([]);
+    expect(await processedCount(eventIdOf(failed))).toBe(1);
+    expect(await notificationById(h.db, email.notification_id)).toMatchObject({ channel: 'email', status: 'pending' });
+    expect(await historyOf(h.db, email.notification_id)).toEqual([{ outcome: 'requested', attempt: null, error: null }]);
+  });
+
+  it('is recognised by its no_subscription code, whatever the wording after it', async () => {
+    const { push } = await freshNotifications();
+    await h.deliver(outcome('push.failed', push.notification_id, 1, 'no_subscription: nobody subscribed'));
+    expect(await notificationById(h.db, push.notification_id)).toBeUndefined();
+  });
+
+  it('changes nothing when delivered twice', async () => {
+    const { push } = await freshNotifications();
+    const failed = outcome('push.failed', push.notification_id, 1, NO_PUSH_SUBSCRIPTION);
+    await h.deliver(failed);
+    const before = await snapshot(h.db);
+    expect(await h.deliver(failed)).toEqual({ status: 'ack', duplicate: true });
+    expect(await snapshot(h.db)).toEqual(before);
+  });
+
+  it('acknowledges a late push.delivered or push.failed for the deleted notification and writes nothing', async () => {
+    const { push } = await freshNotifications();
+    await h.deliver(outcome('push.failed', push.notification_id, 1, NO_PUSH_SUBSCRIPTION));
+    const before = await snapshot(h.db);
+    const deadBefore = (await deadLetters(h.db)).length;
+    for (const late of [
+      outcome('push.delivered', push.notification_id, 2),
+      outcome('push.failed', push.notification_id, 2, '1 rejected of 1 subscription(s); last: 403 Forbidden'),
+      outcome('push.failed', push.notification_id, 1, NO_PUSH_SUBSCRIPTION),
+    ]) {
+      expect(await h.deliver(late)).toEqual({ status: 'ack' });
+    }
+    expect(await snapshot(h.db)).toEqual(before);
+    expect(await deadLetters(h.db)).toHaveLength(deadBefore);
+  });
+
+  it('loses no notification and writes no history when a late outcome is handled at the same moment as the deletion', async () => {
+    const pushes = await Promise.all(Array.from({ length: 8 }, async () => (await freshNotifications()).push));
+    await Promise.all(
+      pushes.flatMap((p) => [h.deliver(outcome('push.failed', p.notification_id, 1, NO_PUSH_SUBSCRIPTION)), h.deliver(outcome('push.delivered', p.notification_id, 1))]),
+    );
+    for (const p of pushes) {
+      // Either order is fine: deleted (the late delivery found nothing), or sent (the failure came after a delivery).
+      const row = await notificationById(h.db, p.notification_id);
+      if (row) expect(row).toMatchObject({ status: 'sent' });
+      else expect(await historyOf(h.db, p.notification_id)).toEqual([]);
+    }
+  });
+
+  it('never deletes a push notification a browser already took', async () => {
+    const { push } = await freshNotifications();
+    await h.deliver(outcome('push.delivered', push.notification_id, 1));
+    expect(await h.deliver(outcome('push.failed', push.notification_id, 1, NO_PUSH_SUBSCRIPTION))).toEqual({ status: 'ack' });
+    expect(await notificationById(h.db, push.notification_id)).toMatchObject({ status: 'sent', sent_at: expect.any(Date) });
+  });
+
+  it('does not delete an e-mail notification it names by mistake', async () => {
+    const { email } = await freshNotifications();
+    await h.deliver(outcome('push.failed', email.notification_id, 1, NO_PUSH_SUBSCRIPTION));
+    expect(await notificationById(h.db, email.notification_id)).toMatchObject({ channel: 'email', status: 'pending' });
+    expect((await historyOf(h.db, email.notification_id)).map((e) => e.outcome)).toEqual(['requested', 'failed']);
+  });
+
+  it('keeps the push notification deleted when the event that caused it is handled again after its processed row is gone', async () => {
+    const order = orderCreated(JOHN.customer_id);
+    const created = message('order.created', order);
+    await h.deliver(created);
+    const pushId = notificationIdFor(eventIdOf(created), 'push');
+    await h.deliver(outcome('push.failed', pushId, 1, NO_PUSH_SUBSCRIPTION));
+    await h.db.pool.query('DELETE FROM notification.processed_messages WHERE event_id = $1::uuid', [eventIdOf(created)]);
+    const before = await outboxSize(h.db);
+    expect(await h.deliver(created)).toEqual({ status: 'ack' });
+    expect(await outboxSize(h.db)).toBe(before);
+    expect((await notificationsOf(h.db, { orderId: order.order_id })).map((n) => n.channel)).toEqual(['email']);
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adminHeaders, json, supportHeaders, useTestDatabase } from '@shop/testing';
+import { NO_PUSH_SUBSCRIPTION } from '../src/domain/delivery-status';
 import type { NotificationResource } from '../src/domain/notification';
 import {
   historyOf,
@@ -256,5 +257,27 @@ describe('notification routes', () => {
 
   it('have a handler for every topic the topology routes to the service', () => {
     expect(h.context.events.unhandledTopics()).toEqual([]);
+  });
+});
+
+// Last: its customer would show in the lists the tests above count.
+describe('POST /notifications for a customer without a push subscription', () => {
+  it('answers 201 with the e-mail one, and the push one is withdrawn once push.failed says there is no subscription', async () => {
+    const customer = { customer_id: randomUUID(), name: 'No Push', email: `nopush-${randomUUID().slice(0, 8)}@example.com` };
+    await knowCustomer(h, customer);
+    const before = await outboxSize(h.db);
+    const res = await app.request('/notifications', json('POST', { ...manual, customer_id: customer.customer_id }, supportHeaders));
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as NotificationResource;
+    expect(created).toMatchObject({ channel: 'email', status: 'pending' });
+    const pushRequested = (await outbox(h.db, before)).find((e) => e.topic === 'push.requested')!;
+
+    const pushId = pushRequested.payload['notification_id'] as string;
+    // The push service's answer for a customer without any subscription.
+    await h.deliver(message('push.failed', { notification_id: pushId, attempt: 1, error: NO_PUSH_SUBSCRIPTION }));
+    expect((await list(`?customer_id=${customer.customer_id}&channel=push`)).items).toEqual([]);
+    expect((await list(`?customer_id=${customer.customer_id}&status=failed`)).items).toEqual([]);
+    expect((await list(`?customer_id=${customer.customer_id}`)).items).toEqual([created]);
+    expect((await app.request(`/notifications/${pushId}`, { headers: supportHeaders })).status).toBe(404);
   });
 });

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase, type TestDatabase } from '@shop/testing';
+import { NO_SUBSCRIPTION_ERROR } from '../src/domain/delivery-policy';
 import { createVapidKeys, type VapidKeys } from '../src/domain/vapid-keys';
 import {
   decryptPush,
@@ -117,6 +118,8 @@ describe('the pusher against push services', () => {
     expect(await outboxOf(db, payload.notification_id)).toEqual([
       { topic: 'push.failed', payload: { notification_id: payload.notification_id, attempt: 1, error: expect.stringMatching(/1 gone of 1 subscription.*410/) } },
     ]);
+    // The customer had a subscription when asked: a real failure, not one marked no_subscription.
+    expect((await outboxOf(db, payload.notification_id))[0]!.payload['error']).not.toMatch(/^no_subscription:/);
   });
 
   it('publishes push.delivered when one browser took it and removes the one that is gone (404)', async () => {
@@ -199,12 +202,15 @@ describe('the pusher against push services', () => {
     }
   });
 
-  it('publishes push.failed at once for a customer without subscriptions', async () => {
+  it('answers push.requested for a customer without subscriptions with push.failed marked no_subscription, at once', async () => {
     const payload = await requestPush(db, pushPayloadOf({ customer_id: randomUUID() }));
     await pusher().runDue();
+    // The literal, not only the constant: the notification service matches its `no_subscription:` code.
+    expect(NO_SUBSCRIPTION_ERROR).toBe('no_subscription: the customer has no push subscription');
     expect(await outboxOf(db, payload.notification_id)).toEqual([
-      { topic: 'push.failed', payload: { notification_id: payload.notification_id, attempt: 1, error: 'the customer has no push subscription' } },
+      { topic: 'push.failed', payload: { notification_id: payload.notification_id, attempt: 1, error: NO_SUBSCRIPTION_ERROR } },
     ]);
+    expect(await notificationRow(db, payload.notification_id)).toMatchObject({ status: 'failed', attempts: 1, last_error: NO_SUBSCRIPTION_ERROR });
   });
 
   it('pushes once when push.requested is delivered twice, or twice with another event id', async () => {

@@ -30,6 +30,22 @@ export function findNotification(db: Client, notificationId: string): Promise<No
   return db.notification.findUnique({ where: { notificationId } });
 }
 
+/**
+ * A notification's channel and status, its row locked until the transaction ends (FOR UPDATE): an outcome
+ * handled at the same moment as the withdrawal of its notification waits for it, then finds nothing.
+ */
+export async function lockNotification(tx: Tx, notificationId: string): Promise<{ channel: string; status: string } | undefined> {
+  const rows = await tx.$queryRaw<{ channel: string; status: string }[]>`
+    SELECT channel, status FROM notification.notifications WHERE notification_id = ${notificationId}::uuid FOR UPDATE`;
+  return rows[0];
+}
+
+/** Deletes one notification; true when it existed. Its history is the caller's to delete (no foreign key). */
+export async function deleteNotification(tx: Tx, notificationId: string): Promise<boolean> {
+  const { count } = await tx.notification.deleteMany({ where: { notificationId } });
+  return count > 0;
+}
+
 export interface NotificationFilters {
   customerId?: string;
   type?: NotificationType;

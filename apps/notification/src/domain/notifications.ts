@@ -14,7 +14,8 @@ export interface NotificationStore {
 }
 
 /**
- * A support agent's message: one notification per channel, published in one transaction. Answers the e-mail
+ * A support agent's message: one notification per channel, published in one transaction (the push one is
+ * withdrawn once the push service reports that the customer has no push subscription). Answers the e-mail
  * notification. An unknown or deleted customer is a reference to nothing: `422`, and nothing is written.
  * `formId` (the console's form) makes a second submission of the same form answer the first one's notification.
  */

@@ -77,9 +77,13 @@ async function requestPush(
  * - e-mail goes to the address learned from `customer.upserted`; for a customer not known yet it stays
  *   `pending` without a request, and `customer.upserted` requests it (see `learnCustomer`);
  * - push is always requested: subscriptions belong to the push service and no event tells this one about
- *   them, so the push service answers `push.failed` when the customer has none;
+ *   them; for a customer without any, the push service answers `push.failed` marked `no_subscription`, which
+ *   withdraws (deletes) the push notification, so in the end only the channels the customer can receive remain
+ *   (see `recordDeliveryOutcome`);
  * - for a deleted customer both are created `failed`, and nothing is published.
- * Ids derived from the causing event make a second run for the same event create and publish nothing.
+ * Ids derived from the causing event make a second run for the same event create and publish nothing: the
+ * e-mail notification is always created, so finding it means the cause was handled, and its push notification
+ * is then not created again (it exists, or was withdrawn and must stay so).
  */
 export async function createNotifications(tx: Tx, publish: PublishFn, request: NotifyRequest): Promise<NotificationRow[]> {
   const { customerId, input } = request;
@@ -89,8 +93,14 @@ export async function createNotifications(tx: Tx, publish: PublishFn, request: N
   const rendered = renderNotification(input, { name: customer?.name ?? null });
   const at = new Date();
   const rows: NotificationRow[] = [];
+  let isHandledCause = false;
   for (const channel of CHANNELS) {
     const notificationId = request.causeId ? notificationIdFor(request.causeId, channel) : randomUUID();
+    if (isHandledCause) {
+      const row = await findNotification(tx, notificationId);
+      if (row) rows.push(row);
+      continue;
+    }
     const address = channel === 'email' ? (customer?.email ?? null) : null;
     const willRequest = !deleted && (channel === 'push' || address !== null);
     const isNew = await insertNotification(tx, {
@@ -106,6 +116,8 @@ export async function createNotifications(tx: Tx, publish: PublishFn, request: N
       orderId: request.orderId,
       details: input as Prisma.InputJsonValue,
     });
+    // CHANNELS lists e-mail first: an e-mail of this cause that already existed marks the whole cause handled.
+    if (channel === 'email' && !isNew) isHandledCause = true;
     if (isNew && willRequest) {
       if (channel === 'email') await requestEmail(tx, publish, { notificationId, customerId, to: address!, input, rendered, at });
       else await requestPush(tx, publish, { notificationId, customerId, input, rendered, at });

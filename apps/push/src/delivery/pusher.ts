@@ -12,7 +12,7 @@ import {
   type NotificationRow,
 } from '../db/notifications.queries';
 import { deleteGoneSubscription, subscriptionsOfCustomer, type SubscriptionRow } from '../db/subscriptions.queries';
-import { classifyPushStatus, pushPayload, retryDelayMs, type PushOutcome, type RetryPolicy } from '../domain/delivery-policy';
+import { classifyPushStatus, NO_SUBSCRIPTION_ERROR, pushPayload, retryDelayMs, type PushOutcome, type RetryPolicy } from '../domain/delivery-policy';
 import type { PushSender } from '../webpush/web-push-sender';
 
 export interface PusherDeps {
@@ -71,8 +71,8 @@ function summary(results: SubscriptionResult[]): string | undefined {
  * (counted, leased), sent to the subscriptions that have not settled yet, then finished in ONE transaction:
  * each endpoint's answer, the removal of subscriptions their push service declared gone (404/410), and, once
  * nothing is left to retry, the notification's outcome with `push.delivered` (at least one browser took it)
- * or `push.failed` (none did, or the customer has no subscription). Endpoints that failed for now (429, 5xx,
- * no answer) are retried with backoff until `policy.maxAttempts`.
+ * or `push.failed` (none did; or the customer has no subscription at all, `NO_SUBSCRIPTION_ERROR`). Endpoints
+ * that failed for now (429, 5xx, no answer) are retried with backoff until `policy.maxAttempts`.
  */
 export function createPusher(deps: PusherDeps): Pusher {
   const { prisma, publish, sender, policy, logger, leaseMs } = deps;
@@ -113,7 +113,8 @@ export function createPusher(deps: PusherDeps): Pusher {
     } else if (sentBefore + sentNow > 0) {
       result = { status: 'sent' };
     } else {
-      const why = results.length === 0 && before.size === 0 ? 'the customer has no push subscription' : (problems ?? 'no subscription took the message');
+      // No subscription at all (none now, none tried before): a push the customer cannot receive, marked as such.
+      const why = results.length === 0 && before.size === 0 ? NO_SUBSCRIPTION_ERROR : (problems ?? 'no subscription took the message');
       result = { status: 'failed', error: retrying ? `${why} (gave up after ${attempts} attempts)` : why };
     }
 

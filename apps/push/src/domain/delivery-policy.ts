@@ -1,3 +1,11 @@
+/**
+ * The `error` of the `push.failed` published for a customer with no push subscription at all: a push they
+ * cannot receive. The notification service withdraws such a push notification instead of showing it failed, and
+ * recognises it by the `no_subscription:` code before the colon (its copy: NO_PUSH_SUBSCRIPTION in
+ * apps/notification/src/domain/delivery-status.ts; apps never import each other). Change both or neither.
+ */
+export const NO_SUBSCRIPTION_ERROR = 'no_subscription: the customer has no push subscription';
+
 /** How often and how patiently a push is retried. */
 export interface RetryPolicy {
   maxAttempts: number;

@@ -4,7 +4,8 @@ import { insertNotification } from '../db/notifications.queries';
 /**
  * `push.requested`: records the notification, in the consumer's transaction, and nothing else. Pushing
  * happens after the commit (the pusher, woken by the insert's NOTIFY), so a rolled-back transaction can
- * never have pushed. A second request for the same notification (another event id) records nothing.
+ * never have pushed. A second request for the same notification (another event id) records nothing. For a
+ * customer without any subscription the pusher answers `push.failed` with `NO_SUBSCRIPTION_ERROR` at once.
  */
 export function pushRequestedHandler() {
   return defineHandler<'push.requested'>({
