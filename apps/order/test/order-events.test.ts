@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PayloadOf, TopicName } from '@shop/contracts';
 import { inTransaction } from '@shop/db';
-import { json, useTestDatabase, type TestDatabase } from '@shop/testing';
+import { json, supportHeaders, useTestDatabase, type TestDatabase } from '@shop/testing';
 import { createOrderFromReservation } from '../src/domain/orders';
 import {
   asCustomer,
@@ -12,9 +12,11 @@ import {
   orderApp,
   orderState,
   outbox,
+  placeOrder,
   problem,
   reserved,
   TEE,
+  type Order,
   type OrderTestApp,
 } from './order-test-app';
 
@@ -236,6 +238,66 @@ describe('order read models', () => {
     expect(await order.deliver('product.upserted', again)).toEqual([{ status: 'ack' }]);
     expect(await order.deliver('product.deleted', deleted)).toEqual([{ status: 'ack' }]);
     expect((await buyOne(customer, 'LATE-4')).status).toBe(202);
+  });
+
+  // customer.upserted and customer.deleted travel on different subscriptions too: either may be handled first.
+  const listOwnOrders = (customer: string) => order.app.request('/orders', { headers: asCustomer(customer) });
+  async function customerRow(customerId: string): Promise<{ name: string | null; email: string | null; deleted_at: Date | null; updated_at: Date }> {
+    const { rows } = await db.pool.query('SELECT name, email, deleted_at, updated_at FROM "order".customers WHERE customer_id = $1', [customerId]);
+    return rows[0];
+  }
+
+  it("makes a customer unknown (401) when customer.deleted follows customer.upserted; support still reads the customer's orders", async () => {
+    const customer = await newCustomer(order);
+    const placed = await placeOrder(order, db, customer);
+    expect(await order.publishToOrder('customer.deleted', { customer_id: customer })).toEqual({ status: 'ack' });
+    await problem(await listOwnOrders(customer), 401);
+    await problem(await buyOne(customer, TEE.sku), 401);
+    expect(await customerRow(customer)).toMatchObject({ name: null, email: null, deleted_at: expect.any(Date) });
+    const res = await order.app.request(`/orders?customer_id=${customer}`, { headers: supportHeaders });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { items: Order[] }).items).toEqual([expect.objectContaining({ order_id: placed.order_id, customer_id: customer })]);
+  });
+
+  it('keeps a deleted customer unknown (401) when an older customer.upserted is handled after its customer.deleted', async () => {
+    const id = randomUUID();
+    const upserted = sentAt('2030-01-01T10:00:00.000Z', 'customer.upserted', { customer_id: id, name: 'Late', email: 'late@example.com' });
+    const deleted = sentAt('2030-01-01T10:00:01.000Z', 'customer.deleted', { customer_id: id });
+    expect(await order.deliver('customer.deleted', deleted)).toEqual([{ status: 'ack' }]);
+    expect(await order.deliver('customer.upserted', upserted)).toEqual([{ status: 'ack' }]);
+    await problem(await listOwnOrders(id), 401);
+    await problem(await buyOne(id, TEE.sku), 401);
+    expect(await customerRow(id)).toEqual({
+      name: null,
+      email: null,
+      deleted_at: new Date('2030-01-01T10:00:01.000Z'),
+      updated_at: new Date('2030-01-01T10:00:01.000Z'),
+    });
+  });
+
+  // A deleted customer can be created again with its id (the seed re-creates its five customers on every start).
+  it.each(['deletion first', 're-creation first'] as const)(
+    'knows a customer created again after its deletion (a newer customer.upserted), %s',
+    async (handledFirst) => {
+      const id = randomUUID();
+      await order.deliver('customer.upserted', sentAt('2030-01-01T10:00:00.000Z', 'customer.upserted', { customer_id: id, name: 'First', email: 'first@example.com' }));
+      const deleted = sentAt('2030-01-01T10:00:01.000Z', 'customer.deleted', { customer_id: id });
+      const again = sentAt('2030-01-01T10:00:02.000Z', 'customer.upserted', { customer_id: id, name: 'Again', email: 'again@example.com' });
+      const steps = handledFirst === 'deletion first' ? ([['customer.deleted', deleted], ['customer.upserted', again]] as const) : ([['customer.upserted', again], ['customer.deleted', deleted]] as const);
+      for (const [topic, msg] of steps) expect(await order.deliver(topic, msg)).toEqual([{ status: 'ack' }]);
+      expect((await listOwnOrders(id)).status).toBe(200);
+      expect(await customerRow(id)).toMatchObject({ name: 'Again', email: 'again@example.com', deleted_at: null });
+    },
+  );
+
+  it.each(['deletion first', 'upsert first'] as const)('lets customer.deleted win over a customer.upserted of the same moment, %s', async (handledFirst) => {
+    const id = randomUUID();
+    const at = '2030-01-01T10:00:00.000Z';
+    const upserted = sentAt(at, 'customer.upserted', { customer_id: id, name: 'Tie', email: 'tie@example.com' });
+    const deleted = sentAt(at, 'customer.deleted', { customer_id: id });
+    const steps = handledFirst === 'deletion first' ? ([['customer.deleted', deleted], ['customer.upserted', upserted]] as const) : ([['customer.upserted', upserted], ['customer.deleted', deleted]] as const);
+    for (const [topic, msg] of steps) expect(await order.deliver(topic, msg)).toEqual([{ status: 'ack' }]);
+    await problem(await listOwnOrders(id), 401);
   });
 
   it.each([

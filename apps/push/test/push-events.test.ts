@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { subscriptionsOf } from '@shop/contracts';
+import type { IncomingMessage } from '@shop/events';
 import { testAppContext } from '@shop/service/test';
 import { json, useTestDatabase, type TestDatabase } from '@shop/testing';
 import { createApp } from '../src/app';
@@ -70,6 +71,62 @@ describe('customer.upserted and customer.deleted', () => {
     const badDelete = { ...deleted(randomUUID()), data: JSON.stringify({}) };
     expect(await consumer.deliver(specOf('customer.deleted'), [badDelete])).toEqual([{ status: 'dead-letter', reason: 'invalid_payload' }]);
     expect(await count('push.customers')).toBe(before);
+  });
+});
+
+// customer.upserted and customer.deleted travel on different subscriptions: either may be handled first.
+describe('customer.upserted and customer.deleted out of order', () => {
+  /** The message as the customer service sent it at `occurredAt`. */
+  const sentAt = (occurredAt: string, message: IncomingMessage): IncomingMessage => ({ ...message, attributes: { ...message.attributes, occurred_at: occurredAt } });
+  const upsertedAt = (occurredAt: string, id: string) => sentAt(occurredAt, upserted(id));
+  const deletedAt = (occurredAt: string, id: string) => sentAt(occurredAt, deleted(id));
+  async function customerRow(customerId: string): Promise<{ deleted_at: Date | null; updated_at: Date }> {
+    const { rows } = await db.pool.query('SELECT deleted_at, updated_at FROM push.customers WHERE customer_id = $1', [customerId]);
+    return rows[0];
+  }
+
+  it('keeps a deleted customer unknown (401) when an older customer.upserted is handled after its customer.deleted', async () => {
+    const id = randomUUID();
+    const consumer = pushConsumer(db);
+    expect(await consumer.deliver(specOf('customer.deleted'), [deletedAt('2030-01-01T10:00:01.000Z', id)])).toEqual([{ status: 'ack' }]);
+    expect(await consumer.deliver(specOf('customer.upserted'), [upsertedAt('2030-01-01T10:00:00.000Z', id)])).toEqual([{ status: 'ack' }]);
+    expect((await subscribeAs(id)).status).toBe(401);
+    expect((await app.request(`/notifications/${id}`, { headers: { 'X-Customer-Id': id } })).status).toBe(401);
+    expect(await customerRow(id)).toEqual({ deleted_at: new Date('2030-01-01T10:00:01.000Z'), updated_at: new Date('2030-01-01T10:00:01.000Z') });
+  });
+
+  // A deleted customer can be created again with its id (the seed re-creates its five customers on every start).
+  it('knows a customer created again after its deletion (a newer customer.upserted), when the deletion is handled first', async () => {
+    const id = randomUUID();
+    const consumer = pushConsumer(db);
+    await consumer.deliver(specOf('customer.upserted'), [upsertedAt('2030-01-01T10:00:00.000Z', id)]);
+    expect(await consumer.deliver(specOf('customer.deleted'), [deletedAt('2030-01-01T10:00:01.000Z', id)])).toEqual([{ status: 'ack' }]);
+    expect((await subscribeAs(id)).status).toBe(401);
+    expect(await consumer.deliver(specOf('customer.upserted'), [upsertedAt('2030-01-01T10:00:02.000Z', id)])).toEqual([{ status: 'ack' }]);
+    expect((await subscribeAs(id)).status).toBe(201);
+    expect(await customerRow(id)).toMatchObject({ deleted_at: null });
+  });
+
+  it('keeps a customer created again, and its browsers, when the older customer.deleted is handled last', async () => {
+    const id = randomUUID();
+    const consumer = pushConsumer(db);
+    await consumer.deliver(specOf('customer.upserted'), [upsertedAt('2030-01-01T10:00:00.000Z', id)]);
+    await consumer.deliver(specOf('customer.upserted'), [upsertedAt('2030-01-01T10:00:02.000Z', id)]);
+    expect((await subscribeAs(id)).status).toBe(201);
+    expect(await consumer.deliver(specOf('customer.deleted'), [deletedAt('2030-01-01T10:00:01.000Z', id)])).toEqual([{ status: 'ack' }]);
+    expect(await subscriptionEndpoints(db, id)).toHaveLength(1);
+    expect((await subscribeAs(id)).status).toBe(201);
+  });
+
+  it.each(['deletion first', 'upsert first'] as const)('lets customer.deleted win over a customer.upserted of the same moment, %s', async (handledFirst) => {
+    const id = randomUUID();
+    const consumer = pushConsumer(db);
+    const at = '2030-01-01T10:00:00.000Z';
+    const steps = handledFirst === 'deletion first'
+      ? ([['customer.deleted', deletedAt(at, id)], ['customer.upserted', upsertedAt(at, id)]] as const)
+      : ([['customer.upserted', upsertedAt(at, id)], ['customer.deleted', deletedAt(at, id)]] as const);
+    for (const [topic, msg] of steps) expect(await consumer.deliver(specOf(topic), [msg])).toEqual([{ status: 'ack' }]);
+    expect((await subscribeAs(id)).status).toBe(401);
   });
 });
 

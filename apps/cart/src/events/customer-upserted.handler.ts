@@ -5,8 +5,8 @@ import { upsertCustomer } from '../db/read-models.queries';
 export function customerUpsertedHandler(): EventHandler<'customer.upserted'> {
   return defineHandler<'customer.upserted'>({
     topic: 'customer.upserted',
-    async handle(tx, { payload }) {
-      await upsertCustomer(tx, { customerId: payload.customer_id, name: payload.name, email: payload.email });
+    async handle(tx, { payload, attributes }) {
+      await upsertCustomer(tx, { customerId: payload.customer_id, name: payload.name, email: payload.email }, attributes.occurred_at);
     },
   });
 }

@@ -42,15 +42,35 @@ export async function deleteProduct(tx: Tx, sku: string, occurredAt: string): Pr
     WHERE "order".products.updated_at <= EXCLUDED.updated_at`;
 }
 
+/** True for a customer `customer.upserted` introduced and no later `customer.deleted` removed (a tombstone). */
 export async function customerIsKnown(db: Client, customerId: string): Promise<boolean> {
-  return (await db.orderCustomer.count({ where: { customerId } })) > 0;
+  return (await db.orderCustomer.count({ where: { customerId, deletedAt: null } })) > 0;
 }
 
-export async function upsertCustomer(tx: Tx, customer: { customerId: string; name: string; email: string }): Promise<void> {
-  const data = { name: customer.name, email: customer.email, updatedAt: new Date() };
-  await tx.orderCustomer.upsert({ where: { customerId: customer.customerId }, create: { customerId: customer.customerId, ...data }, update: data });
+/**
+ * Records `customer.upserted` unless a later event for the customer is already recorded: `updated_at` holds the
+ * `occurred_at` of the event it came from. `customer.upserted` and `customer.deleted` travel on different
+ * subscriptions, so an upsert may be handled after the deletion it preceded and must not make the customer known
+ * again; one that occurred after the deletion (the customer created again with the same id, as seeding does)
+ * does. On a tie the deletion wins.
+ */
+export async function upsertCustomer(tx: Tx, customer: { customerId: string; name: string; email: string }, occurredAt: string): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO "order".customers (customer_id, name, email, updated_at)
+    VALUES (${customer.customerId}::uuid, ${customer.name}, ${customer.email}, ${occurredAt}::timestamptz)
+    ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, deleted_at = NULL, updated_at = EXCLUDED.updated_at
+    WHERE "order".customers.updated_at < EXCLUDED.updated_at
+      OR ("order".customers.updated_at = EXCLUDED.updated_at AND "order".customers.deleted_at IS NULL)`;
 }
 
-export async function deleteCustomer(tx: Tx, customerId: string): Promise<void> {
-  await tx.orderCustomer.deleteMany({ where: { customerId } });
+/**
+ * `customer.deleted`, kept as a tombstone with no personal data, dated by the event, unless a later event for the
+ * customer is already recorded. A deletion handled before the customer was ever seen leaves a tombstone too.
+ */
+export async function deleteCustomer(tx: Tx, customerId: string, occurredAt: string): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO "order".customers (customer_id, name, email, deleted_at, updated_at)
+    VALUES (${customerId}::uuid, NULL, NULL, ${occurredAt}::timestamptz, ${occurredAt}::timestamptz)
+    ON CONFLICT (customer_id) DO UPDATE SET name = NULL, email = NULL, deleted_at = EXCLUDED.deleted_at, updated_at = EXCLUDED.updated_at
+    WHERE "order".customers.updated_at <= EXCLUDED.updated_at`;
 }

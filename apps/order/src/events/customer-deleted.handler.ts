@@ -1,12 +1,15 @@
 import { defineHandler, type EventHandler } from '@shop/events';
 import { deleteCustomer } from '../db/read-models.queries';
 
-/** `customer.deleted` → the customer is unknown here (401); its orders stay, readable by support. */
+/**
+ * `customer.deleted` → the customer is unknown here (401), kept as a tombstone so that an older
+ * `customer.upserted` handled after it cannot make the customer known again; its orders stay, readable by support.
+ */
 export function customerDeletedHandler(): EventHandler<'customer.deleted'> {
   return defineHandler<'customer.deleted'>({
     topic: 'customer.deleted',
-    async handle(tx, { payload }) {
-      await deleteCustomer(tx, payload.customer_id);
+    async handle(tx, { payload, attributes }) {
+      await deleteCustomer(tx, payload.customer_id, attributes.occurred_at);
     },
   });
 }

@@ -5,6 +5,6 @@ import { upsertCustomer } from '../db/customers.queries';
 export function customerUpsertedHandler() {
   return defineHandler<'customer.upserted'>({
     topic: 'customer.upserted',
-    handle: (tx, event) => upsertCustomer(tx, event.payload.customer_id),
+    handle: (tx, event) => upsertCustomer(tx, event.payload.customer_id, event.attributes.occurred_at),
   });
 }
