@@ -1,4 +1,4 @@
-import { serviceEnvSchema } from '@shop/config';
+import { functionEnvSchema, serviceEnvSchema } from '@shop/config';
 import { eventsEnvSchema } from '@shop/events';
 import { z } from 'zod';
 
@@ -43,14 +43,7 @@ export type EmailConfig = z.infer<typeof emailConfigSchema>;
  * The `sendEmail` Cloud Function's environment: the database, the event backbone (to relay what it publishes)
  * and the mail settings, with SMTP_URL required (a function has no catcher to fall back on).
  */
-export const emailFunctionConfigSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
-    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
-    DATABASE_POOL_MAX: int(1, 50).default(2),
-    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-    SERVICE_VERSION: z.string().default(process.env['npm_package_version'] ?? '0.1.0'),
-  })
+export const emailFunctionConfigSchema = functionEnvSchema
   .and(eventsEnvSchema)
   .and(mailEnv.extend({ SMTP_URL: mailEnv.shape.SMTP_URL.unwrap() }));
 export type EmailFunctionConfig = z.infer<typeof emailFunctionConfigSchema>;

@@ -1,4 +1,4 @@
-import { serviceEnvSchema } from '@shop/config';
+import { functionEnvSchema, serviceEnvSchema } from '@shop/config';
 import { eventsEnvSchema } from '@shop/events';
 import { z } from 'zod';
 
@@ -69,14 +69,7 @@ export const pushConfigSchema = serviceEnvSchema(3007)
 export type PushConfig = z.infer<typeof pushConfigSchema>;
 
 /** The `sendPush` Cloud Function's environment: the database, the event backbone, and Web Push. */
-export const pushFunctionConfigSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
-    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
-    DATABASE_POOL_MAX: int(1, 50).default(2),
-    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-    SERVICE_VERSION: z.string().default(process.env['npm_package_version'] ?? '0.1.0'),
-  })
+export const pushFunctionConfigSchema = functionEnvSchema
   .and(eventsEnvSchema)
   .and(pushEnv)
   .superRefine(checkPushEnv);

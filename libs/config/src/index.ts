@@ -1,2 +1,3 @@
+export { functionEnvSchema, type FunctionEnv } from './function-env';
 export { ConfigError, loadConfig } from './load-config';
 export { LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN, serviceEnvSchema, type ServiceEnv } from './service-env';

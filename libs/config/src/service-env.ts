@@ -6,6 +6,11 @@ export const LOCAL_SUPPORT_TOKEN = 'local-support-token';
 
 const port = z.coerce.number().int().min(1).max(65_535);
 
+// Read alike by a service and a Cloud Function (function-env.ts).
+export const databaseUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' });
+export const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info');
+export const serviceVersion = z.string().default(process.env['npm_package_version'] ?? '0.1.0');
+
 /**
  * The variables every service reads. Cloud Run sets `PORT`; locally each service has its own default.
  * Outside production the tokens fall back to the printed local values; in production they are required.
@@ -16,15 +21,15 @@ export function serviceEnvSchema(defaultPort: number) {
       NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
       PORT: port.default(defaultPort),
       HOST: z.string().default('0.0.0.0'),
-      DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
+      DATABASE_URL: databaseUrl,
       DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
       ADMIN_API_TOKEN: z.string().min(16).optional(),
       SUPPORT_API_TOKEN: z.string().min(16).optional(),
-      LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      LOG_LEVEL: logLevel,
       BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(1024 * 1024),
       SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(9_000),
       GOOGLE_CLOUD_PROJECT: z.string().optional(),
-      SERVICE_VERSION: z.string().default(process.env['npm_package_version'] ?? '0.1.0'),
+      SERVICE_VERSION: serviceVersion,
     })
     .superRefine(
       (env, ctx) => {

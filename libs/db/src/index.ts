@@ -2,6 +2,7 @@ export { createDatabase, Prisma, type Database, type DatabaseOptions, type Prism
 export { inTransaction, isRetryable, isUniqueViolation, sqlState, type Tx, type TransactionOptions } from './transaction';
 export { applyMigrations, readMigrations, MigrationError, MIGRATIONS_DIR, type Migration } from './migrate';
 export { ensureDatabase, quoteIdent, withDatabase } from './database-url';
+export { leasedRows, type LeasedRows, type LeasedTable } from './leased-rows';
 export {
   createIdempotencyStore,
   type ClaimResult,

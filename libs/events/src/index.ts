@@ -1,6 +1,8 @@
+export { messageOfCloudEvent, type CloudEventMessage } from './cloud-event-message';
 export { createConsumer, type Consumer, type ConsumerOptions } from './consumer';
 export { registerDeadLetterRoutes } from './dead-letter.routes';
 export { createDeadLetterStore, type DeadLetter, type DeadLetterStore } from './dead-letters';
+export { startDueWorkLoop, type DueWorkLoop, type DueWorkLoopOptions } from './due-work-loop';
 export { monotonicUuid } from './monotonic-uuid';
 export { createPublisher, outboxChannel } from './outbox';
 export { startRelay, type Relay, type RelayOptions } from './relay';

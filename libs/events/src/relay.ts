@@ -1,9 +1,11 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { TopicName } from '@shop/contracts';
 import { quoteIdent } from '@shop/db';
 import type { Logger } from '@shop/observability';
+import { listenOn } from './notify-listener';
 import { outboxChannel } from './outbox';
 import type { OutgoingMessage, Transport } from './types';
+import { createWakeup } from './wakeup';
 
 export interface RelayOptions {
   databaseUrl: string;
@@ -57,56 +59,27 @@ export function startRelay(options: RelayOptions): Relay {
   const retainMs = options.retainPublishedMs ?? 24 * 3600_000;
   const lockKey = `outbox-relay:${schema}`;
 
+  const wakeup = createWakeup();
   let stopped = false;
-  let wakeUp: (() => void) | undefined;
-  let pendingWake = false;
   let listener: pg.Client | undefined;
   let isLeader = false;
   let idleWaiters: (() => void)[] = [];
   let lastCleanup = 0;
 
-  const wake = () => {
-    pendingWake = true;
-    wakeUp?.();
-  };
-  let stopTimer: (() => void) | undefined;
-  /** Waits without heeding notifications (backoff must not be cut short by new rows), only by stop. */
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (stopped) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        stopTimer = undefined;
-        resolve();
-      }
-      stopTimer = done;
-    });
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (pendingWake || stopped) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = undefined;
-        resolve();
-      }
-      wakeUp = done;
-    });
-
   async function connectListener(): Promise<void> {
-    const client = new pg.Client({ connectionString: options.databaseUrl, application_name: `${schema}-relay` });
-    client.on('error', (err) => {
-      logger.warn({ err }, 'outbox relay listener lost its connection');
-      isLeader = false;
-      listener = undefined;
-      client.end().catch(() => undefined);
-      wake();
+    listener = await listenOn({
+      databaseUrl: options.databaseUrl,
+      applicationName: `${schema}-relay`,
+      channel: outboxChannel(schema),
+      onNotification: wakeup.wake,
+      onLost(err) {
+        logger.warn({ err }, 'outbox relay listener lost its connection');
+        // The leader lock was held on that session, so it went with it.
+        isLeader = false;
+        listener = undefined;
+        wakeup.wake();
+      },
     });
-    client.on('notification', wake);
-    await client.connect();
-    await client.query(`LISTEN ${quoteIdent(outboxChannel(schema))}`);
-    listener = client;
   }
 
   async function tryLead(): Promise<boolean> {
@@ -180,10 +153,10 @@ export function startRelay(options: RelayOptions): Relay {
   const loop = (async () => {
     let backoff = minBackoffMs;
     while (!stopped) {
-      pendingWake = false;
+      wakeup.rearm();
       try {
         if (!isLeader && !(await tryLead())) {
-          await sleep(pollIntervalMs);
+          await wakeup.sleep(pollIntervalMs);
           continue;
         }
         const published = await publishBatch();
@@ -193,27 +166,27 @@ export function startRelay(options: RelayOptions): Relay {
           for (const resolve of idleWaiters) resolve();
           idleWaiters = [];
           await cleanup();
-          await sleep(pollIntervalMs);
+          await wakeup.sleep(pollIntervalMs);
         }
       } catch (err) {
         logger.warn({ err, backoffMs: backoff }, 'outbox relay could not publish; retrying');
-        await pause(backoff);
+        // Not cut short by new rows: the transport is what failed.
+        await wakeup.pause(backoff);
         backoff = Math.min(backoff * 2, maxBackoffMs);
       }
     }
   })();
 
   return {
-    wake,
+    wake: wakeup.wake,
     idle: () =>
       new Promise<void>((resolve) => {
         idleWaiters.push(resolve);
-        wake();
+        wakeup.wake();
       }),
     async stop() {
       stopped = true;
-      wake();
-      stopTimer?.();
+      wakeup.close();
       await loop;
       for (const resolve of idleWaiters) resolve();
       await listener?.end().catch(() => undefined);

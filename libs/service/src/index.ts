@@ -1,2 +1,9 @@
+export {
+  createDeliveryFunction,
+  type AttemptState,
+  type DeliveryFunction,
+  type DeliveryFunctionOptions,
+  type FunctionDeps,
+} from './delivery-function';
 export { runService, type RunServiceOptions, type ServiceContext, type ServiceDeps } from './run-service';
 export { createServiceApp, type AppContext, type ServiceAppOptions } from './service-app';

@@ -1,4 +1,4 @@
-import type { PrismaClient, Tx } from '@shop/db';
+import { leasedRows, type PrismaClient, type Tx } from '@shop/db';
 
 type Client = PrismaClient | Tx;
 
@@ -44,75 +44,11 @@ export async function insertMessage(db: Client, message: NewMessage): Promise<bo
   return count > 0;
 }
 
-const COLUMNS: [string, string][] = [
-  ['notification_id', 'notificationId'],
-  ['customer_id', 'customerId'],
-  ['event_id', 'eventId'],
-  ['correlation_id', 'correlationId'],
-  ['sender', 'sender'],
-  ['recipient', 'recipient'],
-  ['subject', 'subject'],
-  ['text', 'text'],
-  ['html', 'html'],
-  ['message_id', 'messageId'],
-  ['status', 'status'],
-  ['attempts', 'attempts'],
-  ['last_error', 'lastError'],
-  ['smtp_response', 'smtpResponse'],
-  ['next_attempt_at', 'nextAttemptAt'],
-  ['locked_until', 'lockedUntil'],
-  ['created_at', 'createdAt'],
-  ['updated_at', 'updatedAt'],
-  ['sent_at', 'sentAt'],
-  ['failed_at', 'failedAt'],
-];
-
-/** The RETURNING list that reads a row back as a `MessageRow`. */
-function returning(table: string): string {
-  return COLUMNS.map(([column, field]) => `${table}.${column} AS "${field}"`).join(', ');
-}
-
 /**
- * Claims up to `limit` due messages for one attempt each: counts the attempt and leases the row for `leaseMs`.
- * SKIP LOCKED lets several workers claim side by side; an unexpired lease keeps a message in flight elsewhere
- * from being sent twice, and an expired one (its worker died) makes it due again.
+ * Claims of due messages, each leased to one worker for its attempt: a message is not sent twice while its
+ * worker lives, and is due again once the lease ran out (its worker died).
  */
-export function claimDueMessages(db: Client, options: { limit: number; leaseMs: number }): Promise<MessageRow[]> {
-  return db.$queryRawUnsafe<MessageRow[]>(
-    `UPDATE email.messages m SET attempts = m.attempts + 1, locked_until = now() + make_interval(secs => $2), updated_at = now()
-     FROM (SELECT notification_id FROM email.messages
-           WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
-           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
-     WHERE m.notification_id = due.notification_id
-     RETURNING ${returning('m')}`,
-    options.limit,
-    options.leaseMs / 1000,
-  );
-}
-
-/** Claims one pending message now, whatever its schedule, unless another worker holds its lease. */
-export async function claimMessage(db: Client, notificationId: string, leaseMs: number): Promise<MessageRow | undefined> {
-  const rows = await db.$queryRawUnsafe<MessageRow[]>(
-    `UPDATE email.messages m SET attempts = m.attempts + 1, locked_until = now() + make_interval(secs => $2), updated_at = now()
-     WHERE m.notification_id = $1::uuid AND m.status = 'pending' AND (m.locked_until IS NULL OR m.locked_until <= now())
-     RETURNING ${returning('m')}`,
-    notificationId,
-    leaseMs / 1000,
-  );
-  return rows[0];
-}
-
-/**
- * Milliseconds until the next pending message falls due (its retry time, or the end of an unexpired lease), by
- * the database's clock, which is the one claims compare with; null when nothing is pending.
- */
-export async function nextDueInMs(db: Client): Promise<number | null> {
-  const rows = await db.$queryRawUnsafe<{ ms: number | null }[]>(
-    `SELECT (EXTRACT(EPOCH FROM min(GREATEST(next_attempt_at, COALESCE(locked_until, next_attempt_at))) - now()) * 1000)::float8 AS ms
-     FROM email.messages WHERE status = 'pending'`,
-  );
-  return rows[0]?.ms ?? null;
-}
+export const messageLeases = leasedRows<MessageRow>({ schema: 'email', table: 'messages', key: 'notification_id' });
 
 /** The result of one attempt, written only while this attempt still owns the row. */
 export type AttemptResult =

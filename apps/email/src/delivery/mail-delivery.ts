@@ -1,11 +1,10 @@
 import type { Database } from '@shop/db';
-import type { PublishFn } from '@shop/events';
+import { startDueWorkLoop, type PublishFn } from '@shop/events';
 import type { Logger } from '@shop/observability';
 import type { MailSettings } from '../config';
-import { MESSAGES_CHANNEL, nextDueInMs } from '../db/messages.queries';
+import { MESSAGES_CHANNEL, messageLeases } from '../db/messages.queries';
 import { startMailCatcher, type Mailbox } from '../smtp/mail-catcher';
 import { createSmtpSender, type MailSender } from '../smtp/smtp-sender';
-import { startDeliveryLoop } from './delivery-loop';
 import { createMailer, type Mailer } from './mailer';
 
 /**
@@ -48,12 +47,12 @@ export async function startMailDelivery(
   }
   const sender = createSmtpSender(smtpUrl, { timeoutMs: settings.SMTP_TIMEOUT_MS });
   const mailer = mailerFor(settings, { ...deps, sender });
-  const loop = startDeliveryLoop({
+  const loop = startDueWorkLoop({
     name: 'mailer',
     databaseUrl: deps.databaseUrl,
     channel: MESSAGES_CHANNEL,
     runDue: () => mailer.runDue(),
-    nextDueInMs: () => nextDueInMs(deps.db.prisma),
+    nextDueInMs: () => messageLeases.nextDueInMs(deps.db.prisma),
     logger,
   });
   return async function stopMailDelivery() {

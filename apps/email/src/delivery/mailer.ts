@@ -1,14 +1,8 @@
 import { inTransaction, type PrismaClient } from '@shop/db';
 import type { PublishFn } from '@shop/events';
 import type { Logger } from '@shop/observability';
-import {
-  claimDueMessages,
-  claimMessage,
-  findMessage,
-  finishAttempt,
-  type AttemptResult,
-  type MessageRow,
-} from '../db/messages.queries';
+import type { AttemptState } from '@shop/service';
+import { findMessage, finishAttempt, messageLeases, type AttemptResult, type MessageRow } from '../db/messages.queries';
 import { classifySmtpFailure, retryDelayMs, type RetryPolicy } from '../domain/delivery-policy';
 import type { MailSender, OutgoingMail } from '../smtp/smtp-sender';
 
@@ -28,17 +22,11 @@ export interface MailerDeps {
   random?: () => number;
 }
 
-/**
- * Where a message stands after `attemptNow`: finished (`sent`, `failed`), due again later (`pending`), being
- * attempted by another worker (`in-flight`), or never requested (`unknown`).
- */
-export type DeliveryState = 'sent' | 'failed' | 'pending' | 'in-flight' | 'unknown';
-
 export interface Mailer {
   /** Attempts every due message once; resolves with how many it attempted. */
   runDue(): Promise<number>;
-  /** Attempts one message now, whatever its schedule, unless another worker is attempting it. */
-  attemptNow(notificationId: string): Promise<DeliveryState>;
+  /** Attempts one message now, whatever its schedule, unless another worker is attempting it; says where it stands then. */
+  attemptNow(notificationId: string): Promise<AttemptState>;
 }
 
 // The database may blink while the server has already accepted the mail: try hard to record that, since a
@@ -111,7 +99,7 @@ export function createMailer(deps: MailerDeps): Mailer {
     }
   }
 
-  async function attempt(row: MessageRow): Promise<DeliveryState> {
+  async function attempt(row: MessageRow): Promise<AttemptState> {
     const result = await resultOf(row);
     const log = { notification_id: row.notificationId, message_id: row.messageId, to: row.recipient, attempt: row.attempts };
     if (!(await recordPersistently(row, result))) {
@@ -126,7 +114,7 @@ export function createMailer(deps: MailerDeps): Mailer {
 
   return {
     async runDue() {
-      const claimed = await claimDueMessages(prisma, { limit: batchSize, leaseMs });
+      const claimed = await messageLeases.claimDue(prisma, { limit: batchSize, leaseMs });
       await Promise.all(
         claimed.map((row) =>
           attempt(row).catch((err: unknown) => logger.error({ err, notification_id: row.notificationId }, 'e-mail attempt could not be recorded')),
@@ -135,11 +123,11 @@ export function createMailer(deps: MailerDeps): Mailer {
       return claimed.length;
     },
     async attemptNow(notificationId) {
-      const row = await claimMessage(prisma, notificationId, leaseMs);
+      const row = await messageLeases.claim(prisma, notificationId, leaseMs);
       if (row) return attempt(row);
       const current = await findMessage(prisma, notificationId);
       if (!current) return 'unknown';
-      return current.status === 'pending' ? 'in-flight' : (current.status as DeliveryState);
+      return current.status === 'pending' ? 'in-flight' : (current.status as AttemptState);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { PrismaClient, Tx } from '@shop/db';
+import { leasedRows, type PrismaClient, type Tx } from '@shop/db';
 
 type Client = PrismaClient | Tx;
 
@@ -34,66 +34,11 @@ export async function insertNotification(db: Client, notification: NewNotificati
   return count > 0;
 }
 
-const COLUMNS: [string, string][] = [
-  ['notification_id', 'notificationId'],
-  ['customer_id', 'customerId'],
-  ['event_id', 'eventId'],
-  ['correlation_id', 'correlationId'],
-  ['title', 'title'],
-  ['text', 'text'],
-  ['url', 'url'],
-  ['status', 'status'],
-  ['attempts', 'attempts'],
-  ['last_error', 'lastError'],
-  ['next_attempt_at', 'nextAttemptAt'],
-  ['locked_until', 'lockedUntil'],
-  ['created_at', 'createdAt'],
-  ['updated_at', 'updatedAt'],
-  ['sent_at', 'sentAt'],
-  ['failed_at', 'failedAt'],
-];
-
-function returning(table: string): string {
-  return COLUMNS.map(([column, field]) => `${table}.${column} AS "${field}"`).join(', ');
-}
-
 /**
- * Claims up to `limit` due notifications for one attempt each: counts the attempt and leases the row. SKIP
- * LOCKED lets workers claim side by side; an expired lease (its worker died) makes the row due again.
+ * Claims of due notifications, each leased to one worker for its attempt: a notification is not pushed twice
+ * while its worker lives, and is due again once the lease ran out (its worker died).
  */
-export function claimDueNotifications(db: Client, options: { limit: number; leaseMs: number }): Promise<NotificationRow[]> {
-  return db.$queryRawUnsafe<NotificationRow[]>(
-    `UPDATE push.notifications n SET attempts = n.attempts + 1, locked_until = now() + make_interval(secs => $2), updated_at = now()
-     FROM (SELECT notification_id FROM push.notifications
-           WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
-           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
-     WHERE n.notification_id = due.notification_id
-     RETURNING ${returning('n')}`,
-    options.limit,
-    options.leaseMs / 1000,
-  );
-}
-
-/** Claims one pending notification now, whatever its schedule, unless another worker holds its lease. */
-export async function claimNotification(db: Client, notificationId: string, leaseMs: number): Promise<NotificationRow | undefined> {
-  const rows = await db.$queryRawUnsafe<NotificationRow[]>(
-    `UPDATE push.notifications n SET attempts = n.attempts + 1, locked_until = now() + make_interval(secs => $2), updated_at = now()
-     WHERE n.notification_id = $1::uuid AND n.status = 'pending' AND (n.locked_until IS NULL OR n.locked_until <= now())
-     RETURNING ${returning('n')}`,
-    notificationId,
-    leaseMs / 1000,
-  );
-  return rows[0];
-}
-
-/** Milliseconds until the next pending notification falls due, by the database's clock; null when none waits. */
-export async function nextDueInMs(db: Client): Promise<number | null> {
-  const rows = await db.$queryRawUnsafe<{ ms: number | null }[]>(
-    `SELECT (EXTRACT(EPOCH FROM min(GREATEST(next_attempt_at, COALESCE(locked_until, next_attempt_at))) - now()) * 1000)::float8 AS ms
-     FROM push.notifications WHERE status = 'pending'`,
-  );
-  return rows[0]?.ms ?? null;
-}
+export const notificationLeases = leasedRows<NotificationRow>({ schema: 'push', table: 'notifications', key: 'notification_id' });
 
 export type AttemptResult = { status: 'sent' } | { status: 'failed'; error: string } | { status: 'pending'; error: string; nextAttemptAt: Date };
 

@@ -1,11 +1,10 @@
 import type { Database } from '@shop/db';
-import type { PublishFn } from '@shop/events';
+import { startDueWorkLoop, type PublishFn } from '@shop/events';
 import type { Logger } from '@shop/observability';
 import type { PushSettings } from '../config';
-import { NOTIFICATIONS_CHANNEL, nextDueInMs } from '../db/notifications.queries';
+import { NOTIFICATIONS_CHANNEL, notificationLeases } from '../db/notifications.queries';
 import type { VapidKeys } from '../domain/vapid-keys';
 import { createWebPushSender, type PushSender } from '../webpush/web-push-sender';
-import { startDeliveryLoop } from './delivery-loop';
 import { createPusher, type Pusher } from './pusher';
 
 /** The pusher over Web Push with the configured keys, timeouts and retry policy. */
@@ -35,12 +34,12 @@ export async function startPushDelivery(
   // Fail at start, not at the first push, when the key pair cannot be read or made.
   const { publicKey } = await deps.vapidKeys.get();
   deps.logger.info({ vapid_public_key: publicKey }, 'Web Push ready');
-  const loop = startDeliveryLoop({
+  const loop = startDueWorkLoop({
     name: 'pusher',
     databaseUrl: deps.databaseUrl,
     channel: NOTIFICATIONS_CHANNEL,
     runDue: () => pusher.runDue(),
-    nextDueInMs: () => nextDueInMs(deps.db.prisma),
+    nextDueInMs: () => notificationLeases.nextDueInMs(deps.db.prisma),
     logger: deps.logger,
   });
   return () => loop.stop();

@@ -1,12 +1,12 @@
 import { inTransaction, type PrismaClient } from '@shop/db';
 import type { PublishFn } from '@shop/events';
 import type { Logger } from '@shop/observability';
+import type { AttemptState } from '@shop/service';
 import {
-  claimDueNotifications,
-  claimNotification,
   deliveriesOf,
   findNotification,
   finishAttempt,
+  notificationLeases,
   recordDelivery,
   type AttemptResult,
   type NotificationRow,
@@ -27,14 +27,11 @@ export interface PusherDeps {
   random?: () => number;
 }
 
-/** Where a notification stands after `attemptNow` (see the email service's mailer for the same states). */
-export type DeliveryState = 'sent' | 'failed' | 'pending' | 'in-flight' | 'unknown';
-
 export interface Pusher {
   /** Attempts every due notification once; resolves with how many it attempted. */
   runDue(): Promise<number>;
-  /** Attempts one notification now, whatever its schedule, unless another worker is attempting it. */
-  attemptNow(notificationId: string): Promise<DeliveryState>;
+  /** Attempts one notification now, whatever its schedule, unless another worker is attempting it; says where it stands then. */
+  attemptNow(notificationId: string): Promise<AttemptState>;
 }
 
 interface SubscriptionResult {
@@ -96,7 +93,7 @@ export function createPusher(deps: PusherDeps): Pusher {
     }
   }
 
-  async function attempt(notification: NotificationRow): Promise<DeliveryState> {
+  async function attempt(notification: NotificationRow): Promise<AttemptState> {
     const { notificationId, attempts } = notification;
     const before = await deliveriesOf(prisma, notificationId);
     const subscriptions = (await subscriptionsOfCustomer(prisma, notification.customerId)).filter((s) => !SETTLED.has(before.get(s.endpoint) ?? ''));
@@ -146,18 +143,18 @@ export function createPusher(deps: PusherDeps): Pusher {
 
   return {
     async runDue() {
-      const claimed = await claimDueNotifications(prisma, { limit: batchSize, leaseMs });
+      const claimed = await notificationLeases.claimDue(prisma, { limit: batchSize, leaseMs });
       await Promise.all(
         claimed.map((n) => attempt(n).catch((err: unknown) => logger.error({ err, notification_id: n.notificationId }, 'push attempt could not be recorded'))),
       );
       return claimed.length;
     },
     async attemptNow(notificationId) {
-      const row = await claimNotification(prisma, notificationId, leaseMs);
+      const row = await notificationLeases.claim(prisma, notificationId, leaseMs);
       if (row) return attempt(row);
       const current = await findNotification(prisma, notificationId);
       if (!current) return 'unknown';
-      return current.status === 'pending' ? 'in-flight' : (current.status as DeliveryState);
+      return current.status === 'pending' ? 'in-flight' : (current.status as AttemptState);
     },
   };
 }

@@ -1,29 +1,16 @@
 import { z } from 'zod';
+import { dataOf, DeliveryAttempt, describeIssues, incomingOf, PubSubMessage } from '../pubsub-message';
 import type { IncomingMessage } from '../types';
 
-/**
- * The body of a Pub/Sub push request in the default ("wrapped") format. Unknown members (the snake_case
- * duplicates the emulator adds, fields Google adds later) are ignored.
- */
+/** The body of a Pub/Sub push request in the default ("wrapped") format. */
 const PushBody = z.object({
-  message: z.object({
-    // Pub/Sub leaves `data` out when the message has none.
-    data: z.string().default(''),
-    attributes: z.record(z.string(), z.string()).default({}),
-    messageId: z.string().optional(),
-    publishTime: z.string().optional(),
-    // Not needed: the consumer derives the key from the payload (and the emulator leaves it out).
-    orderingKey: z.string().optional(),
-  }),
+  message: PubSubMessage,
   subscription: z.string(),
-  deliveryAttempt: z.number().int().min(1).optional(),
+  deliveryAttempt: DeliveryAttempt,
 });
 
 /** `projects/<project>/subscriptions/<name>`. */
 const SUBSCRIPTION_PATH = /^projects\/([^/]+)\/subscriptions\/([^/]+)$/;
-
-/** Standard base64 with padding, as Pub/Sub writes it (Node's own decoder would skip garbage silently). */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** A push request body read into a message, or why it cannot be (with what is kept of it for the dead letter). */
 export type PushEnvelope =
@@ -53,24 +40,14 @@ export function parsePushEnvelope(body: string): PushEnvelope {
   const named = subscriptionOf(json);
   const parsed = PushBody.safeParse(json);
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
-    return undecodable(`the push body is not a Pub/Sub push envelope: ${detail}`, { attributes: attributesOf(json), data: body, deliveryAttempt: 1 }, named?.name);
+    return undecodable(`the push body is not a Pub/Sub push envelope: ${describeIssues(parsed.error, '(body)')}`, { attributes: attributesOf(json), data: body, deliveryAttempt: 1 }, named?.name);
   }
   const { message, deliveryAttempt } = parsed.data;
-  const incoming: IncomingMessage = {
-    attributes: message.attributes,
-    data: message.data,
-    deliveryAttempt: deliveryAttempt ?? 1,
-    ...(message.messageId ? { messageId: message.messageId } : {}),
-  };
+  const incoming = incomingOf(message, deliveryAttempt);
   if (!named) return undecodable(`"${parsed.data.subscription}" is not a subscription path`, incoming);
-  if (!BASE64.test(message.data)) return undecodable('message.data is not base64', incoming, named.name);
-  return {
-    ok: true,
-    project: named.project,
-    subscription: named.name,
-    message: { ...incoming, data: Buffer.from(message.data, 'base64') },
-  };
+  const data = dataOf(message);
+  if (!data) return undecodable('message.data is not base64', incoming, named.name);
+  return { ok: true, project: named.project, subscription: named.name, message: { ...incoming, data } };
 }
 
 function undecodable(detail: string, message: IncomingMessage, subscription?: string): PushEnvelope {

@@ -1,8 +1,9 @@
-import pg from 'pg';
-import { quoteIdent } from '@shop/db';
+import type pg from 'pg';
 import type { Logger } from '@shop/observability';
+import { listenOn } from './notify-listener';
+import { createWakeup } from './wakeup';
 
-export interface DeliveryLoopOptions {
+export interface DueWorkLoopOptions {
   /** For logs and the LISTEN connection's application_name. */
   name: string;
   databaseUrl: string;
@@ -19,7 +20,7 @@ export interface DeliveryLoopOptions {
   maxBackoffMs?: number;
 }
 
-export interface DeliveryLoop {
+export interface DueWorkLoop {
   /** Looks for due work now. */
   wake(): void;
   /** Stops taking work and waits (at most `timeoutMs`) for the round in flight; leases cover what it abandons. */
@@ -31,49 +32,32 @@ export interface DeliveryLoop {
  * earliest scheduled retry falls due, and at least every `pollIntervalMs`. Several instances may run it side
  * by side: claims skip what another instance holds.
  */
-export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
+export function startDueWorkLoop(options: DueWorkLoopOptions): DueWorkLoop {
   const { logger } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const wakeup = createWakeup();
   let stopped = false;
-  let pendingWake = false;
-  let wakeUp: (() => void) | undefined;
   let listener: pg.Client | undefined;
 
-  const wake = () => {
-    pendingWake = true;
-    wakeUp?.();
-  };
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (pendingWake || stopped) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = undefined;
-        resolve();
-      }
-      wakeUp = done;
-    });
-
   async function listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: options.databaseUrl, application_name: `${options.name}-listener` });
-    client.on('error', (err) => {
-      logger.warn({ err }, `${options.name}: lost the LISTEN connection; polling until it is back`);
-      if (listener === client) listener = undefined;
-      client.end().catch(() => undefined);
-      wake();
+    listener = await listenOn({
+      databaseUrl: options.databaseUrl,
+      applicationName: `${options.name}-listener`,
+      channel: options.channel,
+      onNotification: wakeup.wake,
+      onLost(err, client) {
+        logger.warn({ err }, `${options.name}: lost the LISTEN connection; polling until it is back`);
+        if (listener === client) listener = undefined;
+        wakeup.wake();
+      },
     });
-    client.on('notification', wake);
-    await client.connect();
-    await client.query(`LISTEN ${quoteIdent(options.channel)}`);
-    listener = client;
   }
 
   const loop = (async () => {
     let backoff = 100;
     while (!stopped) {
-      pendingWake = false;
+      wakeup.rearm();
       try {
         if (!listener) await listen();
         const taken = await options.runDue();
@@ -81,20 +65,20 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
         if (taken > 0) continue;
         const dueInMs = await options.nextDueInMs();
         // At least a few milliseconds: a due item another worker is still claiming must not make this spin.
-        await sleep(Math.min(pollIntervalMs, Math.max(25, dueInMs ?? pollIntervalMs)));
+        await wakeup.sleep(Math.min(pollIntervalMs, Math.max(25, dueInMs ?? pollIntervalMs)));
       } catch (err) {
         logger.warn({ err, backoffMs: backoff }, `${options.name}: could not look for work; retrying`);
-        await sleep(backoff);
+        await wakeup.sleep(backoff);
         backoff = Math.min(backoff * 2, maxBackoffMs);
       }
     }
   })();
 
   return {
-    wake,
+    wake: wakeup.wake,
     async stop(timeoutMs = 5_000) {
       stopped = true;
-      wake();
+      wakeup.close();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([loop, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
