@@ -4,11 +4,15 @@
 // the raw PostgreSQL ceiling for the same work and the same sale with inventory's batching off.
 import pg from 'pg';
 import { quantile, round, benchDatabase } from './bench-database';
-import { ADMIN, startSystem, type System } from '../system/system';
+import { untilQuiet } from '../system/quiet';
+import { ADMIN, startSystem } from '../system/system';
+import { startServiceProcesses } from './service-processes';
 
 const N = Number(process.env['FLASH_N'] ?? 2_000);
 const K = Number(process.env['FLASH_K'] ?? 200);
 const CONCURRENCY = Number(process.env['FLASH_CONCURRENCY'] ?? 200);
+/** As `npm start` runs them (a process per service), or all in this process (FLASH_IN_PROCESS=1). */
+const IN_PROCESS = process.env['FLASH_IN_PROCESS'] === '1';
 const SKU = 'FLASH-SNEAKER';
 const print = (line: string) => console.log(line);
 
@@ -58,11 +62,19 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
 /** One sale on a fresh database: set up, race, wait until every cart is final, count. */
 async function sale(batchSize: number | undefined): Promise<SaleResult> {
   const database = await benchDatabase(batchSize === 1 ? 'flash_unbatched' : 'flash');
-  let system: System | undefined;
+  const db = new pg.Pool({ connectionString: database.url, max: 4 });
+  let stopServices: () => Promise<void> = async () => undefined;
   try {
-    system = await startSystem({ databaseUrl: database.url, inventoryBatchSize: batchSize, logLevel: 'error' });
-    const urls = await system.listen();
-    const db = system.db.pool;
+    let urls: Record<string, string>;
+    if (IN_PROCESS) {
+      const system = await startSystem({ databaseUrl: database.url, inventoryBatchSize: batchSize, logLevel: 'error' });
+      stopServices = () => system.stop();
+      urls = await system.listen();
+    } else {
+      const processes = await startServiceProcesses(database.url, batchSize ? { EVENT_BATCH_SIZE: String(batchSize) } : {});
+      stopServices = processes.stop;
+      urls = processes.urls;
+    }
     await call(`${urls.product}/products`, json({ sku: SKU, name: 'Flash-sale sneaker', price_cents: 12_900, currency: 'EUR' }, ADMIN), [201]);
     await call(`${urls.inventory}/inventory`, json({ sku: SKU, available: K }, ADMIN), [201]);
     const customers: string[] = [];
@@ -76,7 +88,7 @@ async function sale(batchSize: number | undefined): Promise<SaleResult> {
     await pool(customers, 50, async (id) => {
       await call(`${urls.cart}/cart/items`, json({ product_sku: SKU, quantity: 1 }, { 'X-Customer-Id': id }), [200]);
     });
-    await system.quiesce(120_000);
+    await untilQuiet(db, { queues: true, timeoutMs: 120_000 });
 
     // The race: every customer checks out at once (at most CONCURRENCY requests in flight).
     const startedAt = Date.now();
@@ -115,7 +127,8 @@ async function sale(batchSize: number | undefined): Promise<SaleResult> {
       available: stock[0]?.available ?? NaN,
     };
   } finally {
-    await system?.stop();
+    await stopServices();
+    await db.end();
     await database.drop();
   }
 }
@@ -147,7 +160,10 @@ async function ceiling(): Promise<number> {
   }
 }
 
-print(`bench:flash-sale — ${N} customers race for ${K} units through the HTTP API (${CONCURRENCY} checkouts in flight)`);
+print(
+  `bench:flash-sale — ${N} customers race for ${K} units through the HTTP API (${CONCURRENCY} checkouts in flight), ` +
+    (IN_PROCESS ? 'all services in this process' : 'each service its own process, as npm start runs them'),
+);
 const ceilingPerS = await ceiling();
 print(`  ceiling: raw PostgreSQL, one conditional UPDATE per transaction      ${Math.round(ceilingPerS)} checkouts/s`);
 const batched = await sale(undefined);

@@ -9,6 +9,7 @@ import { createEventRuntime, createMemoryTransport, createPgBossTransport, type 
 import type { HttpApp } from '@shop/http';
 import { createLogger, type Logger } from '@shop/observability';
 import type { AppContext } from '@shop/service';
+import { untilQuiet } from './quiet';
 import { SERVICE_MODULES, type ServiceModule } from './service-modules';
 
 export interface SystemOptions {
@@ -87,19 +88,6 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const db = createDatabase(options.databaseUrl, { poolMax: 4, applicationName: 'system-test' });
   const servers: { close(): void }[] = [];
 
-  async function busy(): Promise<number> {
-    const outboxes = SERVICE_NAMES.map((s) => `SELECT count(*) FROM "${s}".outbox WHERE published_at IS NULL`).join(' UNION ALL ');
-    const { rows } = await db.pool.query<{ n: string }>(`SELECT sum(count)::text AS n FROM (${outboxes}) o`);
-    let queued = 0;
-    if (transportKind === 'embedded') {
-      const jobs = await db.pool.query<{ n: string }>(
-        `SELECT count(*)::text AS n FROM pgboss.job WHERE state IN ('created', 'retry', 'active') AND name NOT LIKE '%.dead-letter'`,
-      );
-      queued = Number(jobs.rows[0]?.n ?? 0);
-    }
-    return Number(rows[0]?.n ?? 0) + queued;
-  }
-
   return {
     services,
     db,
@@ -117,16 +105,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       }
       return urls;
     },
-    async quiesce(timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      let quietChecks = 0;
-      while (quietChecks < 2) {
-        if (Date.now() > deadline) throw new Error(`the system did not quiesce within ${timeoutMs} ms (${await busy()} messages pending)`);
-        if ((await memory?.drain(), await busy()) === 0) quietChecks++;
-        else quietChecks = 0;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    quiesce: (timeoutMs = 60_000) =>
+      untilQuiet(db.pool, { queues: transportKind === 'embedded', timeoutMs, beforeCheck: async () => void (await memory?.drain()) }),
     async stop() {
       for (const server of servers) server.close();
       for (const stopBackground of backgroundStops.reverse()) await stopBackground();

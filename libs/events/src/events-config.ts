@@ -30,6 +30,8 @@ export const eventsEnvSchema = z
     PUBSUB_PUSH_AUDIENCE: z.string().min(1).optional(),
     PUBSUB_PUSH_SERVICE_ACCOUNT: z.email({ error: 'must be a service account e-mail' }).optional(),
     PUBSUB_VERIFY_OIDC: z.stringbool({ error: 'must be true or false' }).default(true),
+    /** Caps the batches of the subscriptions that batch (inventory's order-requested); 1 turns batching off. */
+    EVENT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).optional(),
   })
   .superRefine(
     (env, ctx) => {

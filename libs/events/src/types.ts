@@ -86,6 +86,12 @@ export interface EventHandler<T extends TopicName = TopicName> {
   topic: T;
   handle(tx: Tx, event: EventEnvelope<T>, ctx: HandlerContext): Promise<void>;
   handleBatch?(tx: Tx, events: EventEnvelope<T>[], ctx: HandlerContext): Promise<void>;
+  /**
+   * Each message in a transaction of its own, never grouped with others (group commit). For handlers that
+   * lock rows other messages' handlers lock too, several per message (stock rows of a multi-line order):
+   * one handler keeps a fixed lock order, a group of them could not, and would deadlock.
+   */
+  alone?: boolean;
 }
 
 /** Declares a handler with its payload type inferred from the topic. */

@@ -112,3 +112,40 @@ describe('batched consumer', () => {
     expect(await effects(db)).toHaveLength(2);
   });
 });
+
+describe('group commit', () => {
+  const transactionsOf = async () => (await db.pool.query<{ n: number }>('SELECT count(DISTINCT xmin::text)::int AS n FROM product.test_effects')).rows[0]!.n;
+
+  it('commits messages of different keys together: 40 messages in at most 8 transactions, one processed row each', async () => {
+    const consumer = consumerWith();
+    const outcomes = await consumer.deliver(PRODUCT_STOCK_CHANGED.name, Array.from({ length: 40 }, (_, i) => stockChangedMessage(`SKU-${i}`, 1)));
+    expect(outcomes.every((o) => o.status === 'ack' && !o.duplicate)).toBe(true);
+    expect(await effects(db)).toHaveLength(40);
+    expect(await transactionsOf()).toBeLessThanOrEqual(8);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM product.processed_messages');
+    expect(rows[0].n).toBe(40);
+  });
+
+  it('handles a key’s messages in order, one per round, each round after the one before', async () => {
+    const consumer = consumerWith();
+    const messages = [1, 2, 3].flatMap((version) => ['A', 'B'].map((sku) => stockChangedMessage(sku, version)));
+    await consumer.deliver(PRODUCT_STOCK_CHANGED.name, messages);
+    const { rows } = await db.pool.query<{ sku: string; version: number }>('SELECT sku, version FROM product.test_effects ORDER BY xmin::text::bigint, sku');
+    expect(rows.map((r) => `${r.sku}${r.version}`)).toEqual(['A1', 'B1', 'A2', 'B2', 'A3', 'B3']);
+  });
+
+  it('falls back to one transaction per message when a group fails, so only the poison message is retried', async () => {
+    const consumer = consumerWith(new Set(['POISON']));
+    const messages = Array.from({ length: 16 }, (_, i) => stockChangedMessage(i === 5 ? 'POISON' : `SKU-${i}`, 1));
+    const outcomes = await consumer.deliver(PRODUCT_STOCK_CHANGED.name, messages);
+    expect(outcomes.map((o) => o.status)).toEqual(messages.map((_, i) => (i === 5 ? 'retry' : 'ack')));
+    expect(await effects(db)).toHaveLength(15);
+  });
+
+  it('never groups the messages of a handler that must run alone', async () => {
+    const consumer = createConsumer({ db, schema: 'product', publish: createPublisher({ schema: 'product', producer: 'product' }), logger: testLogger() });
+    consumer.register(PRODUCT_STOCK_CHANGED, { ...stockChangedHandler(), alone: true });
+    await consumer.deliver(PRODUCT_STOCK_CHANGED.name, Array.from({ length: 12 }, (_, i) => stockChangedMessage(`SKU-${i}`, 1)));
+    expect(await transactionsOf()).toBe(12);
+  });
+});

@@ -6,6 +6,8 @@ import { releaseReservation } from '../domain/reservations';
 export function orderCancelledHandler(logger: Logger): EventHandler<'order.cancelled'> {
   return defineHandler<'order.cancelled'>({
     topic: 'order.cancelled',
+    // Locks the stock rows of every line: in a transaction of its own, so the fixed lock order holds.
+    alone: true,
     async handle(tx, event, ctx) {
       const { reservation_id: reservationId, order_id: orderId } = event.payload;
       const outcome = await releaseReservation(tx, ctx.publish, { reservationId, orderId });

@@ -6,6 +6,8 @@ import { commitReservation } from '../domain/reservations';
 export function orderCreatedHandler(logger: Logger): EventHandler<'order.created'> {
   return defineHandler<'order.created'>({
     topic: 'order.created',
+    // Locks the stock rows of every line: in a transaction of its own, so the fixed lock order holds.
+    alone: true,
     async handle(tx, event) {
       const { reservation_id: reservationId, order_id: orderId } = event.payload;
       const outcome = await commitReservation(tx, { reservationId, orderId });

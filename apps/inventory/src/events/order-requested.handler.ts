@@ -14,6 +14,8 @@ function toStockRequest(event: EventEnvelope<'order-requested'>): StockRequest {
 export function orderRequestedHandler(): EventHandler<'order-requested'> {
   return defineHandler<'order-requested'>({
     topic: 'order-requested',
+    // Locks the stock rows of every line: in a transaction of its own, so the fixed lock order holds.
+    alone: true,
     async handle(tx, event) {
       await reserveStock(tx, [toStockRequest(event)]);
     },

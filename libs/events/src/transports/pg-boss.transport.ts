@@ -20,6 +20,12 @@ export interface PgBossTransportOptions {
   poolMax?: number;
   /** Messages fetched per poll for subscriptions that do not batch; the consumer handles them key by key in parallel. */
   fetchSize?: number;
+  /**
+   * Fetch-and-handle loops per subscription that does not batch. key_strict_fifo still hands a key to one
+   * loop at a time, so order per key holds; a second loop fetches while the first handles. Batching
+   * subscriptions keep one loop: their point is one transaction for many messages on a hot row.
+   */
+  workersPerQueue?: number;
 }
 
 
@@ -118,6 +124,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
           pollingIntervalSeconds: 0.5,
           notifyPollingIntervalSeconds: 2,
           burstWhenBatchFull: true,
+          localConcurrency: spec.batch ? 1 : (options.workersPerQueue ?? 2),
         },
         handler,
       );

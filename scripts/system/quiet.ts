@@ -1,0 +1,33 @@
+// "The system is quiet": no outbox row waits to be relayed and no message waits or runs in any queue. Shared
+// by the in-process harness and the benchmarks that run the services as processes.
+import type pg from 'pg';
+import { SERVICE_NAMES } from '@shop/contracts';
+
+/** Messages still on their way: unrelayed outbox rows plus queued or running pg-boss jobs (dead letters aside). */
+export async function messagesInFlight(pool: pg.Pool, options: { queues: boolean }): Promise<number> {
+  const outboxes = SERVICE_NAMES.map((s) => `SELECT count(*) FROM "${s}".outbox WHERE published_at IS NULL`).join(' UNION ALL ');
+  const { rows } = await pool.query<{ n: string }>(`SELECT sum(count)::text AS n FROM (${outboxes}) o`);
+  let queued = 0;
+  if (options.queues) {
+    const jobs = await pool.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM pgboss.job WHERE state IN ('created', 'retry', 'active') AND name NOT LIKE '%.dead-letter'`,
+    );
+    queued = Number(jobs.rows[0]?.n ?? 0);
+  }
+  return Number(rows[0]?.n ?? 0) + queued;
+}
+
+/** Resolves once nothing is in flight twice in a row, 50 ms apart; `beforeCheck` may drain an in-memory transport. */
+export async function untilQuiet(pool: pg.Pool, options: { queues: boolean; timeoutMs: number; beforeCheck?: () => Promise<void> }): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let quietChecks = 0;
+  while (quietChecks < 2) {
+    if (Date.now() > deadline) {
+      throw new Error(`the system did not quiesce within ${options.timeoutMs} ms (${await messagesInFlight(pool, options)} messages pending)`);
+    }
+    await options.beforeCheck?.();
+    if ((await messagesInFlight(pool, options)) === 0) quietChecks++;
+    else quietChecks = 0;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
