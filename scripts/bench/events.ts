@@ -3,6 +3,7 @@
 // EVENT_TRANSPORT=pubsub runs the same on Google's Pub/Sub emulator (started here).
 import { serve } from '@hono/node-server';
 import pg from 'pg';
+import { SUBSCRIPTIONS } from '@shop/contracts';
 import { createDatabase, inTransaction, type Database } from '@shop/db';
 import {
   applyPubSubTopology,
@@ -111,7 +112,9 @@ async function rig(url: string): Promise<Rig> {
     const port = await freePort();
     server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
     const { PubSub } = await import('@google-cloud/pubsub');
-    const plan = planPubSubTopology({ projectId: transportConfig.GOOGLE_CLOUD_PROJECT, baseUrls: { product: `http://127.0.0.1:${port}` } as never });
+    // Only the subscription this rig consumes: the other services are not running here.
+    const subscriptions = SUBSCRIPTIONS.filter((s) => s.name === 'product.stock.changed');
+    const plan = planPubSubTopology({ projectId: transportConfig.GOOGLE_CLOUD_PROJECT, baseUrls: { product: `http://127.0.0.1:${port}` } as never, subscriptions });
     await applyPubSubTopology(new PubSub({ projectId: transportConfig.GOOGLE_CLOUD_PROJECT }), plan, logger);
   }
   await producer.start();

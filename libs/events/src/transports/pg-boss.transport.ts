@@ -118,7 +118,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
       worker.id = await boss.work(
         spec.name,
         {
-          batchSize: spec.batch?.maxMessages ?? options.fetchSize ?? 50,
+          batchSize: spec.batch?.maxMessages ?? options.fetchSize ?? 100,
           includeMetadata: true,
           perJobResults: true,
           pollingIntervalSeconds: 0.5,
