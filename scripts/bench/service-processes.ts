@@ -11,6 +11,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 
 export interface ServiceProcesses {
   urls: Record<ServiceName, string>;
+  pids: Record<ServiceName, number>;
   stop(): Promise<void>;
 }
 
@@ -38,5 +39,6 @@ export async function startServiceProcesses(databaseUrl: string, env: Record<str
     throw err;
   }
   const urls = Object.fromEntries(services.map((s) => [s.name, `http://127.0.0.1:${s.port}`])) as Record<ServiceName, string>;
-  return { urls, stop: () => stopServices(services, 9_000) };
+  const pids = Object.fromEntries(services.map((s) => [s.name, s.child.pid!])) as Record<ServiceName, number>;
+  return { urls, pids, stop: () => stopServices(services, 9_000) };
 }

