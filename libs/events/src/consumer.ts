@@ -59,8 +59,12 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     return isNew ? { status: 'ack' } : { status: 'ack', duplicate: true };
   }
 
-  /** One transaction for the whole batch; throws if any part fails, and then nothing of it committed. */
-  async function handleBatch(spec: SubscriptionSpec, handler: EventHandler, items: Decoded[]): Promise<DeliveryOutcome[]> {
+  /**
+   * Several messages in ONE transaction, each with its own `processed_messages` row; `handle` gets those not
+   * processed before (a message delivered twice within them counts once: its first copy). Throws if any part
+   * fails, and then nothing of it committed.
+   */
+  async function handleTogether(spec: SubscriptionSpec, items: Decoded[], handle: (tx: Tx, fresh: Decoded[]) => Promise<void>): Promise<DeliveryOutcome[]> {
     const fresh = await inTransaction(db.prisma, async (tx: Tx) => {
       const rows = await tx.$queryRawUnsafe<{ event_id: string }[]>(
         `INSERT INTO ${processed} (subscriber, event_id, topic)
@@ -71,12 +75,16 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         spec.topic,
       );
       const inserted = new Set(rows.map((r) => r.event_id));
-      // A message delivered twice within the batch is handled once: keep only its first copy.
       const firsts = items.filter((i) => inserted.delete(i.envelope.attributes.event_id));
-      if (firsts.length) await handler.handleBatch!(tx, firsts.map((i) => i.envelope), contextFor(spec));
+      if (firsts.length) await handle(tx, firsts);
       return new Set(firsts.map((i) => i.index));
     });
     return items.map((i) => (fresh.has(i.index) ? { status: 'ack' } : { status: 'ack', duplicate: true }));
+  }
+
+  /** A batching handler's batch: one call for all of it. */
+  function handleBatch(spec: SubscriptionSpec, handler: EventHandler, items: Decoded[]): Promise<DeliveryOutcome[]> {
+    return handleTogether(spec, items, (tx, fresh) => handler.handleBatch!(tx, fresh.map((i) => i.envelope), contextFor(spec)));
   }
 
   async function failed(spec: SubscriptionSpec, item: Decoded, err: unknown): Promise<DeliveryOutcome> {
@@ -98,21 +106,9 @@ export function createConsumer(options: ConsumerOptions): Consumer {
    */
   async function handleGroup(spec: SubscriptionSpec, handler: EventHandler, group: Decoded[]): Promise<DeliveryOutcome[] | undefined> {
     try {
-      const fresh = await inTransaction(db.prisma, async (tx: Tx) => {
-        const rows = await tx.$queryRawUnsafe<{ event_id: string }[]>(
-          `INSERT INTO ${processed} (subscriber, event_id, topic)
-           SELECT $1, e, $3 FROM unnest($2::uuid[]) AS e
-           ON CONFLICT DO NOTHING RETURNING event_id::text`,
-          spec.name,
-          group.map((i) => i.envelope.attributes.event_id),
-          spec.topic,
-        );
-        const inserted = new Set(rows.map((r) => r.event_id));
-        const firsts = group.filter((i) => inserted.delete(i.envelope.attributes.event_id));
-        for (const item of firsts) await runInContext(item, () => handler.handle(tx, item.envelope, contextFor(spec)));
-        return new Set(firsts.map((i) => i.index));
+      return await handleTogether(spec, group, async (tx, fresh) => {
+        for (const item of fresh) await runInContext(item, () => handler.handle(tx, item.envelope, contextFor(spec)));
       });
-      return group.map((i) => (fresh.has(i.index) ? { status: 'ack' } : { status: 'ack', duplicate: true }));
     } catch (err) {
       logger.debug({ err, subscription: spec.name, size: group.length }, 'group failed; handling its messages one by one');
       return undefined;

@@ -7,3 +7,4 @@ export {
 } from './delivery-function';
 export { runService, type RunServiceOptions, type ServiceContext, type ServiceDeps } from './run-service';
 export { createServiceApp, type AppContext, type ServiceAppOptions } from './service-app';
+export { retryDelayMs, type RetryPolicy } from './retry-policy';

@@ -6,18 +6,8 @@
  */
 export const NO_SUBSCRIPTION_ERROR = 'no_subscription: the customer has no push subscription';
 
-/** How often and how patiently a push is retried. */
-export interface RetryPolicy {
-  maxAttempts: number;
-  minDelayMs: number;
-  maxDelayMs: number;
-}
-
-/** The wait before attempt `attempt + 1`: doubling from `minDelayMs` up to `maxDelayMs`, half of it random. */
-export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
+// Shared with the other delivery service (email, push): the same backoff.
+export { retryDelayMs, type RetryPolicy } from '@shop/service';
 
 /**
  * What one push service's answer means for one subscription: `sent` (2xx, it took the message); `gone` (404
