@@ -15,10 +15,26 @@ const alias = Object.entries(compilerOptions.paths).map(([name, [target]]) => ({
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'libs/*/src/**/*.test.ts', 'libs/*/test/**/*.test.ts', 'scripts/**/*.test.ts'],
     globalSetup: ['libs/testing/src/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'libs/*/src/**/*.test.ts', 'libs/*/test/**/*.test.ts', 'scripts/**/*.test.ts'],
+          exclude: ['scripts/system/**', '**/node_modules/**'],
+        },
+      },
+      {
+        // The whole system per file: eight services with their pools and queues. One file at a time, after the
+        // rest, so a server with PostgreSQL's default 100 connections (CI's second pass) holds it, and races
+        // measure the system rather than the neighbours.
+        extends: true,
+        test: { name: 'system', include: ['scripts/system/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

@@ -63,14 +63,14 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const services = {} as Record<ServiceName, RunningService>;
   for (const name of SERVICE_NAMES) {
     const logger: Logger = createLogger({ service: name, level: options.logLevel ?? 'silent' });
-    const db = createDatabase(options.databaseUrl, { poolMax: options.poolMax ?? 10, applicationName: name });
+    const db = createDatabase(options.databaseUrl, { poolMax: options.poolMax ?? 4, applicationName: name });
     const module = SERVICE_MODULES[name]({ config, db, logger, databaseUrl: options.databaseUrl, env: options.env ?? {} });
     const handlers: EventHandler[] = module.handlers;
     const events = createEventRuntime({
       service: name,
       db,
       databaseUrl: options.databaseUrl,
-      transport: memory ?? createPgBossTransport({ databaseUrl: options.databaseUrl, topology: SUBSCRIPTIONS, logger }),
+      transport: memory ?? createPgBossTransport({ databaseUrl: options.databaseUrl, topology: SUBSCRIPTIONS, logger, poolMax: 3 }),
       logger,
       handlers,
       relay: { pollIntervalMs: 500 },
