@@ -43,7 +43,8 @@ describe('startDueWorkLoop', () => {
   it('looks for work at once, then again as soon as a NOTIFY on its channel arrives', async () => {
     const { work } = start();
     await vi.waitFor(async () => expect(await listening()).toBe(true));
-    expect(work.rounds).toBeGreaterThanOrEqual(1);
+    // The first round starts once the LISTEN is in place, an instant after the server shows it.
+    await vi.waitFor(() => expect(work.rounds).toBeGreaterThanOrEqual(1));
     work.due = 2;
     await notify();
     await vi.waitFor(() => expect(work.taken).toBe(2), { timeout: 2_000 });
