@@ -15,13 +15,16 @@ import { startServiceProcesses } from './service-processes';
 const IDLE_SECONDS = Number(process.env['FOOTPRINT_IDLE_SECONDS'] ?? 10);
 const print = (line: string) => console.log(line);
 
-/** Resident memory of a process, in MiB, from /proc. */
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+/** A memory figure of a process from /proc, in MiB: `VmRSS` (status) or `Pss` (smaps_rollup). */
+function memoryMiB(pid: number, file: 'status' | 'smaps_rollup', field: string): number {
+  const line = readFileSync(`/proc/${pid}/${file}`, 'utf8')
     .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
+    .find((l) => l.startsWith(`${field}:`));
   return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 }
+const rssMiB = (pid: number) => memoryMiB(pid, 'status', 'VmRSS');
+/** Resident memory with each shared page split among the processes sharing it: these add up to the machine's use. */
+const pssMiB = (pid: number) => memoryMiB(pid, 'smaps_rollup', 'Pss');
 
 function procField(pid: string, file: string): string {
   try {
@@ -60,12 +63,14 @@ try {
   await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
   const perService = Object.entries(services.pids).map(([name, pid]) => [name, rssMiB(pid)] as const);
   const servicesTotal = perService.reduce((sum, [, rss]) => sum + rss, 0);
-  const postgres = postgresPids(dataDir).reduce((sum, pid) => sum + rssMiB(pid), 0);
+  const servicesPss = Object.values(services.pids).reduce((sum, pid) => sum + pssMiB(pid), 0);
+  const postgres = postgresPids(dataDir).reduce((sum, pid) => sum + pssMiB(pid), 0);
   const baseline = await emptyNodeRss();
   print(`bench:footprint — cold start to all eight services ready: ${round(coldStart, 2)} s (PostgreSQL, migrations, seed, bundles, processes)`);
   for (const [name, rss] of perService) print(`  ${name.padEnd(13)} ${round(rss)} MiB`);
-  print(`  services      ${round(servicesTotal)} MiB in all (${round(servicesTotal / perService.length)} MiB each on average; an empty Node process: ${round(baseline)} MiB)`);
-  print(`  PostgreSQL    ${round(postgres)} MiB (all its processes; shared memory counted in each)`);
+  print(`  services      ${round(servicesTotal)} MiB RSS in all (${round(servicesTotal / perService.length)} MiB each on average; an empty Node process: ${round(baseline)} MiB)`);
+  print(`  PostgreSQL    ${round(postgres)} MiB PSS (all its processes, shared memory split among them)`);
+  print(`  whole system  ${round(servicesPss + postgres)} MiB PSS (services and PostgreSQL)`);
   console.log(
     JSON.stringify({
       bench: 'footprint',
@@ -73,7 +78,8 @@ try {
       services_rss_mib: round(servicesTotal),
       service_rss_mib_avg: round(servicesTotal / perService.length),
       empty_node_rss_mib: round(baseline),
-      postgres_rss_mib: round(postgres),
+      postgres_pss_mib: round(postgres),
+      system_pss_mib: round(servicesPss + postgres),
       idle_seconds: IDLE_SECONDS,
     }),
   );
