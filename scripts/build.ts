@@ -2,16 +2,17 @@
 // Bundles one Nx project with esbuild: an app's src/main.ts → dist/apps/<name>/main.js, a lib's src/index.ts →
 // dist/libs/<name>/index.js. Our libs (tsconfig path aliases) and the generated Prisma client are bundled in;
 // npm packages stay external, so the image installs only the production dependencies the bundle imports.
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
-/** Builds the project at `root` (e.g. `apps/cart`); returns the output file. */
-export async function buildProject(root: string, { outdir = join('dist', root), quiet = false } = {}) {
-  const isApp = root.startsWith('apps/');
-  const entry = join(root, 'src', isApp ? 'main.ts' : 'index.ts');
-  if (!existsSync(entry)) throw new Error(`no entry point at ${entry}`);
-  const outfile = join(outdir, isApp ? 'main.js' : 'index.js');
+const REPO_ROOT = resolve(import.meta.dirname, '..');
+
+/**
+ * Bundles one entry file the way every deployable is bundled (ESM for Node 24, npm packages external, our libs
+ * and the Prisma client inside, a source map beside it). The image build uses it too (scripts/deploy).
+ */
+export async function bundleEntry(entry: string, outfile: string, { quiet = false } = {}): Promise<Metafile> {
   const result = await build({
     entryPoints: [entry],
     outfile,
@@ -21,11 +22,20 @@ export async function buildProject(root: string, { outdir = join('dist', root), 
     target: 'node24',
     packages: 'external',
     sourcemap: true,
-    tsconfig: 'tsconfig.base.json',
+    tsconfig: join(REPO_ROOT, 'tsconfig.base.json'),
     metafile: true,
     logLevel: quiet ? 'warning' : 'info',
   });
-  return { outfile, metafile: result.metafile };
+  return result.metafile;
+}
+
+/** Builds the project at `root` (e.g. `apps/cart`, relative to the repository); returns the output file. */
+export async function buildProject(root: string, { outdir = join(REPO_ROOT, 'dist', root), quiet = false } = {}) {
+  const isApp = root.startsWith('apps/');
+  const entry = join(REPO_ROOT, root, 'src', isApp ? 'main.ts' : 'index.ts');
+  if (!existsSync(entry)) throw new Error(`no entry point at ${entry}`);
+  const outfile = join(outdir, isApp ? 'main.js' : 'index.js');
+  return { outfile, metafile: await bundleEntry(entry, outfile, { quiet }) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -6,13 +6,13 @@
 // The Dockerfile runs this in its build stage and copies <outdir> alone into the runtime image; the test
 // (package-app.test.ts) runs that same command and starts the result with plain `node`, so what ships is what
 // is tested.
-import { build, type Metafile } from 'esbuild';
+import type { Metafile } from 'esbuild';
 import { builtinModules } from 'node:module';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { buildProject as BuildProject } from '../build';
+import type * as Build from '../build';
 
 /** The repository root (this file lives in scripts/deploy). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -203,51 +203,22 @@ export function prunedManifests(options: {
   return { packageJson, lockfile, locations, dependencies, omitted };
 }
 
-/**
- * Bundles an entry that is not an Nx project's main.ts with the same esbuild settings as scripts/build.ts
- * (which builds only main.ts): the migration job's entry and the apps' Cloud Run function entry points.
- */
-async function bundleEntry(entry: string, outfile: string): Promise<Metafile> {
-  const result = await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    packages: 'external',
-    sourcemap: true,
-    tsconfig: join(REPO_ROOT, 'tsconfig.base.json'),
-    metafile: true,
-    logLevel: 'warning',
-  });
-  return result.metafile;
-}
-
 async function bundle(app: string, outdir: string): Promise<Metafile> {
+  // scripts/build.ts is the one bundler configuration; it is TypeScript run by Node's type stripping.
+  const { buildProject, bundleEntry } = (await import(pathToFileURL(join(REPO_ROOT, 'scripts/build.ts')).href)) as typeof Build;
   const target = join(outdir, dirname(bundlePath(app)));
   if (app === MIGRATE) {
-    const metafile = await bundleEntry(join(REPO_ROOT, 'scripts/deploy/migrate-job.ts'), join(target, 'main.js'));
+    const metafile = await bundleEntry(join(REPO_ROOT, 'scripts/deploy/migrate-job.ts'), join(target, 'main.js'), { quiet: true });
     // libs/db resolves MIGRATIONS_DIR three levels above the bundle: dist/apps/migrate → <outdir>/prisma/migrations.
     await cp(join(REPO_ROOT, 'prisma/migrations'), join(outdir, 'prisma/migrations'), { recursive: true });
     return metafile;
   }
   if (!existsSync(join(REPO_ROOT, 'apps', app, 'src/main.ts'))) throw new Error(`no app named ${app} (apps/${app}/src/main.ts)`);
-  // scripts/build.ts is the one bundler configuration; it is TypeScript run by Node's type stripping.
-  const { buildProject } = (await import(pathToFileURL(join(REPO_ROOT, 'scripts/build.ts')).href)) as { buildProject: typeof BuildProject };
-  const cwd = process.cwd();
-  let metafile: Metafile;
-  // buildProject resolves its entry and tsconfig relative to the working directory, as `nx build` runs it.
-  process.chdir(REPO_ROOT);
-  try {
-    ({ metafile } = await buildProject(`apps/${app}`, { outdir: target, quiet: true }));
-  } finally {
-    process.chdir(cwd);
-  }
+  const { metafile } = await buildProject(`apps/${app}`, { outdir: target, quiet: true });
   if (!hasFunction(app)) return metafile;
   // The same image also runs the app's Cloud Run function (Terraform var.deploy_functions): the Functions
   // Framework loads this bundle, so its packages are installed beside the service's.
-  const fn = await bundleEntry(join(REPO_ROOT, functionEntry(app)), join(outdir, functionBundlePath(app)));
+  const fn = await bundleEntry(join(REPO_ROOT, functionEntry(app)), join(outdir, functionBundlePath(app)), { quiet: true });
   return { inputs: { ...metafile.inputs, ...fn.inputs }, outputs: { ...metafile.outputs, ...fn.outputs } };
 }
 
