@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { applyMigrations, ensureDatabase, quoteIdent, withDatabase } from '@shop/db';
+import { applyMigrations, dropDatabase, ensureDatabase, withDatabase } from '@shop/db';
 import { startEmbeddedPostgres } from '@shop/testing/embedded-postgres';
 
 /** A fresh, migrated database for one benchmark run, and how to get rid of it. */
@@ -31,10 +30,7 @@ export async function benchDatabase(name: string): Promise<BenchDatabase> {
     url,
     server: server.label,
     async drop() {
-      const client = new pg.Client({ connectionString: server.url });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
-      await client.end();
+      await dropDatabase(server.url, database);
       await server.stop();
     },
   };

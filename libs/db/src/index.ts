@@ -1,7 +1,8 @@
 export { createDatabase, Prisma, type Database, type DatabaseOptions, type PrismaClient } from './client';
 export { inTransaction, isRetryable, isUniqueViolation, sqlState, type Tx, type TransactionOptions } from './transaction';
 export { applyMigrations, readMigrations, MigrationError, MIGRATIONS_DIR, type Migration } from './migrate';
-export { ensureDatabase, quoteIdent, withDatabase } from './database-url';
+export { quoteIdent, withDatabase } from './database-url';
+export { dropDatabase, ensureDatabase, withClient } from './database-admin';
 export { leasedRows, type LeasedRows, type LeasedTable } from './leased-rows';
 export {
   createIdempotencyStore,

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, inject } from 'vitest';
-import { quoteIdent, withDatabase } from '../src/database-url';
+import { dropDatabase, ensureDatabase, withClient } from '../src/database-admin';
+import { withDatabase } from '../src/database-url';
+
+export { withClient };
 
 // Provided by libs/testing's global setup. This lib cannot import @shop/testing (it depends on this lib),
 // so the few lines of database handling its tests need live here.
@@ -33,37 +35,6 @@ export async function useScratchDatabase(options: { migrated: boolean }): Promis
 export async function createScratchDatabase(options: { migrated: boolean }): Promise<ScratchDatabase> {
   const adminUrl = inject('pgAdminUrl');
   const name = `${inject('pgRunPrefix')}_${randomBytes(5).toString('hex')}`;
-  const template = options.migrated ? ` TEMPLATE ${quoteIdent(inject('pgTemplate'))}` : '';
-  await adminQuery(adminUrl, `CREATE DATABASE ${quoteIdent(name)}${template}`);
-  return {
-    url: withDatabase(adminUrl, name),
-    name,
-    drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`),
-  };
-}
-
-/** Runs `fn` with a connected client, closing it afterwards. */
-export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  await withClient(adminUrl, async (client) => {
-    // CREATE DATABASE … TEMPLATE fails while another file copies the template at the same instant.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await client.query(sql);
-        return;
-      } catch (err) {
-        if ((err as { code?: string }).code !== '55006' || attempt >= 20) throw err;
-        await new Promise((r) => setTimeout(r, 50 * attempt));
-      }
-    }
-  });
+  await ensureDatabase(adminUrl, name, options.migrated ? inject('pgTemplate') : undefined);
+  return { url: withDatabase(adminUrl, name), name, drop: () => dropDatabase(adminUrl, name) };
 }

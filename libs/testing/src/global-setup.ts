@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { applyMigrations, quoteIdent, withDatabase } from '@shop/db';
+import { applyMigrations, dropDatabase, ensureDatabase, withClient, withDatabase } from '@shop/db';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
 
 declare module 'vitest' {
@@ -35,27 +34,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const prefix = `shop_t${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const template = `${prefix}_template`;
-  await admin(adminUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(template)}`));
+  await ensureDatabase(adminUrl, template);
   await applyMigrations(withDatabase(adminUrl, template));
   project.provide('pgAdminUrl', adminUrl);
   project.provide('pgTemplate', template);
   project.provide('pgRunPrefix', prefix);
   const serverUrl = adminUrl;
   return async function teardown() {
-    await admin(serverUrl, async (c) => {
-      const { rows } = await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${prefix}%`]);
-      for (const { datname } of rows) await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
-    });
+    const { rows } = await withClient(serverUrl, (c) => c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${prefix}%`]));
+    for (const { datname } of rows) await dropDatabase(serverUrl, datname);
     await server?.stop();
   };
-}
-
-async function admin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
