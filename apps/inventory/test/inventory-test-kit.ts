@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { buildEnvelope, type PayloadOf, type ServiceName, type TopicName } from '@shop/contracts';
+import type { PayloadOf, TopicName } from '@shop/contracts';
 import type { DeliveryOutcome, IncomingMessage } from '@shop/events';
-import { testAppContext, type TestAppContext } from '@shop/service/test';
+import { testAppContext, wireMessage, type TestAppContext } from '@shop/service/test';
 import { testLogger, type TestDatabase } from '@shop/testing';
 import { createApp } from '../src/app';
 import { inventoryHandlers } from '../src/events/handlers';
@@ -14,23 +14,9 @@ export function inventoryContext(db: TestDatabase): TestAppContext & { app: Retu
   return { ...context, app: createApp(context).app };
 }
 
-const PRODUCERS: Partial<Record<TopicName, ServiceName>> = {
-  'order-requested': 'cart',
-  'order.created': 'order',
-  'order.cancelled': 'order',
-  'product.upserted': 'product',
-  'product.deleted': 'product',
-};
-
 /** A wire message as a transport delivers it. `eventId` fixed: the same event delivered again. */
 export function message<T extends TopicName>(topic: T, payload: PayloadOf<T>, options: { eventId?: string; occurredAt?: string } = {}): IncomingMessage {
-  const envelope = buildEnvelope(topic, payload as never, {
-    producer: PRODUCERS[topic] ?? 'inventory',
-    correlationId: 'test-correlation',
-    eventId: options.eventId ?? randomUUID(),
-    occurredAt: options.occurredAt,
-  });
-  return { attributes: { ...envelope.attributes }, data: JSON.stringify(envelope.payload), deliveryAttempt: 1 };
+  return wireMessage(topic, payload, { ...options, correlationId: 'test-correlation' });
 }
 
 /** Delivers messages to inventory's subscription of `topic`, through the idempotent consumer. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { buildEnvelope, encodeEnvelope, subscriptionName, TOPICS, type PayloadOf, type TopicName } from '@shop/contracts';
+import { subscriptionName, type PayloadOf, type TopicName } from '@shop/contracts';
 import type { DeliveryOutcome, IncomingMessage } from '@shop/events';
-import { testAppContext, type TestAppContext } from '@shop/service/test';
+import { testAppContext, wireMessage, type TestAppContext } from '@shop/service/test';
 import { testLogger, type TestDatabase } from '@shop/testing';
 import { createApp } from '../src/app';
 import { notificationHandlers } from '../src/events/handlers';
@@ -42,14 +42,7 @@ export function notificationHarness(db: TestDatabase): NotificationHarness {
 
 /** A wire message for `topic`, as a transport would deliver it. */
 export function message<T extends TopicName>(topic: T, payload: PayloadOf<T>, options: { eventId?: string; occurredAt?: Date } = {}): IncomingMessage {
-  const envelope = buildEnvelope(topic, payload, {
-    producer: TOPICS[topic].producers[0]!,
-    correlationId: randomUUID(),
-    eventId: options.eventId ?? randomUUID(),
-    occurredAt: options.occurredAt,
-  });
-  const encoded = encodeEnvelope(envelope);
-  return { attributes: encoded.attributes, data: encoded.data, deliveryAttempt: 1 };
+  return wireMessage(topic, payload, { ...options, correlationId: randomUUID() });
 }
 
 export function eventIdOf(m: IncomingMessage): string {

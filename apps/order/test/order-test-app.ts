@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { buildEnvelope, type PayloadOf, type ServiceName, type TopicName } from '@shop/contracts';
+import type { PayloadOf, TopicName } from '@shop/contracts';
 import type { DeliveryOutcome, IncomingMessage } from '@shop/events';
 import type { HttpApp } from '@shop/http';
-import { testAppContext, type TestAppContext } from '@shop/service/test';
+import { testAppContext, wireMessage, type TestAppContext } from '@shop/service/test';
 import { testLogger, type TestDatabase } from '@shop/testing';
 import { createApp } from '../src/app';
 import { orderHandlers } from '../src/events/handlers';
@@ -20,19 +20,9 @@ export const DOLLAR_CAP = { sku: 'CAP-USD', name: 'Cap', price_cents: 900, curre
 
 export const asCustomer = (id: string) => ({ 'X-Customer-Id': id });
 
-const PRODUCERS: Partial<Record<TopicName, ServiceName>> = {
-  'stock.rejected': 'inventory',
-  'stock-available': 'inventory',
-  'product.upserted': 'product',
-  'product.deleted': 'product',
-  'customer.upserted': 'customer',
-  'customer.deleted': 'customer',
-};
-
 /** A wire message of `topic`, as a transport would deliver it. */
-export function message<T extends TopicName>(topic: T, payload: PayloadOf<T>, eventId: string = randomUUID()): IncomingMessage {
-  const envelope = buildEnvelope(topic, payload, { producer: PRODUCERS[topic]!, correlationId: 'test', eventId });
-  return { attributes: { ...envelope.attributes }, data: JSON.stringify(envelope.payload), deliveryAttempt: 1 };
+export function message<T extends TopicName>(topic: T, payload: PayloadOf<T>, eventId?: string): IncomingMessage {
+  return wireMessage(topic, payload, { eventId });
 }
 
 export interface OrderTestApp extends HttpApp {

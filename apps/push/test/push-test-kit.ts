@@ -2,9 +2,10 @@ import { createDecipheriv, createECDH, hkdfSync, randomBytes, randomUUID, type E
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { buildEnvelope, subscriptionsOf, type PayloadOf, type TopicName } from '@shop/contracts';
+import { subscriptionsOf, type PayloadOf, type TopicName } from '@shop/contracts';
 import type { Database } from '@shop/db';
 import { createConsumer, createPublisher, type Consumer, type IncomingMessage } from '@shop/events';
+import { wireMessage as wireMessageOf } from '@shop/service/test';
 import { freePort, testLogger } from '@shop/testing';
 import { createPusher, type Pusher } from '../src/delivery/pusher';
 import { createVapidKeys, type VapidKeys } from '../src/domain/vapid-keys';
@@ -25,8 +26,7 @@ export interface BrowserSubscription {
 
 /** The wire message a producer would publish on `topic`. */
 export function wireMessage<T extends TopicName>(topic: T, payload: PayloadOf<T>, producer: 'notification' | 'customer'): IncomingMessage {
-  const envelope = buildEnvelope(topic, payload, { producer, correlationId: randomUUID() });
-  return { attributes: { ...envelope.attributes }, data: JSON.stringify(envelope.payload), deliveryAttempt: 1 };
+  return wireMessageOf(topic, payload, { producer, correlationId: randomUUID() });
 }
 
 export function pushPayloadOf(overrides: Partial<PayloadOf<'push.requested'>> = {}): PayloadOf<'push.requested'> {

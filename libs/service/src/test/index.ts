@@ -1,3 +1,4 @@
 /** Test kit for services: an app context over a test database, and the checks every service must pass. */
 export { testAppContext, type TestAppContext } from './app-context';
 export { describeServiceBasics } from './service-basics';
+export { wireMessage, type WireMessageOptions } from './wire-message';
