@@ -34,15 +34,16 @@ async function unlessPresent(create: () => Promise<unknown>): Promise<void> {
  */
 export async function seed(databaseUrl: string): Promise<void> {
   const db: Database = createDatabase(databaseUrl, { poolMax: 2, applicationName: 'seed' });
-  const store = (service: 'customer' | 'product' | 'inventory') => ({ prisma: db.prisma, publish: createPublisher({ schema: service, producer: service }) });
+  const storeOf = (service: 'customer' | 'product' | 'inventory') => ({ prisma: db.prisma, publish: createPublisher({ schema: service, producer: service }) });
+  const [customers, products, stock] = [storeOf('customer'), storeOf('product'), storeOf('inventory')];
   try {
     for (const c of SEED_CUSTOMERS) {
-      await unlessPresent(() => createCustomer(store('customer'), { customerId: c.customerId, name: c.name, email: c.email }));
+      await unlessPresent(() => createCustomer(customers, { customerId: c.customerId, name: c.name, email: c.email }));
     }
     for (const p of DEMO_PRODUCTS) {
       const product = { sku: p.sku, name: p.name, description: p.description, price_cents: p.priceCents, currency: 'EUR', active: true };
-      await unlessPresent(() => createProduct(store('product'), product));
-      await unlessPresent(() => createStock(store('inventory'), { sku: p.sku, available: p.stock }));
+      await unlessPresent(() => createProduct(products, product));
+      await unlessPresent(() => createStock(stock, { sku: p.sku, available: p.stock }));
     }
   } finally {
     await db.close();

@@ -61,16 +61,7 @@ export function listOrderRows(
  */
 export async function insertOrderIfAbsent(
   tx: Tx,
-  order: {
-    orderId: string;
-    requestId: string;
-    source: string;
-    customerId: string;
-    cartId: string | null;
-    reservationId: string;
-    totalCents: number;
-    currency: string;
-  },
+  order: Pick<OrderRow, 'orderId' | 'requestId' | 'source' | 'customerId' | 'cartId' | 'reservationId' | 'totalCents' | 'currency'>,
 ): Promise<Date | null> {
   const rows = await tx.$queryRaw<{ created_at: Date }[]>`
     INSERT INTO "order".orders (order_id, request_id, source, customer_id, cart_id, reservation_id, status, total_cents, currency)
