@@ -2,6 +2,7 @@ import { PgBoss, type JobResult, type JobWithMetadata } from 'pg-boss';
 import { deadLetterTopicOf } from '@shop/contracts';
 import type { Logger } from '@shop/observability';
 import { monotonicUuid } from '../monotonic-uuid';
+import { keepJobTableStatistics, type JobTableStatistics } from './job-table-statistics';
 import type { DeliverFn, OutgoingMessage, SubscriptionSpec, Transport } from '../types';
 
 /** The job body: the message exactly as Pub/Sub would carry it. */
@@ -26,6 +27,8 @@ export interface PgBossTransportOptions {
    * subscriptions keep one loop: their point is one transaction for many messages on a hot row.
    */
   workersPerQueue?: number;
+  /** How often the job tables' statistics are checked for staleness (see keepJobTableStatistics). */
+  statisticsIntervalMs?: number;
 }
 
 
@@ -37,9 +40,10 @@ export interface PgBossTransportOptions {
  */
 export function createPgBossTransport(options: PgBossTransportOptions): Transport {
   const { logger } = options;
+  const schema = options.schema ?? 'pgboss';
   const boss = new PgBoss({
     connectionString: options.databaseUrl,
-    schema: options.schema ?? 'pgboss',
+    schema,
     max: options.poolMax ?? 5,
     application_name: 'pg-boss',
     useListenNotify: true,
@@ -48,10 +52,13 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
   const byTopic = new Map<string, SubscriptionSpec[]>();
   for (const s of options.topology) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), s]);
 
+  let statistics: JobTableStatistics | undefined;
   let started: Promise<void> | undefined;
   const start = () =>
     (started ??= (async () => {
       await boss.start();
+      const db = boss.getDb() as { executeSql(sql: string): Promise<unknown> };
+      statistics = keepJobTableStatistics({ executeSql: (sql) => db.executeSql(sql), schema, logger, intervalMs: options.statisticsIntervalMs });
       for (const spec of options.topology) {
         await boss.createQueue(deadLetterTopicOf(spec.name), { retentionSeconds: 14 * 24 * 3600 });
         await boss.createQueue(spec.name, {
@@ -118,7 +125,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
       worker.id = await boss.work(
         spec.name,
         {
-          batchSize: spec.batch?.maxMessages ?? options.fetchSize ?? 100,
+          batchSize: spec.batch?.maxMessages ?? options.fetchSize ?? 400,
           includeMetadata: true,
           perJobResults: true,
           pollingIntervalSeconds: 0.5,
@@ -136,6 +143,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
     },
     async close() {
       if (!started) return;
+      await statistics?.stop();
       await boss.stop({ graceful: true, close: true, timeout: 5_000 });
     },
   };

@@ -1,0 +1,84 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { SUBSCRIPTIONS } from '@shop/contracts';
+import { testLogger, useTestDatabase, type TestDatabase } from '@shop/testing';
+import { createPgBossTransport, keepJobTableStatistics, type OutgoingMessage } from '../src';
+
+const db: TestDatabase = await useTestDatabase({ poolMax: 4 });
+const stops: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const stop of stops) await stop();
+});
+
+interface TableStatistics {
+  analyzeCount: number;
+  reltuples: number;
+}
+
+async function statisticsOf(schema: string): Promise<TableStatistics> {
+  const { rows } = await db.pool.query<{ analyze_count: string; reltuples: number }>(
+    `SELECT s.analyze_count, c.reltuples FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+     WHERE s.schemaname = $1 AND s.relname = 'job_common'`,
+    [schema],
+  );
+  return { analyzeCount: Number(rows[0]!.analyze_count), reltuples: rows[0]!.reltuples };
+}
+
+/** stock.changed messages: product.stock.changed and the other subscribers each get a job per message. */
+function stockChanges(count: number, from = 0): OutgoingMessage[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: String(from + i),
+    topic: 'stock.changed',
+    eventId: crypto.randomUUID(),
+    orderingKey: `SKU-${(from + i) % 50}`,
+    attributes: {},
+    data: '{}',
+  }));
+}
+
+async function embeddedTransport(schema: string, statisticsIntervalMs: number) {
+  const transport = createPgBossTransport({ databaseUrl: db.url, topology: SUBSCRIPTIONS, logger: testLogger(), schema, statisticsIntervalMs });
+  stops.push(() => transport.close());
+  await transport.ping();
+  return transport;
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('job table statistics', () => {
+  it('analyzes a queue table by itself once a burst of messages changed it, so its row count is known', async () => {
+    const transport = await embeddedTransport('boss_burst', 200);
+    const before = await statisticsOf('boss_burst');
+    await transport.publish(stockChanges(1_500));
+    // PostgreSQL publishes a backend's change counters within about ten seconds.
+    await until(async () => (await statisticsOf('boss_burst')).analyzeCount > before.analyzeCount, 30_000);
+    expect((await statisticsOf('boss_burst')).reltuples).toBeGreaterThanOrEqual(1_500);
+  }, 40_000);
+
+  it('leaves a queue table alone while fewer rows than the threshold changed', async () => {
+    const transport = await embeddedTransport('boss_quiet', 3_600_000);
+    await transport.publish(stockChanges(20));
+    const statistics = keepJobTableStatistics({ executeSql: (sql) => db.pool.query(sql), schema: 'boss_quiet', logger: testLogger(), intervalMs: 3_600_000 });
+    stops.push(() => statistics.stop());
+    // Wait for the counters of those inserts to be published, then look: 20 rows changed, far below 1,000.
+    await until(async () => {
+      const { rows } = await db.pool.query<{ n: string }>(
+        `SELECT n_mod_since_analyze AS n FROM pg_stat_user_tables WHERE schemaname = 'boss_quiet' AND relname = 'job_common'`,
+      );
+      return Number(rows[0]!.n) > 0;
+    }, 30_000);
+    const before = await statisticsOf('boss_quiet');
+    await statistics.refresh();
+    expect((await statisticsOf('boss_quiet')).analyzeCount).toBe(before.analyzeCount);
+
+    const eager = keepJobTableStatistics({ executeSql: (sql) => db.pool.query(sql), schema: 'boss_quiet', logger: testLogger(), intervalMs: 3_600_000, minChanges: 5, changedFraction: 0 });
+    stops.push(() => eager.stop());
+    await eager.refresh();
+    expect((await statisticsOf('boss_quiet')).analyzeCount).toBe(before.analyzeCount + 1);
+  }, 40_000);
+});
