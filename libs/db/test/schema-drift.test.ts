@@ -81,6 +81,17 @@ describe('findSchemaDrift on a changed database', () => {
         'index customer.customers_created_at_idx on customer.customers is (created_at, customer_id) in schema.prisma, (customer_id, created_at) in the database',
     },
     {
+      change: 'a partial index that lost its WHERE',
+      ddl: `DROP INDEX "cart"."outbox_unpublished_idx"; CREATE INDEX "outbox_unpublished_idx" ON "cart"."outbox" ("id")`,
+      reported: 'index cart.outbox_unpublished_idx on cart.outbox is (id) WHERE (published_at IS NULL) in schema.prisma, (id) in the database',
+    },
+    {
+      change: 'a partial index with another WHERE',
+      ddl: `DROP INDEX "cart"."outbox_unpublished_idx"; CREATE INDEX "outbox_unpublished_idx" ON "cart"."outbox" ("id") WHERE attempts = 0`,
+      reported:
+        'index cart.outbox_unpublished_idx on cart.outbox is (id) WHERE (published_at IS NULL) in schema.prisma, (id) WHERE (attempts = 0) in the database',
+    },
+    {
       change: 'a renamed unique constraint',
       ddl: 'ALTER INDEX "customer"."customers_email_key" RENAME TO "customers_email_uq"',
       reported: 'index customer.customers_email_key on customer.customers: in schema.prisma but missing from the database',

@@ -91,18 +91,19 @@ export async function readPrismaSchema(dir = PRISMA_SCHEMA_DIR): Promise<PrismaS
   const names = (await readdir(dir)).filter((n) => n.endsWith('.prisma')).sort();
   const files = await Promise.all(names.map(async (n): Promise<[string, string]> => [join(dir, n), await readFile(join(dir, n), 'utf8')]));
   const [{ datamodel }, config] = await Promise.all([getDMMF({ datamodel: files }), getConfig({ datamodel: files })]);
+  const predicates = partialIndexPredicates(files);
   const listed = config.datasources[0]?.schemas ?? [];
   const schemas = listed.length > 0 ? [...listed] : ['public'];
   return {
     schemas,
     shape: {
-      tables: datamodel.models.map((m) => modelToTable(m, datamodel)),
+      tables: datamodel.models.map((m) => modelToTable(m, datamodel, predicates)),
       enums: datamodel.enums.map((e) => ({ name: e.dbName ?? e.name, values: e.values.map((v) => v.dbName ?? v.name) })),
     },
   };
 }
 
-function modelToTable(model: Model, datamodel: Datamodel): TableShape {
+function modelToTable(model: Model, datamodel: Datamodel, predicates: Map<string, string>): TableShape {
   const table = tableName(model);
   const column = (fieldName: string) => columnName(fieldOf(model, fieldName));
   const indexes = datamodel.indexes.filter((i) => i.model === model.name);
@@ -119,18 +120,40 @@ function modelToTable(model: Model, datamodel: Datamodel): TableShape {
       .map((i): IndexShape => {
         const columns = i.fields.map((f) => column(f.name));
         const unique = i.type === 'unique';
+        const name = i.dbName ?? constraintName(table, columns, unique ? '_key' : '_idx');
         return {
-          name: i.dbName ?? constraintName(table, columns, unique ? '_key' : '_idx'),
+          name,
           unique,
           columns: i.fields.map((f, n) => (f.sortOrder === 'desc' ? `${columns[n]} DESC` : columns[n]!)),
           method: (i.algorithm ?? 'BTree').toLowerCase(),
-          predicate: null,
+          predicate: predicates.get(`${model.name}.${name}`) ?? null,
         };
       }),
     foreignKeys: model.fields
       .filter((f) => f.kind === 'object' && (f.relationFromFields?.length ?? 0) > 0)
       .map((f) => relationToForeignKey(model, f, datamodel)),
   };
+}
+
+/**
+ * The WHERE clause of each partial index (`where: raw("…")`, the partialIndexes preview feature), keyed by
+ * model and index name, read from the schema text: the DMMF leaves it out. Parenthesized as pg_get_expr
+ * prints it. A partial index must name itself with `map:` to be found.
+ */
+function partialIndexPredicates(files: [string, string][]): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const [, text] of files) {
+    for (const [, model, body] of text.matchAll(/^model\s+(\w+)\s*\{([\s\S]*?)^\}/gm)) {
+      for (const [line] of body!.matchAll(/@@(?:index|unique)\(.*\)/g)) {
+        const where = /where:\s*raw\("((?:[^"\\]|\\.)*)"\)/.exec(line)?.[1];
+        if (!where) continue;
+        const name = /map:\s*"([^"]+)"/.exec(line)?.[1];
+        if (!name) throw new Error(`model ${model}: a partial index needs map: "<name>" for the drift check`);
+        found.set(`${model}.${name}`, `(${where})`);
+      }
+    }
+  }
+  return found;
 }
 
 function fieldToColumn(field: Field, enums: readonly Enum[]): ColumnShape {
