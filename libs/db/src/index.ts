@@ -1,5 +1,5 @@
 export { createDatabase, Prisma, type Database, type DatabaseOptions, type PrismaClient } from './client';
-export { inTransaction, isRetryable, isUniqueViolation, sqlState, type Tx, type TransactionOptions } from './transaction';
+export { inTransaction, onBeforeCommit, isRetryable, isUniqueViolation, sqlState, type Tx, type TransactionOptions } from './transaction';
 export { applyMigrations, readMigrations, MigrationError, MIGRATIONS_DIR, type Migration } from './migrate';
 export { quoteIdent, withDatabase } from './database-url';
 export { dropDatabase, ensureDatabase, withClient } from './database-admin';

@@ -13,16 +13,45 @@ export interface TransactionOptions {
 // 40001 serialization_failure, 40P01 deadlock_detected: the transaction was rolled back and is safe to rerun.
 const RETRYABLE = new Set(['40001', '40P01']);
 
-/** Runs `fn` in one database transaction, retrying it when PostgreSQL reports a retryable conflict. */
+// Work to do inside a transaction of `inTransaction` once its callback has finished, before the commit.
+const beforeCommit = new WeakMap<Tx, (() => Promise<void>)[]>();
+
+/**
+ * Has `hook` run inside `tx` after the transaction's callback finished and right before it commits (a
+ * rollback skips it). False when `tx` did not come from `inTransaction`: then nobody would run the hook, and
+ * the caller must do its work at once.
+ */
+export function onBeforeCommit(tx: Tx, hook: () => Promise<void>): boolean {
+  const hooks = beforeCommit.get(tx);
+  hooks?.push(hook);
+  return hooks !== undefined;
+}
+
+/**
+ * Runs `fn` in one database transaction, retrying it when PostgreSQL reports a retryable conflict. Hooks
+ * registered with `onBeforeCommit` run after `fn`, in the same transaction.
+ */
 export async function inTransaction<T>(
   prisma: PrismaClient,
   fn: (tx: Tx) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
   const maxAttempts = options.maxAttempts ?? 5;
+  const withHooks = async (tx: Tx): Promise<T> => {
+    const hooks: (() => Promise<void>)[] = [];
+    beforeCommit.set(tx, hooks);
+    try {
+      const result = await fn(tx);
+      // A hook may register another (a flush that publishes): run until none is left.
+      for (let hook = hooks.shift(); hook; hook = hooks.shift()) await hook();
+      return result;
+    } finally {
+      beforeCommit.delete(tx);
+    }
+  };
   for (let attempt = 1; ; attempt++) {
     try {
-      return await prisma.$transaction(fn, {
+      return await prisma.$transaction(withHooks, {
         isolationLevel: options.isolationLevel,
         timeout: options.timeoutMs ?? 15_000,
         maxWait: 10_000,

@@ -1,5 +1,5 @@
-import { buildEnvelope, orderingKeyOf, type ServiceName, type TopicName } from '@shop/contracts';
-import { quoteIdent } from '@shop/db';
+import { buildEnvelope, orderingKeyOf, type EventEnvelope, type ServiceName, type TopicName } from '@shop/contracts';
+import { onBeforeCommit, quoteIdent, type Tx } from '@shop/db';
 import { currentLogContext, formatTraceparent } from '@shop/observability';
 import type { PublishFn } from './types';
 
@@ -9,16 +9,41 @@ export function outboxChannel(schema: string): string {
 }
 
 /**
- * Returns `publish` for one service: it validates the payload against the topic's schema (a producer cannot
- * send a wrong shape), then writes the event into the service's outbox inside the caller's transaction, so
- * the event exists if and only if the state change commits. The NOTIFY is delivered at commit and wakes the
- * relay at once; a rollback sends nothing.
+ * Writes envelopes into a service's outbox in ONE statement, in the given order (the ids, and so the relay's
+ * order, follow it), with the NOTIFY that wakes the relay at commit. Inside the caller's transaction.
+ */
+export async function writeOutbox(tx: Tx, schema: string, envelopes: readonly EventEnvelope<TopicName>[]): Promise<void> {
+  if (envelopes.length === 0) return;
+  await tx.$executeRawUnsafe(
+    `WITH ins AS (
+       INSERT INTO ${quoteIdent(schema)}.outbox (event_id, topic, ordering_key, attributes, payload)
+       SELECT e.event_id, e.topic, e.ordering_key, e.attributes::jsonb, e.payload::jsonb
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+            AS e(event_id, topic, ordering_key, attributes, payload, n)
+       ORDER BY e.n
+       RETURNING 1
+     ) SELECT pg_notify($6, '') WHERE EXISTS (SELECT 1 FROM ins)`,
+    envelopes.map((e) => e.attributes.event_id),
+    envelopes.map((e) => e.attributes.event_type),
+    envelopes.map((e) => e.orderingKey),
+    envelopes.map((e) => JSON.stringify(e.attributes)),
+    envelopes.map((e) => JSON.stringify(e.payload)),
+    outboxChannel(schema),
+  );
+}
+
+/**
+ * Returns `publish` for one service: it validates the payload against the topic's schema at once (a
+ * producer cannot send a wrong shape), then writes the event into the service's outbox inside the caller's
+ * transaction, so the event exists if and only if the state change commits. In a transaction of
+ * `inTransaction` the events are held until the callback ends and written together just before the
+ * commit: one statement, one round trip, however many were published. Elsewhere each is written at once.
+ * The NOTIFY is delivered at commit and wakes the relay; a rollback sends nothing.
  */
 export function createPublisher(options: { schema: string; producer: ServiceName }): PublishFn {
-  const table = `${quoteIdent(options.schema)}.outbox`;
-  const channel = outboxChannel(options.schema);
+  const pending = new WeakMap<Tx, EventEnvelope<TopicName>[]>();
   return async function publish<T extends TopicName>(
-    tx: Parameters<PublishFn>[0],
+    tx: Tx,
     topic: T,
     payload: Parameters<PublishFn>[2],
     publishOptions: { correlationId?: string } = {},
@@ -29,20 +54,19 @@ export function createPublisher(options: { schema: string; producer: ServiceName
       // DESIGN.md: the cart or order id; producers pass it, and the aggregate id is the fallback.
       correlationId: publishOptions.correlationId ?? orderingKeyOf(topic, payload as never),
       traceparent: trace ? formatTraceparent(trace) : undefined,
-    });
-    const { attributes, orderingKey } = envelope;
-    await tx.$executeRawUnsafe(
-      `WITH ins AS (
-         INSERT INTO ${table} (event_id, topic, ordering_key, attributes, payload)
-         VALUES ($1::uuid, $2, $3, $4::jsonb, $5::jsonb) RETURNING 1
-       ) SELECT pg_notify($6, '') FROM ins`,
-      attributes.event_id,
-      topic,
-      orderingKey,
-      JSON.stringify(attributes),
-      JSON.stringify(envelope.payload),
-      channel,
-    );
-    return attributes.event_id;
+    }) as EventEnvelope<TopicName>;
+    const held = pending.get(tx);
+    if (held) {
+      held.push(envelope);
+    } else {
+      const batch = [envelope];
+      const flush = async () => {
+        pending.delete(tx);
+        await writeOutbox(tx, options.schema, batch);
+      };
+      if (onBeforeCommit(tx, flush)) pending.set(tx, batch);
+      else await writeOutbox(tx, options.schema, batch);
+    }
+    return envelope.attributes.event_id;
   };
 }

@@ -47,6 +47,27 @@ describe('transactional outbox', () => {
     expect(rowCount).toBe(0);
   });
 
+  it('holds the events of an inTransaction transaction until its callback ends, then writes them in publish order', async () => {
+    const seenInside = await inTransaction(db.prisma, async (tx) => {
+      for (const sku of ['C', 'A', 'B']) await publish(tx, 'stock.changed', { sku, available: 1, version: 1 });
+      return tx.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM inventory.outbox');
+    });
+    expect(seenInside[0]!.n).toBe(0);
+    const { rows } = await db.pool.query<{ key: string; tx: string }>('SELECT ordering_key AS key, xmin::text AS tx FROM inventory.outbox ORDER BY id');
+    expect(rows.map((r) => r.key)).toEqual(['C', 'A', 'B']);
+    expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
+  });
+
+  it('writes at once in a transaction that did not come from inTransaction', async () => {
+    const seenInside = await db.prisma.$transaction(async (tx) => {
+      await publish(tx, 'stock.changed', { sku: 'A', available: 1, version: 1 });
+      return tx.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM inventory.outbox');
+    });
+    expect(seenInside[0]!.n).toBe(1);
+    const { rowCount } = await db.pool.query('SELECT 1 FROM inventory.outbox');
+    expect(rowCount).toBe(1);
+  });
+
   it('refuses a payload of the wrong shape and writes nothing', async () => {
     await expect(
       inTransaction(db.prisma, (tx) => publish(tx, 'stock.changed', { sku: 'A', available: -5, version: 1 })),
@@ -65,8 +86,8 @@ describe('outbox relay', () => {
     await publishChanges(30);
     await until(() => transport.published.length === 30, 3_000);
     expect(transport.published.map((m) => JSON.parse(m.data).version)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM inventory.outbox WHERE published_at IS NULL');
-    expect(rows[0].n).toBe(0);
+    // The relay marks rows published once the transport acknowledged them, in a commit of its own.
+    await until(async () => (await db.pool.query('SELECT 1 FROM inventory.outbox WHERE published_at IS NULL')).rowCount === 0, 3_000);
   });
 
   it('keeps events through a transport outage and publishes each once when it returns', async () => {
