@@ -12,6 +12,8 @@ export interface ConsumerOptions {
   logger: Logger;
   /** How many messages with different ordering keys are handled at once. */
   concurrency?: number;
+  /** Messages a group transaction takes before a round is split over another one (see handleEach). */
+  minGroupSize?: number;
 }
 
 export interface Consumer {
@@ -39,6 +41,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   const routes = new Map<string, { spec: SubscriptionSpec; handler: EventHandler }>();
   const deadLetters = createDeadLetterStore(db.pool, schema);
   const concurrency = options.concurrency ?? 8;
+  const minGroupSize = options.minGroupSize ?? 16;
 
   function contextFor(spec: SubscriptionSpec): HandlerContext {
     return { publish, subscription: spec.name };
@@ -148,7 +151,9 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         if (reason) outcomes[item.index] = { status: 'retry', error: `waiting for an earlier message of key ${key}: ${reason}` };
         else due.push(item);
       }
-      const size = Math.ceil(due.length / concurrency);
+      // Each share is a transaction, and each commit a disk sync: split only into shares of at least
+      // `minGroupSize` messages, so a small delivery commits once instead of `concurrency` times.
+      const size = Math.max(Math.ceil(due.length / concurrency), minGroupSize);
       const shares = Array.from({ length: Math.ceil(due.length / Math.max(size, 1)) }, (_, i) => due.slice(i * size, (i + 1) * size));
       await Promise.all(
         shares.map(async (share) => {

@@ -126,6 +126,16 @@ describe('group commit', () => {
     expect(rows[0].n).toBe(40);
   });
 
+  it('commits a small delivery in one transaction and splits a large one over `concurrency` transactions', async () => {
+    const consumer = consumerWith();
+    await consumer.deliver(PRODUCT_STOCK_CHANGED.name, Array.from({ length: 12 }, (_, i) => stockChangedMessage(`SMALL-${i}`, 1)));
+    expect(await transactionsOf()).toBe(1);
+    await db.pool.query('TRUNCATE product.test_effects');
+    await consumer.deliver(PRODUCT_STOCK_CHANGED.name, Array.from({ length: 200 }, (_, i) => stockChangedMessage(`LARGE-${i}`, 1)));
+    expect(await effects(db)).toHaveLength(200);
+    expect(await transactionsOf()).toBe(8);
+  });
+
   it('handles a key’s messages in order, one per round, each round after the one before', async () => {
     const consumer = consumerWith();
     const messages = [1, 2, 3].flatMap((version) => ['A', 'B'].map((sku) => stockChangedMessage(sku, version)));
