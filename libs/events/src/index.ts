@@ -4,7 +4,7 @@ export { registerDeadLetterRoutes } from './dead-letter.routes';
 export { createDeadLetterStore, type DeadLetter, type DeadLetterStore } from './dead-letters';
 export { startDueWorkLoop, type DueWorkLoop, type DueWorkLoopOptions } from './due-work-loop';
 export { monotonicUuid } from './monotonic-uuid';
-export { createPublisher, outboxChannel, writeOutbox } from './outbox';
+export { createPublisher, envelopeOf, outboxChannel, writeOutbox } from './outbox';
 export { startRelay, type Relay, type RelayOptions } from './relay';
 export { createEventRuntime, type EventRuntime, type EventRuntimeOptions } from './runtime';
 export { createMemoryTransport, type MemoryTransport } from './transports/memory.transport';

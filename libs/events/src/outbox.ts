@@ -1,4 +1,4 @@
-import { buildEnvelope, orderingKeyOf, type EventEnvelope, type ServiceName, type TopicName } from '@shop/contracts';
+import { buildEnvelope, orderingKeyOf, type EventEnvelope, type PayloadOf, type ServiceName, type TopicName } from '@shop/contracts';
 import { onBeforeCommit, quoteIdent, type Tx } from '@shop/db';
 import { currentLogContext, formatTraceparent } from '@shop/observability';
 import type { PublishFn } from './types';
@@ -33,6 +33,20 @@ export async function writeOutbox(tx: Tx, schema: string, envelopes: readonly Ev
 }
 
 /**
+ * The envelope of an event published now: validated against the topic's schema (throws otherwise), with the
+ * current trace. DESIGN.md: the correlation id is the cart or order id; producers pass it, and the aggregate
+ * id is the fallback.
+ */
+export function envelopeOf<T extends TopicName>(producer: ServiceName, topic: T, payload: PayloadOf<T>, correlationId?: string): EventEnvelope<TopicName> {
+  const trace = currentLogContext()?.trace;
+  return buildEnvelope(topic, payload as never, {
+    producer,
+    correlationId: correlationId ?? orderingKeyOf(topic, payload as never),
+    traceparent: trace ? formatTraceparent(trace) : undefined,
+  }) as EventEnvelope<TopicName>;
+}
+
+/**
  * Returns `publish` for one service: it validates the payload against the topic's schema at once (a
  * producer cannot send a wrong shape), then writes the event into the service's outbox inside the caller's
  * transaction, so the event exists if and only if the state change commits. In a transaction of
@@ -48,13 +62,7 @@ export function createPublisher(options: { schema: string; producer: ServiceName
     payload: Parameters<PublishFn>[2],
     publishOptions: { correlationId?: string } = {},
   ): Promise<string> {
-    const trace = currentLogContext()?.trace;
-    const envelope = buildEnvelope(topic, payload as never, {
-      producer: options.producer,
-      // DESIGN.md: the cart or order id; producers pass it, and the aggregate id is the fallback.
-      correlationId: publishOptions.correlationId ?? orderingKeyOf(topic, payload as never),
-      traceparent: trace ? formatTraceparent(trace) : undefined,
-    }) as EventEnvelope<TopicName>;
+    const envelope = envelopeOf(options.producer, topic, payload as PayloadOf<T>, publishOptions.correlationId);
     const held = pending.get(tx);
     if (held) {
       held.push(envelope);

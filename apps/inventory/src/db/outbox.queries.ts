@@ -1,7 +1,6 @@
-import { buildEnvelope, type PayloadOf, type TopicName } from '@shop/contracts';
+import type { PayloadOf, TopicName } from '@shop/contracts';
 import type { Tx } from '@shop/db';
-import { writeOutbox } from '@shop/events';
-import { currentLogContext, formatTraceparent } from '@shop/observability';
+import { envelopeOf, writeOutbox } from '@shop/events';
 
 /** An event to publish: what `publish` of `@shop/events` takes, as data. */
 export type PendingEvent = { [T in TopicName]: { topic: T; payload: PayloadOf<T>; correlationId: string } }[TopicName];
@@ -13,9 +12,7 @@ export type PendingEvent = { [T in TopicName]: { topic: T; payload: PayloadOf<T>
  * come from `inTransaction` (where `publish` would write them one by one).
  */
 export async function publishAll(tx: Tx, events: readonly PendingEvent[]): Promise<void> {
-  const trace = currentLogContext()?.trace;
-  const traceparent = trace ? formatTraceparent(trace) : undefined;
   // Validates every payload against the contract before anything reaches the outbox, as `publish` does.
-  const envelopes = events.map((e) => buildEnvelope(e.topic, e.payload as never, { producer: 'inventory', correlationId: e.correlationId, traceparent }));
+  const envelopes = events.map((e) => envelopeOf('inventory', e.topic, e.payload as never, e.correlationId));
   await writeOutbox(tx, 'inventory', envelopes);
 }

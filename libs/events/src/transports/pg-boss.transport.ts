@@ -49,6 +49,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
     useListenNotify: true,
   });
   boss.on('error', (err: unknown) => logger.error({ err }, 'pg-boss error'));
+  const executeSql = (sql: string) => (boss.getDb() as { executeSql(sql: string): Promise<unknown> }).executeSql(sql);
   const byTopic = new Map<string, SubscriptionSpec[]>();
   for (const s of options.topology) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), s]);
 
@@ -57,8 +58,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
   const start = () =>
     (started ??= (async () => {
       await boss.start();
-      const db = boss.getDb() as { executeSql(sql: string): Promise<unknown> };
-      statistics = keepJobTableStatistics({ executeSql: (sql) => db.executeSql(sql), schema, logger, intervalMs: options.statisticsIntervalMs });
+      statistics = keepJobTableStatistics({ executeSql, schema, logger, intervalMs: options.statisticsIntervalMs });
       for (const spec of options.topology) {
         await boss.createQueue(deadLetterTopicOf(spec.name), { retentionSeconds: 14 * 24 * 3600 });
         await boss.createQueue(spec.name, {
@@ -138,8 +138,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
     },
     async ping() {
       await start();
-      const db = boss.getDb() as { executeSql(sql: string): Promise<unknown> };
-      await db.executeSql('SELECT 1');
+      await executeSql('SELECT 1');
     },
     async close() {
       if (!started) return;
