@@ -6,8 +6,8 @@ import { createEffectsTable, effects, PRODUCT_STOCK_CHANGED, stockChangedHandler
 const db: TestDatabase = await useTestDatabase();
 await createEffectsTable(db);
 
-function consumerWith(poison = new Set<string>(), batch = false): Consumer {
-  const consumer = createConsumer({ db, schema: 'product', publish: createPublisher({ schema: 'product', producer: 'product' }), logger: testLogger() });
+function consumerWith(poison = new Set<string>(), batch = false, minGroupSize?: number): Consumer {
+  const consumer = createConsumer({ db, schema: 'product', publish: createPublisher({ schema: 'product', producer: 'product' }), logger: testLogger(), minGroupSize });
   consumer.register({ ...PRODUCT_STOCK_CHANGED, ...(batch ? { batch: { maxMessages: 50, maxWaitMs: 5 } } : {}) }, stockChangedHandler(poison, { batch }));
   return consumer;
 }
@@ -126,8 +126,8 @@ describe('group commit', () => {
     expect(rows[0].n).toBe(40);
   });
 
-  it('commits a small delivery in one transaction and splits a large one over `concurrency` transactions', async () => {
-    const consumer = consumerWith();
+  it('with minGroupSize 16, commits a small delivery in one transaction and splits a large one over `concurrency` transactions', async () => {
+    const consumer = consumerWith(new Set(), false, 16);
     await consumer.deliver(PRODUCT_STOCK_CHANGED.name, Array.from({ length: 12 }, (_, i) => stockChangedMessage(`SMALL-${i}`, 1)));
     expect(await transactionsOf()).toBe(1);
     await db.pool.query('TRUNCATE product.test_effects');
