@@ -14,8 +14,7 @@ module "github" {
     local.function_service_account_emails,
     { migrate = google_service_account.migrate.email },
   )
-  push_service_account_email = google_service_account.pubsub_push.email
-  state_bucket               = var.state_bucket
+  state_bucket = var.state_bucket
 
   depends_on = [google_project_service.api]
 }

@@ -22,4 +22,6 @@ locals {
   pubsub_service_agent = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 
   push_invoker = { pubsub-push = google_service_account.pubsub_push.member }
+  # Who may call a service: Pub/Sub push, and the gateway (README.md, Identity). The functions take push only.
+  service_invokers = merge(local.push_invoker, var.gateway_service_account == "" ? {} : { gateway = "serviceAccount:${var.gateway_service_account}" })
 }

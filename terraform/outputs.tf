@@ -24,21 +24,21 @@ output "cloud_sql_connection_name" {
 }
 
 output "pubsub_push_service_account" {
-  description = "The identity every push subscription signs with; the services' only invoker."
+  description = "The identity every push subscription signs with; beside the gateway, the services' only invoker."
   value       = google_service_account.pubsub_push.email
 }
 
 output "github_variables" {
   description = "Repository variables the workflows read (Settings → Secrets and variables → Actions → Variables)."
   value = {
-    GCP_PROJECT_ID          = var.project_id
-    GCP_REGION              = var.region
-    GCP_WORKLOAD_IDENTITY   = module.github.workload_identity_provider
-    GCP_DEPLOY_SA           = module.github.deployer_email
-    GCP_TERRAFORM_SA        = module.github.terraform_email
-    GCP_TERRAFORM_PLAN_SA   = module.github.terraform_plan_email
-    GCP_PUSH_SA             = google_service_account.pubsub_push.email
-    GCP_ARTIFACT_REPOSITORY = local.image_repository
-    TF_STATE_BUCKET         = var.state_bucket
+    GCP_PROJECT_ID             = var.project_id
+    GCP_REGION                 = var.region
+    GCP_WORKLOAD_IDENTITY      = module.github.workload_identity_provider
+    GCP_PLAN_WORKLOAD_IDENTITY = module.github.plan_workload_identity_provider
+    GCP_DEPLOY_SA              = module.github.deployer_email
+    GCP_TERRAFORM_SA           = module.github.terraform_email
+    GCP_TERRAFORM_PLAN_SA      = module.github.terraform_plan_email
+    GCP_ARTIFACT_REPOSITORY    = local.image_repository
+    TF_STATE_BUCKET            = var.state_bucket
   }
 }

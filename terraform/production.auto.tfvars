@@ -16,3 +16,10 @@ service_max_instances = 4
 service_concurrency   = 40
 db_pool_max           = 5
 db_max_connections    = 250
+
+# Identity (README.md, Identity): header mode trusts the X-Customer-Id the gateway sets, and only the
+# gateway's service account (with Pub/Sub push) may call the services. jwt mode: every service verifies the
+# shopper's ID token itself; set identity_jwt_issuer, identity_jwt_audience and identity_jwt_jwks_url too.
+identity_mode           = "header"
+gateway_service_account = ""
+service_ingress         = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"

@@ -14,7 +14,8 @@ resource "google_pubsub_topic" "event" {
   depends_on = [google_project_service.api]
 }
 
-# The identity Pub/Sub signs push requests with: the only member with roles/run.invoker on the services.
+# The identity Pub/Sub signs push requests with: with the gateway's (var.gateway_service_account), the only
+# members with roles/run.invoker on the services.
 resource "google_service_account" "pubsub_push" {
   project      = var.project_id
   account_id   = "pubsub-push"

@@ -60,3 +60,14 @@ resource "google_secret_manager_secret" "operator" {
 
   depends_on = [google_project_service.api]
 }
+
+# A plan refreshes the versions above, which reads their payloads: the plan identity may read these secrets,
+# whose values the state it reads holds anyway, and no other (modules/github-deploy plan_roles).
+resource "google_secret_manager_secret_iam_member" "plan_refreshes_generated" {
+  for_each = local.generated_secret_ids
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.generated[each.key].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = module.github.terraform_plan_member
+}

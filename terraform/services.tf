@@ -1,7 +1,9 @@
 # The eight services, one module block each so that every service's environment reads in one place. Each
 # variable below must be one the service's config schema (apps/<name>/src/config.ts) declares; every
 # variable the schema requires must be here; a secret goes only to the services that read it
-# (scripts/deploy/terraform.test.ts checks all three). Cloud Run sets PORT itself.
+# (scripts/deploy/terraform.test.ts checks all three). Cloud Run sets PORT itself; a null value (the jwt
+# settings in header mode) is left unset. Only Pub/Sub push and the gateway may call a service, and only
+# from inside Google Cloud or through the load balancer (README.md, Identity).
 
 locals {
   service_urls = {
@@ -43,6 +45,11 @@ module "order" {
     EVENT_TRANSPORT             = "pubsub"
     PUBSUB_PUSH_AUDIENCE        = local.push_audience["order"]
     PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+    IDENTITY_MODE               = var.identity_mode
+    IDENTITY_JWT_ISSUER         = var.identity_jwt_issuer
+    IDENTITY_JWT_AUDIENCE       = var.identity_jwt_audience
+    IDENTITY_JWT_JWKS_URL       = var.identity_jwt_jwks_url
+    IDENTITY_JWT_CLAIM          = var.identity_jwt_claim
   }
   secret_env = {
     DATABASE_URL      = google_secret_manager_secret.generated["database-url-order"].secret_id
@@ -52,7 +59,8 @@ module "order" {
   publishes = local.published_topics["order"]
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
-  invoker_members           = local.push_invoker
+  ingress                   = var.service_ingress
+  invoker_members           = local.service_invokers
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -80,6 +88,11 @@ module "product" {
     EVENT_TRANSPORT             = "pubsub"
     PUBSUB_PUSH_AUDIENCE        = local.push_audience["product"]
     PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+    IDENTITY_MODE               = var.identity_mode
+    IDENTITY_JWT_ISSUER         = var.identity_jwt_issuer
+    IDENTITY_JWT_AUDIENCE       = var.identity_jwt_audience
+    IDENTITY_JWT_JWKS_URL       = var.identity_jwt_jwks_url
+    IDENTITY_JWT_CLAIM          = var.identity_jwt_claim
   }
   secret_env = {
     DATABASE_URL      = google_secret_manager_secret.generated["database-url-product"].secret_id
@@ -89,7 +102,8 @@ module "product" {
   publishes = local.published_topics["product"]
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
-  invoker_members           = local.push_invoker
+  ingress                   = var.service_ingress
+  invoker_members           = local.service_invokers
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -117,6 +131,11 @@ module "inventory" {
     EVENT_TRANSPORT             = "pubsub"
     PUBSUB_PUSH_AUDIENCE        = local.push_audience["inventory"]
     PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+    IDENTITY_MODE               = var.identity_mode
+    IDENTITY_JWT_ISSUER         = var.identity_jwt_issuer
+    IDENTITY_JWT_AUDIENCE       = var.identity_jwt_audience
+    IDENTITY_JWT_JWKS_URL       = var.identity_jwt_jwks_url
+    IDENTITY_JWT_CLAIM          = var.identity_jwt_claim
   }
   secret_env = {
     DATABASE_URL      = google_secret_manager_secret.generated["database-url-inventory"].secret_id
@@ -126,7 +145,8 @@ module "inventory" {
   publishes = local.published_topics["inventory"]
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
-  invoker_members           = local.push_invoker
+  ingress                   = var.service_ingress
+  invoker_members           = local.service_invokers
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -154,6 +174,11 @@ module "notification" {
     EVENT_TRANSPORT             = "pubsub"
     PUBSUB_PUSH_AUDIENCE        = local.push_audience["notification"]
     PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+    IDENTITY_MODE               = var.identity_mode
+    IDENTITY_JWT_ISSUER         = var.identity_jwt_issuer
+    IDENTITY_JWT_AUDIENCE       = var.identity_jwt_audience
+    IDENTITY_JWT_JWKS_URL       = var.identity_jwt_jwks_url
+    IDENTITY_JWT_CLAIM          = var.identity_jwt_claim
   }
   secret_env = {
     DATABASE_URL      = google_secret_manager_secret.generated["database-url-notification"].secret_id
@@ -163,7 +188,8 @@ module "notification" {
   publishes = local.published_topics["notification"]
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
-  invoker_members           = local.push_invoker
+  ingress                   = var.service_ingress
+  invoker_members           = local.service_invokers
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -191,6 +217,11 @@ module "email" {
     EVENT_TRANSPORT             = "pubsub"
     PUBSUB_PUSH_AUDIENCE        = local.push_audience["email"]
     PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+    IDENTITY_MODE               = var.identity_mode
+    IDENTITY_JWT_ISSUER         = var.identity_jwt_issuer
+    IDENTITY_JWT_AUDIENCE       = var.identity_jwt_audience
+    IDENTITY_JWT_JWKS_URL       = var.identity_jwt_jwks_url
+    IDENTITY_JWT_CLAIM          = var.identity_jwt_claim
     SMTP_FROM                   = var.smtp_from
   }
   secret_env = {
@@ -202,7 +233,8 @@ module "email" {
   publishes = local.published_topics["email"]
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
-  invoker_members           = local.push_invoker
+  ingress                   = var.service_ingress
+  invoker_members           = local.service_invokers
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -230,6 +262,11 @@ module "cart" {
     EVENT_TRANSPORT             = "pubsub"
     PUBSUB_PUSH_AUDIENCE        = local.push_audience["cart"]
     PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+    IDENTITY_MODE               = var.identity_mode
+    IDENTITY_JWT_ISSUER         = var.identity_jwt_issuer
+    IDENTITY_JWT_AUDIENCE       = var.identity_jwt_audience
+    IDENTITY_JWT_JWKS_URL       = var.identity_jwt_jwks_url
+    IDENTITY_JWT_CLAIM          = var.identity_jwt_claim
   }
   secret_env = {
     DATABASE_URL      = google_secret_manager_secret.generated["database-url-cart"].secret_id
@@ -239,7 +276,8 @@ module "cart" {
   publishes = local.published_topics["cart"]
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
-  invoker_members           = local.push_invoker
+  ingress                   = var.service_ingress
+  invoker_members           = local.service_invokers
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -267,6 +305,11 @@ module "customer" {
     EVENT_TRANSPORT             = "pubsub"
     PUBSUB_PUSH_AUDIENCE        = local.push_audience["customer"]
     PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+    IDENTITY_MODE               = var.identity_mode
+    IDENTITY_JWT_ISSUER         = var.identity_jwt_issuer
+    IDENTITY_JWT_AUDIENCE       = var.identity_jwt_audience
+    IDENTITY_JWT_JWKS_URL       = var.identity_jwt_jwks_url
+    IDENTITY_JWT_CLAIM          = var.identity_jwt_claim
   }
   secret_env = {
     DATABASE_URL      = google_secret_manager_secret.generated["database-url-customer"].secret_id
@@ -276,7 +319,8 @@ module "customer" {
   publishes = local.published_topics["customer"]
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
-  invoker_members           = local.push_invoker
+  ingress                   = var.service_ingress
+  invoker_members           = local.service_invokers
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -304,6 +348,11 @@ module "push" {
     EVENT_TRANSPORT             = "pubsub"
     PUBSUB_PUSH_AUDIENCE        = local.push_audience["push"]
     PUBSUB_PUSH_SERVICE_ACCOUNT = google_service_account.pubsub_push.email
+    IDENTITY_MODE               = var.identity_mode
+    IDENTITY_JWT_ISSUER         = var.identity_jwt_issuer
+    IDENTITY_JWT_AUDIENCE       = var.identity_jwt_audience
+    IDENTITY_JWT_JWKS_URL       = var.identity_jwt_jwks_url
+    IDENTITY_JWT_CLAIM          = var.identity_jwt_claim
     VAPID_SUBJECT               = var.vapid_subject
   }
   # The VAPID key pair from Secret Manager (without it the service generates one and keeps it in its schema):
@@ -318,7 +367,8 @@ module "push" {
   publishes = local.published_topics["push"]
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
-  invoker_members           = local.push_invoker
+  ingress                   = var.service_ingress
+  invoker_members           = local.service_invokers
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency

@@ -157,3 +157,75 @@ variable "vapid_subject" {
     error_message = "vapid_subject must be a mailto: or https: URL."
   }
 }
+
+variable "service_ingress" {
+  description = "Ingress of the eight services: INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER (the gateway reaches them through a Google Cloud load balancer) or INGRESS_TRAFFIC_INTERNAL_ONLY (the gateway runs inside the project's VPC). Pub/Sub push in this project is internal either way. Never open to the internet: in header mode the services trust X-Customer-Id as the gateway sends it."
+  type        = string
+  default     = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+
+  validation {
+    condition     = contains(["INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"], var.service_ingress)
+    error_message = "service_ingress must be INGRESS_TRAFFIC_INTERNAL_ONLY or INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER."
+  }
+}
+
+variable "gateway_service_account" {
+  description = "Email of the service account the gateway calls the services as: it authenticates the shopper, overwrites X-Customer-Id and gets roles/run.invoker on every service (README.md, Identity). Empty: no gateway yet, only Pub/Sub push may call."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.gateway_service_account == "" || can(regex("^[a-z0-9-]+@[a-z0-9-]+\\.iam\\.gserviceaccount\\.com$", var.gateway_service_account))
+    error_message = "gateway_service_account must be a service account email (name@project.iam.gserviceaccount.com), or empty."
+  }
+}
+
+variable "identity_mode" {
+  description = "IDENTITY_MODE of every service: header (trust the gateway's X-Customer-Id) or jwt (each service verifies the shopper's ID token itself)."
+  type        = string
+  default     = "header"
+
+  validation {
+    condition     = contains(["header", "jwt"], var.identity_mode)
+    error_message = "identity_mode must be header or jwt."
+  }
+}
+
+variable "identity_jwt_issuer" {
+  description = "IDENTITY_JWT_ISSUER: the iss an ID token must carry (jwt mode)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.identity_mode != "jwt" || var.identity_jwt_issuer != null
+    error_message = "identity_jwt_issuer is required when identity_mode is jwt."
+  }
+}
+
+variable "identity_jwt_audience" {
+  description = "IDENTITY_JWT_AUDIENCE: the aud an ID token must carry (jwt mode)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.identity_mode != "jwt" || var.identity_jwt_audience != null
+    error_message = "identity_jwt_audience is required when identity_mode is jwt."
+  }
+}
+
+variable "identity_jwt_jwks_url" {
+  description = "IDENTITY_JWT_JWKS_URL: the https URL of the issuer's JSON Web Key Set (jwt mode)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.identity_mode != "jwt" || can(regex("^https://", var.identity_jwt_jwks_url))
+    error_message = "identity_jwt_jwks_url must be an https:// URL when identity_mode is jwt."
+  }
+}
+
+variable "identity_jwt_claim" {
+  description = "IDENTITY_JWT_CLAIM: the ID token claim holding the customer id (jwt mode)."
+  type        = string
+  default     = "customer_id"
+}

@@ -555,7 +555,18 @@ describe('the Cloud Run services in Terraform', () => {
     expect(unread, 'secrets no service, function or job reads').toEqual([]);
   });
 
-  it('starts every service and function: the environment Terraform gives passes its config schema in production', async () => {
+  it.each([
+    ['header mode (the defaults)', {}],
+    [
+      'jwt mode',
+      {
+        identity_mode: 'jwt',
+        identity_jwt_issuer: 'https://accounts.shop.example/',
+        identity_jwt_audience: 'shop-api',
+        identity_jwt_jwks_url: 'https://accounts.shop.example/.well-known/jwks.json',
+      },
+    ],
+  ])('starts every service and function in %s: the environment Terraform gives passes its config schema in production', async (_mode, identity) => {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const placeholders: Record<string, string> = {
       DATABASE_URL: 'postgresql://shop_x:password@localhost/shop?host=/cloudsql/p:r:shop-pg',
@@ -566,11 +577,13 @@ describe('the Cloud Run services in Terraform', () => {
       VAPID_PRIVATE_KEY: Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url').toString('base64url'),
     };
     const scope = rootScope({ deployFunctions: true });
+    Object.assign(scope['var'] as Record<string, unknown>, identity);
     const failures: Record<string, string[]> = {};
     for (const target of deployed()) {
       const { env, secretEnv } = envOf(target.module);
       const values: Record<string, string> = { PORT: '8080' };
-      for (const [key, value] of Object.entries(evaluate(env, scope) as Record<string, unknown>)) values[key] = String(value);
+      // modules/service leaves a null value unset (the jwt settings in header mode).
+      for (const [key, value] of Object.entries(evaluate(env, scope) as Record<string, unknown>)) if (value !== null) values[key] = String(value);
       for (const key of Object.keys(secretEnv)) {
         if (!(key in placeholders)) throw new Error(`no placeholder for secret ${key}: add one to this test`);
         values[key] = placeholders[key]!;
@@ -603,9 +616,13 @@ describe('the Cloud Run services in Terraform', () => {
     expect(projectPubSub).toEqual([]);
   });
 
-  it('lets only the Pub/Sub push identity invoke the services and functions', async () => {
+  it('lets only the Pub/Sub push identity and the gateway invoke the services, and only push the functions', async () => {
     expect(root.locals['push_invoker']).toEqual({ 'pubsub-push': '${google_service_account.pubsub_push.member}' });
-    for (const [name, body] of serviceModuleCalls()) expect(body['invoker_members'], name).toBe('${local.push_invoker}');
+    expect(normalized(root.locals['service_invokers'])).toBe(
+      '${merge(local.push_invoker, var.gateway_service_account == "" ? {} : { gateway = "serviceAccount:${var.gateway_service_account}" })}',
+    );
+    for (const [name, body] of serviceModules()) expect(body['invoker_members'], name).toBe('${local.service_invokers}');
+    for (const [name, body] of functionModules()) expect(body['invoker_members'], name).toBe('${local.push_invoker}');
     const invoker = modules['service']!.resources['google_cloud_run_v2_service_iam_member.invoker'];
     expect(invoker).toMatchObject({ role: 'roles/run.invoker', member: '${each.value}', for_each: '${var.deploy ? var.invoker_members : {}}' });
     const grantsInvoker = Object.entries({ root, ...modules }).flatMap(([name, module]) =>
@@ -634,7 +651,7 @@ describe('the Cloud Run services in Terraform', () => {
     expect(service['custom_audiences']).toBe('${compact([lookup(var.env, "PUBSUB_PUSH_AUDIENCE", "")])}');
   });
 
-  it('runs each service with /healthz probes, bounded scaling and concurrency, and the Cloud SQL socket', () => {
+  it('runs each service with a /readyz startup probe and a /healthz liveness probe, bounded scaling and concurrency, and the Cloud SQL socket', () => {
     const service = modules['service']!.resources['google_cloud_run_v2_service.this']!;
     const template = block(service, 'template');
     expect(template['max_instance_request_concurrency']).toBe('${var.concurrency}');
@@ -648,7 +665,12 @@ describe('the Cloud Run services in Terraform', () => {
     const liveness = dynamicOf(container, 'liveness_probe');
     expect(block(block(liveness, 'content'), 'http_get')).toEqual({ path: '${liveness_probe.value}' });
     expect(normalized(liveness['for_each'])).toBe('${var.health_path == null ? [] : [var.health_path]}');
-    expect(normalized(dynamicOf(startup, 'http_get')['for_each'])).toBe('${var.health_path == null ? [] : [var.health_path]}');
+    // Ready only once the database and the transport answer: deploy.yml relies on it, having no way in (ingress).
+    expect(normalized(dynamicOf(startup, 'http_get')['for_each'])).toBe('${var.health_path == null ? [] : [var.ready_path]}');
+    expect(modules['service']!.variables['ready_path']?.['default']).toBe('/readyz');
+    expect(modules['service']!.variables['health_path']?.['default']).toBe('/healthz');
+    for (const [name, body] of serviceModules()) expect(body, name).not.toHaveProperty('ready_path');
+    for (const [name, body] of serviceModules()) expect(body, name).not.toHaveProperty('health_path');
     expect(normalized(dynamicOf(startup, 'tcp_socket')['for_each'])).toBe('${var.health_path == null ? [8080] : []}');
     expect(block(template, 'volumes')).toMatchObject({ name: 'cloudsql' });
     expect(block(block(template, 'volumes'), 'cloud_sql_instance')['instances']).toEqual(['${var.cloud_sql_connection_name}']);
@@ -741,12 +763,156 @@ describe('Workload Identity Federation in Terraform', () => {
   it('trusts only this repository, and each deploying identity only from its workflow on the deploy ref', () => {
     const m = modules['github-deploy']!;
     const provider = m.resources['google_iam_workload_identity_pool_provider.github']!;
-    expect(provider['attribute_condition']).toContain('assertion.repository == \\"${var.github_repository}\\"');
+    expect(provider['attribute_condition']).toBe('${local.repository_condition}');
+    expect(m.locals['repository_condition']).toContain('assertion.repository == \\"${var.github_repository}\\"');
     expect(block(provider, 'oidc')['issuer_uri']).toBe('https://token.actions.githubusercontent.com');
     const principals = m.locals['workflow_principal'] as Body;
     expect(principals['deployer']).toContain('/.github/workflows/deploy.yml@${var.deploy_ref}');
     expect(principals['terraform']).toContain('/.github/workflows/terraform.yml@${var.deploy_ref}');
     expect(m.resources['google_service_account_iam_member.deployer_federation']?.['member']).toBe('${local.workflow_principal.deployer}');
     expect(m.resources['google_service_account_iam_member.terraform_federation']?.['member']).toBe('${local.workflow_principal.terraform}');
+  });
+});
+
+describe('Identity in Terraform (DESIGN.md, Identity in production)', () => {
+  const REPO = 'acme/shop-backend';
+  const INGRESS_CHOICES = '["INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"]';
+
+  it('never opens a service or function to the internet: ingress internal, or internal and the load balancer', async () => {
+    const service = modules['service']!;
+    expect(service.resources['google_cloud_run_v2_service.this']?.['ingress']).toBe('${var.ingress}');
+    expect(service.variables['ingress']?.['default']).toBe('INGRESS_TRAFFIC_INTERNAL_ONLY');
+    expect(normalized(block(service.variables['ingress'], 'validation')['condition'])).toBe(`\${contains(${INGRESS_CHOICES}, var.ingress)}`);
+    expect(root.variables['service_ingress']?.['default']).toBe('INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER');
+    expect(normalized(block(root.variables['service_ingress'], 'validation')['condition'])).toBe(`\${contains(${INGRESS_CHOICES}, var.service_ingress)}`);
+    for (const [name, body] of serviceModules()) expect(body['ingress'], name).toBe('${var.service_ingress}');
+    // The functions take Pub/Sub push only, which is internal: the module's default.
+    for (const [name, body] of functionModules()) expect(body, name).not.toHaveProperty('ingress');
+    for (const file of await terraformFiles()) expect(await readFile(file, 'utf8'), file).not.toContain('INGRESS_TRAFFIC_ALL');
+  });
+
+  it('passes IDENTITY_MODE and the jwt settings to every service, leaving unset ones out', () => {
+    const expected = {
+      IDENTITY_MODE: '${var.identity_mode}',
+      IDENTITY_JWT_ISSUER: '${var.identity_jwt_issuer}',
+      IDENTITY_JWT_AUDIENCE: '${var.identity_jwt_audience}',
+      IDENTITY_JWT_JWKS_URL: '${var.identity_jwt_jwks_url}',
+      IDENTITY_JWT_CLAIM: '${var.identity_jwt_claim}',
+    };
+    for (const [name] of serviceModules()) expect(envOf(name).env, name).toMatchObject(expected);
+    expect(root.variables['identity_mode']?.['default']).toBe('header');
+    expect(root.variables['identity_jwt_claim']?.['default']).toBe('customer_id');
+    for (const name of ['identity_jwt_issuer', 'identity_jwt_audience', 'identity_jwt_jwks_url']) expect(root.variables[name]?.['default'], name).toBeNull();
+    expect(normalized(block(root.variables['identity_jwt_issuer'], 'validation')['condition'])).toBe('${var.identity_mode != "jwt" || var.identity_jwt_issuer != null}');
+    expect(normalized(block(root.variables['identity_jwt_audience'], 'validation')['condition'])).toBe('${var.identity_mode != "jwt" || var.identity_jwt_audience != null}');
+    expect(normalized(block(root.variables['identity_jwt_jwks_url'], 'validation')['condition'])).toBe('${var.identity_mode != "jwt" || can(regex("^https://", var.identity_jwt_jwks_url))}');
+    // A null value is not passed to the container: header mode sets no jwt variable.
+    const container = block(block(modules['service']!.resources['google_cloud_run_v2_service.this'], 'template'), 'containers');
+    const plainEnv = (container['dynamic'] as Record<string, Body[]>)['env']![0]!;
+    expect(normalized(plainEnv['for_each'])).toBe('${{ for name, value in var.env : name => value if value != null }}');
+  });
+
+  describe('the plan identity (github-terraform-plan)', () => {
+    const m = () => modules['github-deploy']!;
+
+    /** The plan provider's attribute condition, as Google would see it for `repositoryId` (pinned expressions). */
+    function planCondition(repositoryId: string): string {
+      expect(normalized(m().locals['repository_condition'])).toBe(
+        '${var.github_repository_id == "" ? "assertion.repository == \\"${var.github_repository}\\"" : ' +
+          '"assertion.repository == \\"${var.github_repository}\\" && assertion.repository_id == \\"${var.github_repository_id}\\""}',
+      );
+      const repositoryCondition = repositoryId === '' ? `assertion.repository == "${REPO}"` : `assertion.repository == "${REPO}" && assertion.repository_id == "${repositoryId}"`;
+      const text = normalized(m().resources['google_iam_workload_identity_pool_provider.github_plan']!['attribute_condition']);
+      const list = /^\$\{join\(" && ", \[ (.*?),? \]\)\}$/.exec(text);
+      if (!list) throw new Error(`the plan provider's condition is not the join this check reads: ${text}`);
+      return list[1]!
+        .split(/, (?=local\.|")/)
+        .map((item) => (item === 'local.repository_condition' ? repositoryCondition : (evaluate(JSON.parse(item), { var: { github_repository: REPO } }) as string)))
+        .join(' && ');
+    }
+
+    /** Google's verdict on a GitHub token's claims, for the CEL this configuration writes (== and startsWith joined by &&). */
+    function admits(condition: string, claims: Record<string, string>): boolean {
+      return condition.split(' && ').every((clause) => {
+        const equals = /^assertion\.(\w+) == "([^"]*)"$/.exec(clause);
+        if (equals) return claims[equals[1]!] === equals[2];
+        const prefix = /^assertion\.(\w+)\.startsWith\("([^"]*)"\)$/.exec(clause);
+        if (prefix) return claims[prefix[1]!]?.startsWith(prefix[2]!) ?? false;
+        throw new Error(`a clause this check cannot evaluate: ${clause}`);
+      });
+    }
+
+    const pullRequest = {
+      repository: REPO,
+      repository_id: '42',
+      event_name: 'pull_request',
+      ref: 'refs/pull/7/merge',
+      workflow_ref: `${REPO}/.github/workflows/terraform.yml@refs/pull/7/merge`,
+    };
+
+    it.each(['', '42'])('admits only terraform.yml on a pull request of this repository (repository id "%s")', (repositoryId) => {
+      const condition = planCondition(repositoryId);
+      expect(admits(condition, pullRequest)).toBe(true);
+      const refused: Record<string, Record<string, string>> = {
+        'terraform.yml on a push to main': { ...pullRequest, event_name: 'push', ref: 'refs/heads/main', workflow_ref: `${REPO}/.github/workflows/terraform.yml@refs/heads/main` },
+        'terraform.yml run by hand': { ...pullRequest, event_name: 'workflow_dispatch', ref: 'refs/heads/feature' },
+        'terraform.yml on pull_request_target': { ...pullRequest, event_name: 'pull_request_target' },
+        'another workflow on a pull request': { ...pullRequest, workflow_ref: `${REPO}/.github/workflows/ci.yml@refs/pull/7/merge` },
+        'a workflow named like it': { ...pullRequest, workflow_ref: `${REPO}/.github/workflows/terraform.yml.evil.yml@refs/pull/7/merge` },
+        'terraform.yml of another repository': { ...pullRequest, repository: 'mallory/shop-backend', workflow_ref: 'mallory/shop-backend/.github/workflows/terraform.yml@refs/pull/7/merge' },
+      };
+      if (repositoryId) refused['a re-created namesake repository'] = { ...pullRequest, repository_id: '43' };
+      for (const [label, claims] of Object.entries(refused)) expect(admits(condition, claims), label).toBe(false);
+    });
+
+    it('lives in a pool of its own, which only the plan account trusts, and the plan account trusts nothing else', () => {
+      const provider = m().resources['google_iam_workload_identity_pool_provider.github_plan']!;
+      expect(provider['workload_identity_pool_id']).toBe('${google_iam_workload_identity_pool.github_plan.workload_identity_pool_id}');
+      expect(block(provider, 'oidc')['issuer_uri']).toBe('https://token.actions.githubusercontent.com');
+      expect(m().resources['google_iam_workload_identity_pool.github_plan']?.['workload_identity_pool_id']).not.toBe(
+        m().resources['google_iam_workload_identity_pool.github']?.['workload_identity_pool_id'],
+      );
+      expect(m().locals['plan_principal']).toBe('principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github_plan.name}/attribute.repository/${var.github_repository}');
+      const federation = Object.entries(m().resources).filter(([, body]) => body['role'] === 'roles/iam.workloadIdentityUser');
+      const trusting = (principal: string) => federation.filter(([, body]) => body['member'] === `\${${principal}}`).map(([address]) => address);
+      expect(trusting('local.plan_principal')).toEqual(['google_service_account_iam_member.terraform_plan_federation']);
+      expect(m().resources['google_service_account_iam_member.terraform_plan_federation']?.['service_account_id']).toBe('${google_service_account.terraform_plan.name}');
+      expect(federation.map(([, body]) => body['member']).sort()).toEqual(['${local.plan_principal}', '${local.workflow_principal.deployer}', '${local.workflow_principal.terraform}']);
+    });
+
+    it('reads configuration, not secrets: no project-wide secret access, and only the secrets whose values its state holds', () => {
+      const roles = [...String(m().locals['plan_roles']).matchAll(/"(roles\/[\w.]+)"/g)].map((r) => r[1]).sort();
+      expect(roles).toEqual(['roles/iam.securityReviewer', 'roles/secretmanager.viewer', 'roles/viewer']);
+      expect(m().resources['google_project_iam_member.terraform_plan']).toMatchObject({ for_each: '${local.plan_roles}', member: '${google_service_account.terraform_plan.member}' });
+      // Nor does any other grant give an identity secretAccessor on the whole project.
+      const projectWide = Object.entries({ root, ...modules }).flatMap(([name, module]) =>
+        Object.entries(module.resources)
+          .filter(([address, body]) => address.startsWith('google_project_iam') && body['role'] === 'roles/secretmanager.secretAccessor')
+          .map(([address]) => `${name}: ${address}`),
+      );
+      expect(projectWide).toEqual([]);
+      const perSecret = root.resources['google_secret_manager_secret_iam_member.plan_refreshes_generated']!;
+      expect(perSecret).toMatchObject({
+        for_each: '${local.generated_secret_ids}',
+        secret_id: '${google_secret_manager_secret.generated[each.key].secret_id}',
+        role: 'roles/secretmanager.secretAccessor',
+        member: '${module.github.terraform_plan_member}',
+      });
+      expect(m().outputs['terraform_plan_member']?.['value']).toBe('${google_service_account.terraform_plan.member}');
+    });
+
+    it('may read the state but not write or lock it', () => {
+      const grants = Object.entries(m().resources).filter(([address]) => address.startsWith('google_storage_bucket_iam'));
+      expect(Object.fromEntries(grants.map(([address, body]) => [address, { role: body['role'], member: body['member'], bucket: body['bucket'] }]))).toEqual({
+        'google_storage_bucket_iam_member.state': { role: 'roles/storage.objectAdmin', member: '${google_service_account.terraform.member}', bucket: '${var.state_bucket}' },
+        'google_storage_bucket_iam_member.plan_reads_state': { role: 'roles/storage.objectViewer', member: '${google_service_account.terraform_plan.member}', bucket: '${var.state_bucket}' },
+      });
+    });
+
+    it('is handed to terraform.yml through its own provider variable', () => {
+      const variables = root.outputs['github_variables']?.['value'] as Body;
+      expect(variables['GCP_PLAN_WORKLOAD_IDENTITY']).toBe('${module.github.plan_workload_identity_provider}');
+      expect(m().outputs['plan_workload_identity_provider']?.['value']).toBe('${google_iam_workload_identity_pool_provider.github_plan.name}');
+    });
   });
 });

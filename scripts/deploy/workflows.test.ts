@@ -127,7 +127,7 @@ describe('the GitHub Actions workflows', () => {
     for (const path of ['README.md', 'terraform/services.tf', 'scripts/deploy/terraform.test.ts', 'apps/cart/src/main.ts']) expect(shared.test(path), path).toBe(false);
   });
 
-  it('deploy: runs the migration job before rolling out, then deploys digests and smoke-tests /readyz', async () => {
+  it('deploy: runs the migration job before rolling out, then deploys digests and checks the new revision became ready', async () => {
     const deploy = await workflow('deploy.yml');
     const migrate = deploy.jobs['migrate']!;
     expect(needsOf(migrate)).toEqual(['changes', 'build']);
@@ -138,8 +138,10 @@ describe('the GitHub Actions workflows', () => {
     expect(rollout.strategy?.matrix['app']).toBe('${{ fromJSON(needs.changes.outputs.apps) }}');
     const script = runs(rollout);
     expect(script).toMatch(/gcloud run services update "\$APP" .*--image "\$REPOSITORY\/\$APP@\$digest"/);
-    expect(script).toMatch(/gcloud auth print-identity-token --impersonate-service-account="\$PUSH_SA" --audiences="\$url"/);
-    expect(script).toMatch(/curl --fail-with-body[^]*"\$url\/readyz"/);
+    // The services admit no request from a runner (ingress): Cloud Run's /readyz startup probe is the smoke test.
+    expect(script).not.toMatch(/print-identity-token|curl/);
+    expect(script).toContain("--format='value(status.latestCreatedRevisionName,status.latestReadyRevisionName)'");
+    expect(script).toContain('[ "$created" != "$ready" ]');
     expect(rollout.steps.at(-1)).toMatchObject({ if: "failure() && steps.rollout.outputs.previous != ''" });
   });
 
@@ -164,7 +166,14 @@ describe('the GitHub Actions workflows', () => {
     const plan = terraform.jobs['plan']!;
     expect(plan.if).toContain("github.event_name == 'pull_request'");
     expect(runs(plan)).toContain('terraform plan');
-    expect(uses(plan, 'google-github-actions/auth')[0]?.with?.['service_account']).toBe('${{ vars.GCP_TERRAFORM_PLAN_SA }}');
+    expect(uses(plan, 'google-github-actions/auth')[0]?.with).toEqual({
+      workload_identity_provider: '${{ vars.GCP_PLAN_WORKLOAD_IDENTITY }}',
+      service_account: '${{ vars.GCP_TERRAFORM_PLAN_SA }}',
+    });
+    // The plan identity may read the state bucket but not write the lock object.
+    expect(runs(plan)).toMatch(/terraform plan -lock=false /);
+    expect(runs(plan)).not.toContain('-lock-timeout');
+    expect(runs(plan)).not.toContain('terraform apply');
     const apply = terraform.jobs['apply']!;
     expect(apply.environment).toBe('production');
     expect(apply.if).toContain("github.ref == 'refs/heads/main'");

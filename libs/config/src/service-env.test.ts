@@ -30,6 +30,8 @@ describe('serviceEnvSchema', () => {
       BODY_LIMIT_BYTES: 1024 * 1024,
       SHUTDOWN_TIMEOUT_MS: 9_000,
       SERVICE_VERSION: expect.any(String),
+      IDENTITY_MODE: 'header',
+      IDENTITY_JWT_CLAIM: 'customer_id',
     });
   });
 
@@ -64,6 +66,47 @@ describe('serviceEnvSchema', () => {
   it('refuses one token for both roles: support would be admin', () => {
     const problems = problemsOf(() => loadConfig(serviceEnvSchema(1), { DATABASE_URL, ADMIN_API_TOKEN: ADMIN, SUPPORT_API_TOKEN: ADMIN }));
     expect(problems).toEqual([{ variable: 'SUPPORT_API_TOKEN', message: 'must differ from ADMIN_API_TOKEN' }]);
+  });
+
+  describe('identity (DESIGN.md, Identity in production)', () => {
+    const JWT = {
+      IDENTITY_MODE: 'jwt',
+      IDENTITY_JWT_ISSUER: 'https://accounts.shop.example/',
+      IDENTITY_JWT_AUDIENCE: 'shop-api',
+      IDENTITY_JWT_JWKS_URL: 'https://accounts.shop.example/.well-known/jwks.json',
+    };
+
+    it('reads the jwt settings, with customer_id as the default claim', () => {
+      expect(loadConfig(serviceEnvSchema(1), { DATABASE_URL, ...JWT })).toMatchObject({ ...JWT, IDENTITY_JWT_CLAIM: 'customer_id' });
+      expect(loadConfig(serviceEnvSchema(1), { DATABASE_URL, ...JWT, IDENTITY_JWT_CLAIM: 'sub' }).IDENTITY_JWT_CLAIM).toBe('sub');
+    });
+
+    it('lists each jwt setting that is missing in jwt mode', () => {
+      expect(problemsOf(() => loadConfig(serviceEnvSchema(1), { DATABASE_URL, IDENTITY_MODE: 'jwt' }))).toEqual([
+        { variable: 'IDENTITY_JWT_ISSUER', message: 'is required when IDENTITY_MODE=jwt' },
+        { variable: 'IDENTITY_JWT_AUDIENCE', message: 'is required when IDENTITY_MODE=jwt' },
+        { variable: 'IDENTITY_JWT_JWKS_URL', message: 'is required when IDENTITY_MODE=jwt' },
+      ]);
+    });
+
+    it('refuses an unknown mode and a key set URL that is not http(s)', () => {
+      expect(problemsOf(() => loadConfig(serviceEnvSchema(1), { DATABASE_URL, IDENTITY_MODE: 'trust-me' })).map((p) => p.variable)).toEqual(['IDENTITY_MODE']);
+      expect(problemsOf(() => loadConfig(serviceEnvSchema(1), { DATABASE_URL, ...JWT, IDENTITY_JWT_JWKS_URL: 'file:///etc/jwks.json' }))).toEqual([
+        { variable: 'IDENTITY_JWT_JWKS_URL', message: 'must be an http:// or https:// URL' },
+      ]);
+    });
+
+    it('takes the key set over http only outside production', () => {
+      const local = { DATABASE_URL, ...JWT, IDENTITY_JWT_JWKS_URL: 'http://127.0.0.1:9000/jwks.json' };
+      expect(loadConfig(serviceEnvSchema(1), { ...local, NODE_ENV: 'test' }).IDENTITY_JWT_JWKS_URL).toBe(local.IDENTITY_JWT_JWKS_URL);
+      expect(problemsOf(() => loadConfig(serviceEnvSchema(1), { ...local, NODE_ENV: 'production', ADMIN_API_TOKEN: ADMIN, SUPPORT_API_TOKEN: SUPPORT }))).toEqual([
+        { variable: 'IDENTITY_JWT_JWKS_URL', message: 'must be https:// in production' },
+      ]);
+    });
+
+    it('needs no jwt settings in header mode', () => {
+      expect(loadConfig(serviceEnvSchema(1), { DATABASE_URL, IDENTITY_MODE: 'header' }).IDENTITY_MODE).toBe('header');
+    });
   });
 
   describe('in production', () => {

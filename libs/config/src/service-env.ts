@@ -30,12 +30,27 @@ export function serviceEnvSchema(defaultPort: number) {
       SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(9_000),
       GOOGLE_CLOUD_PROJECT: z.string().optional(),
       SERVICE_VERSION: serviceVersion,
+      // DESIGN.md, Identity in production: header (the gateway's X-Customer-Id) or jwt (verified ID tokens).
+      IDENTITY_MODE: z.enum(['header', 'jwt']).default('header'),
+      IDENTITY_JWT_ISSUER: z.string().min(1).optional(),
+      IDENTITY_JWT_AUDIENCE: z.string().min(1).optional(),
+      IDENTITY_JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+      IDENTITY_JWT_CLAIM: z.string().min(1).default('customer_id'),
     })
     .superRefine(
       (env, ctx) => {
         // Identity tries the admin token first: a shared value would give every support caller admin rights.
         if (env.ADMIN_API_TOKEN && env.ADMIN_API_TOKEN === env.SUPPORT_API_TOKEN) {
           ctx.addIssue({ code: 'custom', path: ['SUPPORT_API_TOKEN'], message: 'must differ from ADMIN_API_TOKEN' });
+        }
+        if (env.IDENTITY_MODE === 'jwt') {
+          for (const key of ['IDENTITY_JWT_ISSUER', 'IDENTITY_JWT_AUDIENCE', 'IDENTITY_JWT_JWKS_URL'] as const) {
+            if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when IDENTITY_MODE=jwt' });
+          }
+          // Keys fetched in the clear could be swapped on the way: only a laptop or a test may use http.
+          if (env.IDENTITY_JWT_JWKS_URL?.startsWith('http:') && env.NODE_ENV === 'production') {
+            ctx.addIssue({ code: 'custom', path: ['IDENTITY_JWT_JWKS_URL'], message: 'must be https:// in production' });
+          }
         }
         if (env.NODE_ENV !== 'production') return;
         for (const key of ['ADMIN_API_TOKEN', 'SUPPORT_API_TOKEN'] as const) {

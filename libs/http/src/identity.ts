@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv } from './context';
+import type { AppEnv, IdentityConfig } from './context';
 import { DomainError, fail } from './errors';
+import type { IdTokenVerifier } from './jwt-identity';
 
 export type StaffRole = 'admin' | 'support';
 
@@ -9,8 +10,9 @@ export type StaffRole = 'admin' | 'support';
 export type Principal = { kind: 'customer'; customerId: string } | { kind: 'staff'; role: StaffRole };
 
 /**
- * Who may use a route. `customer`: an `X-Customer-Id` of a known customer. `staff`: the roles whose bearer
- * token is accepted (admin may always do what support may). Both: staff token if one is sent, else customer.
+ * Who may use a route. `customer`: a known customer, named by `X-Customer-Id` (header mode) or by a verified
+ * ID token (jwt mode). `staff`: the roles whose bearer token is accepted (admin may always do what support
+ * may). Both: staff if a staff token is sent, else customer.
  */
 export interface Access {
   customer?: boolean;
@@ -26,12 +28,20 @@ function tokenEquals(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+function bearerOf(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+}
+
+function staffRoleOf(identity: IdentityConfig, token: string | undefined): StaffRole | undefined {
+  if (token && tokenEquals(token, identity.adminToken)) return 'admin';
+  if (token && tokenEquals(token, identity.supportToken)) return 'support';
+  return undefined;
+}
+
 function staffRole(c: Context<AppEnv>, header: string): StaffRole {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  const { adminToken, supportToken } = c.get('identity');
-  if (match?.[1] && tokenEquals(match[1], adminToken)) return 'admin';
-  if (match?.[1] && tokenEquals(match[1], supportToken)) return 'support';
-  throw fail.unauthorized('The bearer token is missing, malformed or unknown.');
+  const role = staffRoleOf(c.get('identity'), bearerOf(header));
+  if (!role) throw fail.unauthorized('The bearer token is missing, malformed or unknown.');
+  return role;
 }
 
 async function customer(c: Context<AppEnv>): Promise<Principal> {
@@ -40,9 +50,27 @@ async function customer(c: Context<AppEnv>): Promise<Principal> {
   if (!UUID.test(id.trim())) {
     throw new DomainError('bad_request', 'X-Customer-Id must be a UUID.', { errors: [{ field: 'X-Customer-Id', message: 'must be a UUID' }] });
   }
-  const customerId = id.trim().toLowerCase();
+  return knownCustomer(c, id.trim().toLowerCase());
+}
+
+async function knownCustomer(c: Context<AppEnv>, customerId: string): Promise<Principal> {
   if (!(await c.get('identity').isKnownCustomer(customerId))) throw fail.unauthorized('Unknown customer.');
   return { kind: 'customer', customerId };
+}
+
+/** The customer a verified ID token names (jwt mode). */
+async function customerByToken(c: Context<AppEnv>, verify: IdTokenVerifier): Promise<Principal> {
+  const token = bearerOf(c.req.header('Authorization'));
+  if (!token) throw fail.unauthorized('A bearer ID token is required.');
+  let customerId: string;
+  try {
+    customerId = await verify(token);
+  } catch (err) {
+    // Clients see a 503; operators need to know why.
+    if (err instanceof DomainError && err.kind === 'unavailable') c.get('logger').warn({ err: err.cause }, 'ID token keys unavailable');
+    throw err;
+  }
+  return knownCustomer(c, customerId);
 }
 
 function allows(role: StaffRole, roles: StaffRole[]): boolean {
@@ -54,14 +82,17 @@ export function requireAccess(access: Access): MiddlewareHandler<AppEnv> {
   return async function requireAccessMiddleware(c, next) {
     const authorization = c.req.header('Authorization');
     const staffRoles = access.staff ?? [];
+    // jwt mode, on a route customers may use: X-Customer-Id is never read; a bearer is staff's or an ID token.
+    const verifyIdToken = access.customer ? c.get('identity').verifyIdToken : undefined;
+    const isStaffCall = verifyIdToken ? staffRoleOf(c.get('identity'), bearerOf(authorization)) !== undefined : authorization || !access.customer;
     let principal: Principal;
-    if (staffRoles.length && (authorization || !access.customer)) {
+    if (staffRoles.length && isStaffCall) {
       if (!authorization) throw fail.unauthorized('A bearer token is required.');
       const role = staffRole(c, authorization);
       if (!allows(role, staffRoles)) throw fail.forbidden(`The ${role} token may not do this.`);
       principal = { kind: 'staff', role };
     } else if (access.customer) {
-      principal = await customer(c);
+      principal = verifyIdToken ? await customerByToken(c, verifyIdToken) : await customer(c);
     } else {
       throw new Error('requireAccess needs customer or staff access');
     }

@@ -3,6 +3,7 @@ export { createHttpApp, type HttpApp, type HttpAppOptions, type ReadinessCheck }
 export { DomainError, fail, isDomainError, type DomainErrorOptions, type ErrorKind, type FieldError } from './errors';
 export { idempotent, type IdempotencyStoreLike } from './idempotency';
 export { customerIdOf, requireAccess, type Access, type Principal, type StaffRole } from './identity';
+export { createIdTokenVerifier, type IdTokenOptions, type IdTokenVerifier } from './jwt-identity';
 export { fieldErrors, parseParams, parseQuery, readJson, refuseNonJsonBody } from './input';
 export { defineRoute, openApiDocument, type ResponseSpec, type RouteInput, type RouteSpec } from './openapi';
 export { decodeCursor, encodeCursor, pageQuerySchema, toPage, type Page } from './pagination';

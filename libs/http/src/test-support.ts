@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '@shop/observability';
 import { createHttpApp, type HttpApp, type ReadinessCheck } from './create-app';
 import { fail } from './errors';
 import type { IdempotencyStoreLike } from './idempotency';
+import type { IdTokenVerifier } from './jwt-identity';
 import { defineRoute } from './openapi';
 import { encodeCursor, pageQuerySchema } from './pagination';
 
@@ -82,6 +83,8 @@ export interface TestAppOptions {
   bodyLimitBytes?: number;
   store?: IdempotencyStoreLike;
   logger?: Logger;
+  /** Verifies customers' ID tokens (jwt mode); header mode without it. */
+  verifyIdToken?: IdTokenVerifier;
 }
 
 export interface TestApp extends HttpApp {
@@ -105,7 +108,7 @@ export function createTestApp(options: TestAppOptions = {}): TestApp {
     service: 'things',
     version: '1.2.3',
     logger: options.logger ?? createLogger({ service: 'test', level: 'silent' }),
-    identity: { adminToken: ADMIN_TOKEN, supportToken: SUPPORT_TOKEN, isKnownCustomer: async (id) => known.has(id) },
+    identity: { adminToken: ADMIN_TOKEN, supportToken: SUPPORT_TOKEN, isKnownCustomer: async (id) => known.has(id), verifyIdToken: options.verifyIdToken },
     idempotencyStore: store,
     readiness: options.readiness ?? { database: async () => undefined },
     ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),

@@ -2,15 +2,29 @@ import type { ServiceEnv } from '@shop/config';
 import type { ServiceName } from '@shop/contracts';
 import { createIdempotencyStore, type Database } from '@shop/db';
 import type { EventRuntime } from '@shop/events';
-import { createHttpApp, type HttpApp } from '@shop/http';
+import { createHttpApp, createIdTokenVerifier, type HttpApp, type IdTokenVerifier } from '@shop/http';
 import type { Logger } from '@shop/observability';
 
 /** What an app is built from: the parts of the configuration apps read, and the connections. */
 export interface AppContext {
-  config: Pick<ServiceEnv, 'ADMIN_API_TOKEN' | 'SUPPORT_API_TOKEN' | 'SERVICE_VERSION' | 'BODY_LIMIT_BYTES'>;
+  config: Pick<ServiceEnv, 'ADMIN_API_TOKEN' | 'SUPPORT_API_TOKEN' | 'SERVICE_VERSION' | 'BODY_LIMIT_BYTES'> & IdentitySettings;
   db: Database;
   logger: Logger;
   events: EventRuntime;
+}
+
+/** How customers are identified; without `IDENTITY_MODE` (tests), header mode. */
+export type IdentitySettings = Partial<
+  Pick<ServiceEnv, 'IDENTITY_MODE' | 'IDENTITY_JWT_ISSUER' | 'IDENTITY_JWT_AUDIENCE' | 'IDENTITY_JWT_JWKS_URL' | 'IDENTITY_JWT_CLAIM'>
+>;
+
+/** The ID token verifier of `IDENTITY_MODE=jwt`, or undefined in header mode. */
+function idTokenVerifierOf(config: IdentitySettings): IdTokenVerifier | undefined {
+  if (config.IDENTITY_MODE !== 'jwt') return undefined;
+  const { IDENTITY_JWT_ISSUER: issuer, IDENTITY_JWT_AUDIENCE: audience, IDENTITY_JWT_JWKS_URL: jwksUrl } = config;
+  // The config schema requires all three in jwt mode; a hand-built config without them must not fall back to trusting headers.
+  if (!issuer || !audience || !jwksUrl) throw new Error('IDENTITY_MODE=jwt needs IDENTITY_JWT_ISSUER, IDENTITY_JWT_AUDIENCE and IDENTITY_JWT_JWKS_URL');
+  return createIdTokenVerifier({ issuer, audience, jwksUrl, claim: config.IDENTITY_JWT_CLAIM ?? 'customer_id' });
 }
 
 export interface ServiceAppOptions {
@@ -21,7 +35,8 @@ export interface ServiceAppOptions {
 }
 
 /**
- * The HTTP app of a service before its own routes: tokens, customer identity, `Idempotency-Key` storage in the
+ * The HTTP app of a service before its own routes: tokens, customer identity (header or jwt mode, from the
+ * config), `Idempotency-Key` storage in the
  * service's own schema, readiness of the database and the event transport, and the event routes
  * (dead letters for admins; `POST /pubsub/push` on Pub/Sub).
  */
@@ -36,6 +51,7 @@ export function createServiceApp({ config, db, logger, events }: AppContext, opt
       adminToken: config.ADMIN_API_TOKEN,
       supportToken: config.SUPPORT_API_TOKEN,
       isKnownCustomer: options.isKnownCustomer ?? (async () => false),
+      verifyIdToken: idTokenVerifierOf(config),
     },
     idempotencyStore: createIdempotencyStore(db.pool, options.service),
     readiness: { database: () => db.ping(), transport: () => events.ping() },

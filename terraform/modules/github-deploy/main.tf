@@ -2,7 +2,7 @@
 # short-lived credentials of a service account, so no key ever leaves Google. Three identities:
 #   deployer        deploy.yml on the deploy ref: push images, run the migration job, roll out revisions
 #   terraform       terraform.yml on the deploy ref (behind the `production` environment): apply
-#   terraform-plan  any workflow of the repository (pull requests): read-only plan
+#   terraform-plan  terraform.yml's run on a pull request (a pool of its own): read-only plan
 
 resource "google_iam_workload_identity_pool" "github" {
   project                   = var.project_id
@@ -26,7 +26,40 @@ resource "google_iam_workload_identity_pool_provider" "github" {
 
   # GitHub signs tokens for every repository with the same issuer: without this condition any repository
   # on GitHub could federate into the pool. The numeric id also rejects a re-created namesake repository.
-  attribute_condition = var.github_repository_id == "" ? "assertion.repository == \"${var.github_repository}\"" : "assertion.repository == \"${var.github_repository}\" && assertion.repository_id == \"${var.github_repository_id}\""
+  attribute_condition = local.repository_condition
+
+  oidc {
+    issuer_uri = "https://token.actions.githubusercontent.com"
+  }
+}
+
+# The plan identity's own pool: a principal set names one pool, not one provider, so the plan's narrower
+# condition holds only if no other provider can put tokens into the pool its account trusts.
+resource "google_iam_workload_identity_pool" "github_plan" {
+  project                   = var.project_id
+  workload_identity_pool_id = "${var.pool_id}-plan"
+  display_name              = "GitHub Actions (plan)"
+  description               = "terraform.yml of ${var.github_repository} on pull requests."
+}
+
+resource "google_iam_workload_identity_pool_provider" "github_plan" {
+  project                            = var.project_id
+  workload_identity_pool_id          = google_iam_workload_identity_pool.github_plan.workload_identity_pool_id
+  workload_identity_pool_provider_id = "github-plan"
+  display_name                       = "GitHub Actions OIDC (plan)"
+
+  attribute_mapping = {
+    "google.subject"       = "assertion.sub"
+    "attribute.repository" = "assertion.repository"
+  }
+
+  # Only the pull-request run of terraform.yml: no other workflow (a test job, a new workflow in a branch)
+  # and no other event. workflow_ref is "<owner>/<name>/.github/workflows/terraform.yml@refs/pull/<n>/merge".
+  attribute_condition = join(" && ", [
+    local.repository_condition,
+    "assertion.event_name == \"pull_request\"",
+    "assertion.workflow_ref.startsWith(\"${var.github_repository}/.github/workflows/terraform.yml@\")",
+  ])
 
   oidc {
     issuer_uri = "https://token.actions.githubusercontent.com"
@@ -34,13 +67,16 @@ resource "google_iam_workload_identity_pool_provider" "github" {
 }
 
 locals {
+  repository_condition = var.github_repository_id == "" ? "assertion.repository == \"${var.github_repository}\"" : "assertion.repository == \"${var.github_repository}\" && assertion.repository_id == \"${var.github_repository_id}\""
+
   pool = google_iam_workload_identity_pool.github.name
   # Exactly one workflow file on the deploy ref may act as each deploying identity.
   workflow_principal = {
     deployer  = "principalSet://iam.googleapis.com/${local.pool}/attribute.workflow_ref/${var.github_repository}/.github/workflows/deploy.yml@${var.deploy_ref}"
     terraform = "principalSet://iam.googleapis.com/${local.pool}/attribute.workflow_ref/${var.github_repository}/.github/workflows/terraform.yml@${var.deploy_ref}"
   }
-  repository_principal = "principalSet://iam.googleapis.com/${local.pool}/attribute.repository/${var.github_repository}"
+  # Every token of the plan pool: its provider admits terraform.yml on pull requests only.
+  plan_principal = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github_plan.name}/attribute.repository/${var.github_repository}"
 
   # Terraform manages IAM itself, so its identity is as strong as an owner; it is reachable only from
   # terraform.yml on the deploy ref, whose apply job waits for the `production` environment's reviewers.
@@ -56,12 +92,14 @@ locals {
     "roles/secretmanager.admin",
     "roles/serviceusage.serviceUsageAdmin",
   ])
-  # Reads everything a refresh reads. The state holds the generated passwords anyway, so secret access
-  # adds nothing to what reading the state gives (README.md, Deploying to Google Cloud: who may open pull requests).
+  # Reads the configuration a refresh reads, no secret payload: whoever can push a branch can run code as
+  # this identity. Refreshing the versions Terraform generated needs their payloads; the root module grants
+  # those secrets alone (secrets.tf), whose values the state it reads holds anyway. The operator's secrets
+  # (SMTP, VAPID) stay out of its reach.
   plan_roles = toset([
     "roles/viewer",
     "roles/iam.securityReviewer",
-    "roles/secretmanager.secretAccessor",
+    "roles/secretmanager.viewer",
   ])
 }
 
@@ -99,7 +137,7 @@ resource "google_service_account_iam_member" "terraform_federation" {
 resource "google_service_account_iam_member" "terraform_plan_federation" {
   service_account_id = google_service_account.terraform_plan.name
   role               = "roles/iam.workloadIdentityUser"
-  member             = local.repository_principal
+  member             = local.plan_principal
 }
 
 # --- deployer: only what a rollout needs ---
@@ -128,15 +166,6 @@ resource "google_service_account_iam_member" "deployer_acts_as_runtime" {
   member             = google_service_account.deployer.member
 }
 
-# The smoke test calls /readyz with an identity token of the push identity, the services' only invoker,
-# for the service's own URL as audience: Cloud Run accepts it, the push endpoint (which expects the
-# custom push audience) does not, so the smoke test cannot inject events.
-resource "google_service_account_iam_member" "deployer_mints_smoke_tokens" {
-  service_account_id = "projects/${var.project_id}/serviceAccounts/${var.push_service_account_email}"
-  role               = "roles/iam.serviceAccountOpenIdTokenCreator"
-  member             = google_service_account.deployer.member
-}
-
 # --- terraform (apply) and terraform-plan ---
 
 resource "google_project_iam_member" "terraform" {
@@ -155,14 +184,16 @@ resource "google_project_iam_member" "terraform_plan" {
   member  = google_service_account.terraform_plan.member
 }
 
-# Both read and lock the state (a plan takes the lock too).
+# Apply reads, writes and locks the state.
 resource "google_storage_bucket_iam_member" "state" {
-  for_each = {
-    terraform      = google_service_account.terraform.member
-    terraform-plan = google_service_account.terraform_plan.member
-  }
-
   bucket = var.state_bucket
   role   = "roles/storage.objectAdmin"
-  member = each.value
+  member = google_service_account.terraform.member
+}
+
+# Plan only reads it: it cannot take the lock either, so terraform.yml plans with -lock=false.
+resource "google_storage_bucket_iam_member" "plan_reads_state" {
+  bucket = var.state_bucket
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.terraform_plan.member
 }

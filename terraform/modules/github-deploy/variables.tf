@@ -40,11 +40,6 @@ variable "runtime_service_accounts" {
   type        = map(string)
 }
 
-variable "push_service_account_email" {
-  description = "The Pub/Sub push identity, the services' only invoker; the deployer mints smoke-test tokens for it."
-  type        = string
-}
-
 variable "state_bucket" {
   description = "The Terraform state bucket."
   type        = string

@@ -1,6 +1,7 @@
 # One service of the system: its own service account, the Cloud Run service running as it, and exactly the
 # access that account needs: its secrets, publishing its own topics, the Cloud SQL connection. Nobody may
-# invoke it but the members given (the Pub/Sub push identity).
+# invoke it but the members given (the Pub/Sub push identity, and for a service the gateway's), and only
+# from inside Google Cloud or through a load balancer (ingress): never straight from the internet.
 
 resource "google_service_account" "this" {
   project      = var.project_id
@@ -45,8 +46,9 @@ resource "google_cloud_run_v2_service" "this" {
   location            = var.region
   description         = "The ${var.name} service."
   deletion_protection = var.deletion_protection
-  # Public endpoint, private service: every request needs an identity token of an invoker (IAM below).
-  ingress = "INGRESS_TRAFFIC_ALL"
+  # Two fences (DESIGN.md, Identity in production): the network path (Pub/Sub push in this project is
+  # internal; the gateway comes through the load balancer) and an identity token of an invoker (IAM below).
+  ingress = var.ingress
   # Pub/Sub signs push tokens for this audience; the app verifies the same value (PUBSUB_PUSH_AUDIENCE).
   custom_audiences = compact([lookup(var.env, "PUBSUB_PUSH_AUDIENCE", "")])
 
@@ -90,7 +92,8 @@ resource "google_cloud_run_v2_service" "this" {
       }
 
       dynamic "env" {
-        for_each = var.env
+        # A null value leaves the variable unset (the identity settings of header mode).
+        for_each = { for name, value in var.env : name => value if value != null }
         content {
           name  = env.key
           value = env.value
@@ -115,11 +118,14 @@ resource "google_cloud_run_v2_service" "this" {
         mount_path = "/cloudsql"
       }
 
-      # /healthz answers as soon as the process listens; /readyz (database and transport) is for deploys.
-      # Without a health path (a function: every path is the function) Cloud Run waits for the port to open.
+      # An instance takes requests once /readyz (database and transport) answers, so a revision that cannot
+      # reach them never becomes ready and deploy.yml rolls back: the services are not reachable from the
+      # runner to smoke-test them (ingress). /healthz, answering as soon as the process listens, is the
+      # liveness probe. Without a health path (a function: every path is the function) Cloud Run waits for
+      # the port to open.
       startup_probe {
         dynamic "http_get" {
-          for_each = var.health_path == null ? [] : [var.health_path]
+          for_each = var.health_path == null ? [] : [var.ready_path]
           content {
             path = http_get.value
           }
@@ -132,7 +138,7 @@ resource "google_cloud_run_v2_service" "this" {
         }
         initial_delay_seconds = 0
         period_seconds        = 2
-        timeout_seconds       = 1
+        timeout_seconds       = 2
         failure_threshold     = 30
       }
 

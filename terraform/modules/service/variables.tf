@@ -42,13 +42,30 @@ variable "args" {
 }
 
 variable "health_path" {
-  description = "Path of the startup and liveness probes (/healthz of every service). null: a TCP startup probe and no liveness probe, for a function, which answers every path as an event."
+  description = "Path of the liveness probe (/healthz of every service; the startup probe uses ready_path). null: a TCP startup probe and no liveness probe, for a function, which answers every path as an event."
   type        = string
   default     = "/healthz"
 }
 
+variable "ready_path" {
+  description = "Path of the startup probe when health_path is set: /readyz, which answers once the database and the event transport do."
+  type        = string
+  default     = "/readyz"
+}
+
+variable "ingress" {
+  description = "Where requests may come from: INGRESS_TRAFFIC_INTERNAL_ONLY (this project's Pub/Sub push, VPC) or INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER (also a Google Cloud load balancer, in front of the gateway). Never the whole internet."
+  type        = string
+  default     = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+
+  validation {
+    condition     = contains(["INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"], var.ingress)
+    error_message = "ingress must be INGRESS_TRAFFIC_INTERNAL_ONLY or INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER: the services trust X-Customer-Id only from the gateway."
+  }
+}
+
 variable "env" {
-  description = "Plain environment variables, by name. PUBSUB_PUSH_AUDIENCE, when present, is also the service's custom audience."
+  description = "Plain environment variables, by name; a null value is left unset. PUBSUB_PUSH_AUDIENCE, when present, is also the service's custom audience."
   type        = map(string)
   default     = {}
 }
@@ -71,7 +88,7 @@ variable "cloud_sql_connection_name" {
 }
 
 variable "invoker_members" {
-  description = "IAM members allowed to invoke the service (roles/run.invoker), by a fixed label (for_each keys must be known before the members exist)."
+  description = "IAM members allowed to invoke the service (roles/run.invoker): the Pub/Sub push identity, and for a service the gateway's. By a fixed label (for_each keys must be known before the members exist)."
   type        = map(string)
   default     = {}
 }

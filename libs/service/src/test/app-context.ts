@@ -3,10 +3,11 @@ import type { Database } from '@shop/db';
 import { createEventRuntime, createMemoryTransport, type EventHandler, type EventRuntime, type Transport } from '@shop/events';
 import type { Logger } from '@shop/observability';
 import { testLogger, testServiceConfig } from '@shop/testing';
+import type { IdentitySettings } from '../service-app';
 
 /** What `createApp` of every service takes, for tests. */
 export interface TestAppContext {
-  config: typeof testServiceConfig;
+  config: typeof testServiceConfig & IdentitySettings;
   db: Database;
   logger: Logger;
   events: EventRuntime;

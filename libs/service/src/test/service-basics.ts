@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceName } from '@shop/contracts';
+import type { Database } from '@shop/db';
 import { testAppContext, type TestAppContext } from './app-context';
 import { useTestDatabase } from '@shop/testing';
 
@@ -15,9 +16,16 @@ interface BuiltApp {
 export function describeServiceBasics(service: ServiceName, createApp: (context: TestAppContext) => BuiltApp): void {
   describe(`${service} service basics`, () => {
     let built: BuiltApp;
+    let db: Database;
     beforeAll(async () => {
-      const db = await useTestDatabase({ poolMax: 2 });
+      db = await useTestDatabase({ poolMax: 2 });
       built = createApp(testAppContext(service, db));
+    });
+
+    it('hands its identity settings to createServiceApp: jwt mode without its settings refuses to build', () => {
+      const context = testAppContext(service, db);
+      // Were the config not passed through, the app would build in header mode and trust X-Customer-Id.
+      expect(() => createApp({ ...context, config: { ...context.config, IDENTITY_MODE: 'jwt' } })).toThrow(/IDENTITY_MODE=jwt needs/);
     });
 
     it('answers GET / with its status, name and version', async () => {
