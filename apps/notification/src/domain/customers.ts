@@ -32,11 +32,10 @@ export async function learnCustomer(tx: Tx, publish: PublishFn, customer: Custom
 /**
  * `customer.deleted` that occurred at `occurredAt`: forgets the customer's data and fails the e-mails that were
  * still waiting for an address. A deletion older than what is recorded (the customer created again since)
- * changes nothing: the e-mails waiting now belong to the customer as it is.
+ * changes nothing, and finds no e-mail waiting: the upsert that created the customer again released them.
  */
 export async function forgetCustomer(tx: Tx, customer: CustomerDeletedV1, occurredAt: string): Promise<void> {
   await lockCustomer(tx, customer.customer_id);
-  if (await notificationCustomers.delete(tx, customer.customer_id, occurredAt)) {
-    await failAwaitingAddress(tx, customer.customer_id, DELETED_BEFORE_ADDRESS);
-  }
+  await notificationCustomers.delete(tx, customer.customer_id, occurredAt);
+  await failAwaitingAddress(tx, customer.customer_id, DELETED_BEFORE_ADDRESS);
 }
