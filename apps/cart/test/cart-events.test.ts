@@ -194,27 +194,6 @@ describe('cart handlers: duplicate deliveries (invariant 3)', () => {
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM cart.processed_messages WHERE event_id = $1', [msg.attributes['event_id']]);
     expect(rows[0].n).toBe(1);
   });
-
-  it.each([
-    ['product.deleted', { sku: 'GONE-9' }],
-    ['customer.upserted', { customer_id: randomUUID(), name: 'Dup', email: 'dup@example.com' }],
-    ['customer.deleted', { customer_id: randomUUID() }],
-  ] as const)('acknowledges a duplicate %s without a second effect', async (topic, payload) => {
-    const msg = message(topic, payload as never);
-    expect(await cart.deliver(topic, msg)).toEqual([{ status: 'ack' }]);
-    const state = await cartState(db);
-    expect(await cart.deliver(topic, msg)).toEqual([{ status: 'ack', duplicate: true }]);
-    expect(await cartState(db)).toEqual(state);
-  });
-
-  it('applies product.upserted once per event id', async () => {
-    const msg = message('product.upserted', { sku: 'ONCE-1', name: 'Once', description: '', price_cents: 10, currency: 'EUR', active: true });
-    expect(await cart.deliver('product.upserted', msg)).toEqual([{ status: 'ack' }]);
-    await cart.publishToCart('product.upserted', { sku: 'ONCE-1', name: 'Once', description: '', price_cents: 20, currency: 'EUR', active: true });
-    expect(await cart.deliver('product.upserted', msg)).toEqual([{ status: 'ack', duplicate: true }]);
-    const { rows } = await db.pool.query(`SELECT price_cents FROM cart.products WHERE sku = 'ONCE-1'`);
-    expect(rows).toEqual([{ price_cents: 20 }]);
-  });
 });
 
 describe('cart handlers: events out of order', () => {
@@ -295,6 +274,8 @@ describe('cart handlers: invalid payloads', () => {
   });
 });
 
+// How the read models behave (ordering, ties, duplicates, concurrency) is the shared suite's, in read-models.test.ts;
+// here only what the cart does with them.
 describe('cart read models', () => {
   it('prices new lines at the latest product.upserted, and refuses products once inactive', async () => {
     const customer = await newCustomer(cart);
@@ -312,41 +293,12 @@ describe('cart read models', () => {
     expect(((await readCart(cart, customer)) as Cart).items[0]!.quantity).toBe(2);
   });
 
-  /** The message as its producer sent it at `occurredAt`. */
-  const sentAt = <T extends TopicName>(occurredAt: string, topic: T, payload: PayloadOf<T>) => {
-    const msg = message(topic, payload);
-    return { ...msg, attributes: { ...msg.attributes, occurred_at: occurredAt } };
-  };
   const addOne = (customer: string, sku: string) =>
     cart.app.request('/cart/items', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', ...asCustomer(customer) },
       body: JSON.stringify({ product_sku: sku, quantity: 1 }),
     });
-
-  // product.upserted and product.deleted travel on different subscriptions: either may be handled first.
-  it('keeps a product deleted when an older product.upserted is handled after its product.deleted', async () => {
-    const customer = await newCustomer(cart);
-    const upserted = sentAt('2030-01-01T10:00:00.000Z', 'product.upserted', { sku: 'LATE-1', name: 'Late', description: '', price_cents: 100, currency: 'EUR', active: true });
-    const deleted = sentAt('2030-01-01T10:00:01.000Z', 'product.deleted', { sku: 'LATE-1' });
-    expect(await cart.deliver('product.deleted', deleted)).toEqual([{ status: 'ack' }]);
-    expect(await cart.deliver('product.upserted', upserted)).toEqual([{ status: 'ack' }]);
-    await problem(await addOne(customer, 'LATE-1'), 422);
-  });
-
-  it('keeps a product created again when its older product.deleted is handled last', async () => {
-    const customer = await newCustomer(cart);
-    await cart.deliver('product.upserted', sentAt('2030-01-01T10:00:00.000Z', 'product.upserted', { sku: 'LATE-2', name: 'First', description: '', price_cents: 100, currency: 'EUR', active: true }));
-    const deleted = sentAt('2030-01-01T10:00:01.000Z', 'product.deleted', { sku: 'LATE-2' });
-    const again = sentAt('2030-01-01T10:00:02.000Z', 'product.upserted', { sku: 'LATE-2', name: 'Again', description: '', price_cents: 200, currency: 'EUR', active: true });
-    expect(await cart.deliver('product.upserted', again)).toEqual([{ status: 'ack' }]);
-    expect(await cart.deliver('product.deleted', deleted)).toEqual([{ status: 'ack' }]);
-    const res = await addOne(customer, 'LATE-2');
-    expect(res.status).toBe(200);
-    expect(((await res.json()) as Cart).items[0]).toMatchObject({ name: 'Again', unit_price_cents: 200 });
-  });
-
-  // customer.upserted and customer.deleted travel on different subscriptions too: either may be handled first.
   const getCart = (customer: string) => cart.app.request('/cart', { headers: asCustomer(customer) });
   async function customerRow(customerId: string): Promise<{ name: string | null; email: string | null; deleted_at: Date | null; updated_at: Date }> {
     const { rows } = await db.pool.query('SELECT name, email, deleted_at, updated_at FROM cart.customers WHERE customer_id = $1', [customerId]);
@@ -361,46 +313,5 @@ describe('cart read models', () => {
     await problem(await addOne(customer, TEE.sku), 401);
     expect(await cartRow(cart_id)).toMatchObject({ status: 'open', current_for: customer });
     expect(await customerRow(customer)).toMatchObject({ name: null, email: null, deleted_at: expect.any(Date) });
-  });
-
-  it('keeps a deleted customer unknown (401) when an older customer.upserted is handled after its customer.deleted', async () => {
-    const id = randomUUID();
-    const upserted = sentAt('2030-01-01T10:00:00.000Z', 'customer.upserted', { customer_id: id, name: 'Late', email: 'late@example.com' });
-    const deleted = sentAt('2030-01-01T10:00:01.000Z', 'customer.deleted', { customer_id: id });
-    expect(await cart.deliver('customer.deleted', deleted)).toEqual([{ status: 'ack' }]);
-    expect(await cart.deliver('customer.upserted', upserted)).toEqual([{ status: 'ack' }]);
-    await problem(await getCart(id), 401);
-    await problem(await addOne(id, TEE.sku), 401);
-    expect(await customerRow(id)).toEqual({
-      name: null,
-      email: null,
-      deleted_at: new Date('2030-01-01T10:00:01.000Z'),
-      updated_at: new Date('2030-01-01T10:00:01.000Z'),
-    });
-  });
-
-  // A deleted customer can be created again with its id (the seed re-creates its five customers on every start).
-  it.each(['deletion first', 're-creation first'] as const)(
-    'knows a customer created again after its deletion (a newer customer.upserted), %s',
-    async (handledFirst) => {
-      const id = randomUUID();
-      await cart.deliver('customer.upserted', sentAt('2030-01-01T10:00:00.000Z', 'customer.upserted', { customer_id: id, name: 'First', email: 'first@example.com' }));
-      const deleted = sentAt('2030-01-01T10:00:01.000Z', 'customer.deleted', { customer_id: id });
-      const again = sentAt('2030-01-01T10:00:02.000Z', 'customer.upserted', { customer_id: id, name: 'Again', email: 'again@example.com' });
-      const steps = handledFirst === 'deletion first' ? ([['customer.deleted', deleted], ['customer.upserted', again]] as const) : ([['customer.upserted', again], ['customer.deleted', deleted]] as const);
-      for (const [topic, msg] of steps) expect(await cart.deliver(topic, msg)).toEqual([{ status: 'ack' }]);
-      expect((await getCart(id)).status).toBe(200);
-      expect(await customerRow(id)).toMatchObject({ name: 'Again', email: 'again@example.com', deleted_at: null });
-    },
-  );
-
-  it.each(['deletion first', 'upsert first'] as const)('lets customer.deleted win over a customer.upserted of the same moment, %s', async (handledFirst) => {
-    const id = randomUUID();
-    const at = '2030-01-01T10:00:00.000Z';
-    const upserted = sentAt(at, 'customer.upserted', { customer_id: id, name: 'Tie', email: 'tie@example.com' });
-    const deleted = sentAt(at, 'customer.deleted', { customer_id: id });
-    const steps = handledFirst === 'deletion first' ? ([['customer.deleted', deleted], ['customer.upserted', upserted]] as const) : ([['customer.upserted', upserted], ['customer.deleted', deleted]] as const);
-    for (const [topic, msg] of steps) expect(await cart.deliver(topic, msg)).toEqual([{ status: 'ack' }]);
-    await problem(await getCart(id), 401);
   });
 });

@@ -32,41 +32,9 @@ async function readModel(customerId: string) {
   return rows[0];
 }
 
+// How the read model behaves (ordering, ties, duplicates, concurrency) is the shared suite's, in read-models.test.ts;
+// here only what this service does with it: the e-mails of a customer whose address it learns or forgets.
 describe('customer.upserted and customer.deleted', () => {
-  it('keep the read model: the latest name and address, then a tombstone without personal data', async () => {
-    const customer = newCustomer();
-    await knowCustomer(h, customer);
-    await knowCustomer(h, { ...customer, name: 'Grace B. Hopper', email: 'grace@example.com' });
-    expect(await readModel(customer.customer_id)).toEqual({ name: 'Grace B. Hopper', email: 'grace@example.com', deleted_at: null });
-    expect((await h.app.request('/notifications', { headers: { 'X-Customer-Id': customer.customer_id } })).status).toBe(200);
-
-    expect(await h.deliver(message('customer.deleted', { customer_id: customer.customer_id }))).toEqual({ status: 'ack' });
-    expect(await readModel(customer.customer_id)).toEqual({ name: null, email: null, deleted_at: expect.any(Date) });
-    expect((await h.app.request('/notifications', { headers: { 'X-Customer-Id': customer.customer_id } })).status).toBe(401);
-  });
-
-  it('ignore an upsert handled after the deletion (the two topics are not ordered with each other)', async () => {
-    const customer = newCustomer();
-    await knowCustomer(h, customer);
-    await h.deliver(message('customer.deleted', { customer_id: customer.customer_id }));
-    expect(await h.deliver(message('customer.upserted', customer))).toEqual({ status: 'ack' });
-    expect(await readModel(customer.customer_id)).toMatchObject({ name: null, email: null });
-  });
-
-  it('keep a deletion of a customer never seen as a tombstone', async () => {
-    const id = randomUUID();
-    await h.deliver(message('customer.deleted', { customer_id: id }));
-    expect(await readModel(id)).toMatchObject({ email: null, deleted_at: expect.any(Date) });
-  });
-
-  it('change nothing when delivered twice', async () => {
-    const upsert = message('customer.upserted', newCustomer());
-    await h.deliver(upsert);
-    const before = await snapshot(h.db);
-    expect(await h.deliver(upsert)).toEqual({ status: 'ack', duplicate: true });
-    expect(await snapshot(h.db)).toEqual(before);
-  });
-
   it('dead-letter invalid payloads and write nothing', async () => {
     const before = await snapshot(h.db);
     const upsert = message('customer.upserted', newCustomer());
@@ -132,5 +100,47 @@ describe('a customer the service does not know yet', () => {
       ['push', 'failed', CUSTOMER_DELETED],
     ]);
     expect(await outboxSize(h.db)).toBe(before);
+  });
+});
+
+// The customer service may create a deleted customer again with its id (the seed does, on every start).
+describe('a customer created again after its deletion', () => {
+  it('is accepted again and e-mailed at its new address, while what was sent while it was deleted stays failed', async () => {
+    const customer = newCustomer();
+    const t0 = Date.now();
+    await h.deliver(message('customer.upserted', customer, { occurredAt: new Date(t0) }));
+    await h.deliver(message('customer.deleted', { customer_id: customer.customer_id }, { occurredAt: new Date(t0 + 1000) }));
+    const whileDeleted = orderCreated(customer.customer_id);
+    await h.deliver(message('order.created', whileDeleted));
+    const again = { ...customer, name: 'Grace Again', email: `again.${customer.email}` };
+    expect(await h.deliver(message('customer.upserted', again, { occurredAt: new Date(t0 + 2000) }))).toEqual({ status: 'ack' });
+    expect((await h.app.request('/notifications', { headers: { 'X-Customer-Id': customer.customer_id } })).status).toBe(200);
+
+    const before = await outboxSize(h.db);
+    const order = orderCreated(customer.customer_id);
+    await h.deliver(message('order.created', order));
+    const [email] = await notificationsOf(h.db, { orderId: order.order_id });
+    expect(email).toMatchObject({ channel: 'email', status: 'pending', recipient: again.email, requested_at: expect.any(Date) });
+    expect(email!.text.startsWith('Hello Grace Again,\n')).toBe(true);
+    const events = await outbox(h.db, before);
+    expect(events.map((e) => e.topic)).toEqual(['email.requested', 'push.requested']);
+    expect(events[0]!.payload).toMatchObject({ notification_id: email!.notification_id, to: again.email });
+    expect((await notificationsOf(h.db, { orderId: whileDeleted.order_id })).map((n) => [n.channel, n.status])).toEqual([
+      ['email', 'failed'],
+      ['push', 'failed'],
+    ]);
+  });
+
+  it('keeps its waiting e-mail released when the older customer.deleted is handled after the re-creation', async () => {
+    const customer = newCustomer();
+    const t0 = Date.now();
+    const order = orderCreated(customer.customer_id);
+    await h.deliver(message('order.created', order));
+    await h.deliver(message('customer.upserted', customer, { occurredAt: new Date(t0 + 2000) }));
+    expect(await h.deliver(message('customer.deleted', { customer_id: customer.customer_id }, { occurredAt: new Date(t0 + 1000) }))).toEqual({ status: 'ack' });
+    const [email] = await notificationsOf(h.db, { orderId: order.order_id });
+    expect(email).toMatchObject({ status: 'pending', recipient: customer.email, requested_at: expect.any(Date) });
+    expect(await readModel(customer.customer_id)).toEqual({ name: customer.name, email: customer.email, deleted_at: null });
+    expect((await h.app.request('/notifications', { headers: { 'X-Customer-Id': customer.customer_id } })).status).toBe(200);
   });
 });

@@ -48,21 +48,6 @@ describe('customer.upserted and customer.deleted', () => {
     expect((await subscribeAs(id)).status).toBe(401);
   });
 
-  it('change nothing on a duplicate delivery', async () => {
-    const id = randomUUID();
-    const consumer = pushConsumer(db);
-    const message = upserted(id);
-    await consumer.deliver(specOf('customer.upserted'), [message]);
-    expect(await consumer.deliver(specOf('customer.upserted'), [message])).toEqual([{ status: 'ack', duplicate: true }]);
-    expect(await count('push.customers')).toBeGreaterThan(0);
-    const remove = deleted(id);
-    await consumer.deliver(specOf('customer.deleted'), [remove]);
-    await consumer.deliver(specOf('customer.upserted'), [upserted(id)]);
-    // A redelivery of the old deletion is recognised by its event id and does not forget the customer again.
-    expect(await consumer.deliver(specOf('customer.deleted'), [remove])).toEqual([{ status: 'ack', duplicate: true }]);
-    expect((await subscribeAs(id)).status).toBe(201);
-  });
-
   it('dead-letter an invalid payload without changing anything', async () => {
     const consumer = pushConsumer(db);
     const before = await count('push.customers');
@@ -74,38 +59,14 @@ describe('customer.upserted and customer.deleted', () => {
   });
 });
 
-// customer.upserted and customer.deleted travel on different subscriptions: either may be handled first.
+// How the read model behaves (ordering, ties, duplicates, concurrency) is the shared suite's, in read-models.test.ts;
+// here only what push does with it: a deletion forgets the customer's browsers, unless the customer was created again
+// since (customer.upserted and customer.deleted travel on different subscriptions: either may be handled first).
 describe('customer.upserted and customer.deleted out of order', () => {
   /** The message as the customer service sent it at `occurredAt`. */
   const sentAt = (occurredAt: string, message: IncomingMessage): IncomingMessage => ({ ...message, attributes: { ...message.attributes, occurred_at: occurredAt } });
   const upsertedAt = (occurredAt: string, id: string) => sentAt(occurredAt, upserted(id));
   const deletedAt = (occurredAt: string, id: string) => sentAt(occurredAt, deleted(id));
-  async function customerRow(customerId: string): Promise<{ deleted_at: Date | null; updated_at: Date }> {
-    const { rows } = await db.pool.query('SELECT deleted_at, updated_at FROM push.customers WHERE customer_id = $1', [customerId]);
-    return rows[0];
-  }
-
-  it('keeps a deleted customer unknown (401) when an older customer.upserted is handled after its customer.deleted', async () => {
-    const id = randomUUID();
-    const consumer = pushConsumer(db);
-    expect(await consumer.deliver(specOf('customer.deleted'), [deletedAt('2030-01-01T10:00:01.000Z', id)])).toEqual([{ status: 'ack' }]);
-    expect(await consumer.deliver(specOf('customer.upserted'), [upsertedAt('2030-01-01T10:00:00.000Z', id)])).toEqual([{ status: 'ack' }]);
-    expect((await subscribeAs(id)).status).toBe(401);
-    expect((await app.request(`/notifications/${id}`, { headers: { 'X-Customer-Id': id } })).status).toBe(401);
-    expect(await customerRow(id)).toEqual({ deleted_at: new Date('2030-01-01T10:00:01.000Z'), updated_at: new Date('2030-01-01T10:00:01.000Z') });
-  });
-
-  // A deleted customer can be created again with its id (the seed re-creates its five customers on every start).
-  it('knows a customer created again after its deletion (a newer customer.upserted), when the deletion is handled first', async () => {
-    const id = randomUUID();
-    const consumer = pushConsumer(db);
-    await consumer.deliver(specOf('customer.upserted'), [upsertedAt('2030-01-01T10:00:00.000Z', id)]);
-    expect(await consumer.deliver(specOf('customer.deleted'), [deletedAt('2030-01-01T10:00:01.000Z', id)])).toEqual([{ status: 'ack' }]);
-    expect((await subscribeAs(id)).status).toBe(401);
-    expect(await consumer.deliver(specOf('customer.upserted'), [upsertedAt('2030-01-01T10:00:02.000Z', id)])).toEqual([{ status: 'ack' }]);
-    expect((await subscribeAs(id)).status).toBe(201);
-    expect(await customerRow(id)).toMatchObject({ deleted_at: null });
-  });
 
   it('keeps a customer created again, and its browsers, when the older customer.deleted is handled last', async () => {
     const id = randomUUID();
@@ -116,17 +77,6 @@ describe('customer.upserted and customer.deleted out of order', () => {
     expect(await consumer.deliver(specOf('customer.deleted'), [deletedAt('2030-01-01T10:00:01.000Z', id)])).toEqual([{ status: 'ack' }]);
     expect(await subscriptionEndpoints(db, id)).toHaveLength(1);
     expect((await subscribeAs(id)).status).toBe(201);
-  });
-
-  it.each(['deletion first', 'upsert first'] as const)('lets customer.deleted win over a customer.upserted of the same moment, %s', async (handledFirst) => {
-    const id = randomUUID();
-    const consumer = pushConsumer(db);
-    const at = '2030-01-01T10:00:00.000Z';
-    const steps = handledFirst === 'deletion first'
-      ? ([['customer.deleted', deletedAt(at, id)], ['customer.upserted', upsertedAt(at, id)]] as const)
-      : ([['customer.upserted', upsertedAt(at, id)], ['customer.deleted', deletedAt(at, id)]] as const);
-    for (const [topic, msg] of steps) expect(await consumer.deliver(specOf(topic), [msg])).toEqual([{ status: 'ack' }]);
-    expect((await subscribeAs(id)).status).toBe(401);
   });
 });
 

@@ -10,3 +10,10 @@ export {
   type IdempotencyStore,
   type StoredResponse,
 } from './idempotency-store';
+export {
+  customerReadModel,
+  type CustomerFacts,
+  type CustomerReadModel,
+  type CustomerReadModelOptions,
+} from './customer-read-model';
+export { productReadModel, type ProductFacts, type ProductReadModel, type ProductReadModelOptions } from './product-read-model';

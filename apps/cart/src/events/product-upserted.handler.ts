@@ -1,5 +1,5 @@
 import { defineHandler, type EventHandler } from '@shop/events';
-import { upsertProduct } from '../db/read-models.queries';
+import { cartProducts } from '../db/read-models.queries';
 
 /** `product.upserted` → the cart's copy of the catalog entry, replaced whole. Lines already in carts keep their price. */
 export function productUpsertedHandler(): EventHandler<'product.upserted'> {
@@ -7,7 +7,7 @@ export function productUpsertedHandler(): EventHandler<'product.upserted'> {
     topic: 'product.upserted',
     async handle(tx, { payload, attributes }) {
       const product = { sku: payload.sku, name: payload.name, priceCents: payload.price_cents, currency: payload.currency, active: payload.active };
-      await upsertProduct(tx, product, attributes.occurred_at);
+      await cartProducts.upsert(tx, product, attributes.occurred_at);
     },
   });
 }

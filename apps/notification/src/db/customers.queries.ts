@@ -1,6 +1,9 @@
-import type { PrismaClient, Tx } from '@shop/db';
+import { customerReadModel, type PrismaClient, type Tx } from '@shop/db';
 
 type Client = PrismaClient | Tx;
+
+/** The customers this service notifies, kept the way every service keeps them: their names and addresses too. */
+export const notificationCustomers = customerReadModel({ schema: 'notification', keepsContact: true });
 
 /** A customer as this service knows it; `deletedAt` set (and name and e-mail cleared) once deleted. */
 export interface CustomerRow {
@@ -20,8 +23,8 @@ export function findCustomers(db: Client, customerIds: string[]): Promise<Custom
 }
 
 /** True for a customer `customer.upserted` introduced and `customer.deleted` has not removed. */
-export async function isActiveCustomer(db: Client, customerId: string): Promise<boolean> {
-  return (await db.notificationCustomer.count({ where: { customerId, deletedAt: null } })) > 0;
+export function isActiveCustomer(db: Client, customerId: string): Promise<boolean> {
+  return notificationCustomers.isKnown(db, customerId);
 }
 
 /**
@@ -31,30 +34,6 @@ export async function isActiveCustomer(db: Client, customerId: string): Promise<
  */
 export async function lockCustomer(tx: Tx, customerId: string): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`notification.customer:${customerId}`}, 0))`;
-}
-
-/**
- * Stores the customer as the event describes it; returns null, changing nothing, for a deleted customer:
- * `customer.upserted` and `customer.deleted` travel on different subscriptions, so an upsert may be handled
- * after the deletion it preceded, and customer ids are never reused.
- */
-export async function upsertCustomer(tx: Tx, customer: { customerId: string; name: string; email: string }): Promise<CustomerRow | null> {
-  const rows = await tx.$queryRaw<{ customer_id: string }[]>`
-    INSERT INTO notification.customers (customer_id, name, email, updated_at)
-    VALUES (${customer.customerId}::uuid, ${customer.name}, ${customer.email}, now())
-    ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, updated_at = now()
-      WHERE notification.customers.deleted_at IS NULL
-    RETURNING customer_id::text`;
-  return rows.length ? findCustomer(tx, customer.customerId) : null;
-}
-
-/** Keeps a tombstone with no personal data, so later events for the customer fail at once. */
-export async function tombstoneCustomer(tx: Tx, customerId: string): Promise<void> {
-  await tx.$executeRaw`
-    INSERT INTO notification.customers (customer_id, name, email, deleted_at, updated_at)
-    VALUES (${customerId}::uuid, NULL, NULL, now(), now())
-    ON CONFLICT (customer_id) DO UPDATE SET name = NULL, email = NULL,
-      deleted_at = COALESCE(notification.customers.deleted_at, now()), updated_at = now()`;
 }
 
 /** A known customer by e-mail address (stored as the customer service sent it; compared case-insensitively). */

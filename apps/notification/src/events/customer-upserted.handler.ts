@@ -6,7 +6,7 @@ export function customerUpsertedHandler() {
   return defineHandler<'customer.upserted'>({
     topic: 'customer.upserted',
     async handle(tx, event, ctx) {
-      await learnCustomer(tx, ctx.publish, event.payload);
+      await learnCustomer(tx, ctx.publish, event.payload, event.attributes.occurred_at);
     },
   });
 }

@@ -1,6 +1,12 @@
-import type { PrismaClient, Tx } from '@shop/db';
+import { customerReadModel, productReadModel, type PrismaClient, type Tx } from '@shop/db';
 
 type Client = PrismaClient | Tx;
+
+/** The order service's customers, kept the way every service keeps them; the name and address are kept but not used. */
+export const orderCustomers = customerReadModel({ schema: 'order', keepsContact: true });
+
+/** The order service's copy of the catalog: buy-now prices and the names of order lines come from it. */
+export const orderProducts = productReadModel({ schema: 'order' });
 
 /** A catalog entry as the order service knows it from `product.upserted`. */
 export interface OrderProductRow {
@@ -15,62 +21,7 @@ export function findProducts(db: Client, skus: string[]): Promise<OrderProductRo
   return db.orderProduct.findMany({ where: { sku: { in: skus } } });
 }
 
-/**
- * Records a catalog event unless a later one is already recorded: `updated_at` holds the `occurred_at` of the
- * event it came from. `product.upserted` and `product.deleted` travel on different subscriptions, so either
- * may be handled after the other (DESIGN.md orders messages per topic only).
- */
-export async function upsertProduct(tx: Tx, product: OrderProductRow, occurredAt: string): Promise<void> {
-  await tx.$executeRaw`
-    INSERT INTO "order".products (sku, name, price_cents, currency, active, updated_at)
-    VALUES (${product.sku}, ${product.name}, ${product.priceCents}, ${product.currency}, ${product.active}, ${occurredAt}::timestamptz)
-    ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, price_cents = EXCLUDED.price_cents, currency = EXCLUDED.currency,
-      active = EXCLUDED.active, updated_at = EXCLUDED.updated_at
-    WHERE "order".products.updated_at <= EXCLUDED.updated_at`;
-}
-
-/**
- * `product.deleted`, kept as an inactive entry (a tombstone) dated by the event, so an earlier upsert handled
- * after it cannot revive the SKU. Named by its SKU, as order lines name a product the catalog no longer has;
- * the price placeholders of a SKU never seen before are never sold.
- */
-export async function deleteProduct(tx: Tx, sku: string, occurredAt: string): Promise<void> {
-  await tx.$executeRaw`
-    INSERT INTO "order".products (sku, name, price_cents, currency, active, updated_at)
-    VALUES (${sku}, ${sku}, 0, 'EUR', false, ${occurredAt}::timestamptz)
-    ON CONFLICT (sku) DO UPDATE SET active = false, name = EXCLUDED.name, updated_at = EXCLUDED.updated_at
-    WHERE "order".products.updated_at <= EXCLUDED.updated_at`;
-}
-
 /** True for a customer `customer.upserted` introduced and no later `customer.deleted` removed (a tombstone). */
-export async function customerIsKnown(db: Client, customerId: string): Promise<boolean> {
-  return (await db.orderCustomer.count({ where: { customerId, deletedAt: null } })) > 0;
-}
-
-/**
- * Records `customer.upserted` unless a later event for the customer is already recorded: `updated_at` holds the
- * `occurred_at` of the event it came from. `customer.upserted` and `customer.deleted` travel on different
- * subscriptions, so an upsert may be handled after the deletion it preceded and must not make the customer known
- * again; one that occurred after the deletion (the customer created again with the same id, as seeding does)
- * does. On a tie the deletion wins.
- */
-export async function upsertCustomer(tx: Tx, customer: { customerId: string; name: string; email: string }, occurredAt: string): Promise<void> {
-  await tx.$executeRaw`
-    INSERT INTO "order".customers (customer_id, name, email, updated_at)
-    VALUES (${customer.customerId}::uuid, ${customer.name}, ${customer.email}, ${occurredAt}::timestamptz)
-    ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, deleted_at = NULL, updated_at = EXCLUDED.updated_at
-    WHERE "order".customers.updated_at < EXCLUDED.updated_at
-      OR ("order".customers.updated_at = EXCLUDED.updated_at AND "order".customers.deleted_at IS NULL)`;
-}
-
-/**
- * `customer.deleted`, kept as a tombstone with no personal data, dated by the event, unless a later event for the
- * customer is already recorded. A deletion handled before the customer was ever seen leaves a tombstone too.
- */
-export async function deleteCustomer(tx: Tx, customerId: string, occurredAt: string): Promise<void> {
-  await tx.$executeRaw`
-    INSERT INTO "order".customers (customer_id, name, email, deleted_at, updated_at)
-    VALUES (${customerId}::uuid, NULL, NULL, ${occurredAt}::timestamptz, ${occurredAt}::timestamptz)
-    ON CONFLICT (customer_id) DO UPDATE SET name = NULL, email = NULL, deleted_at = EXCLUDED.deleted_at, updated_at = EXCLUDED.updated_at
-    WHERE "order".customers.updated_at <= EXCLUDED.updated_at`;
+export function customerIsKnown(db: Client, customerId: string): Promise<boolean> {
+  return orderCustomers.isKnown(db, customerId);
 }

@@ -57,7 +57,7 @@ export async function createOrderFromReservation(tx: Tx, publish: PublishFn, eve
   await insertOrderLines(
     tx,
     orderId,
-    // The price is the one reserved (the checkout's snapshot); a product the catalog no longer has keeps its SKU as name.
+    // The price is the one reserved (the checkout's snapshot); a product deleted since keeps its last name, one never seen its SKU.
     event.items.map((i) => ({ productSku: i.product_sku, name: names.get(i.product_sku) ?? i.product_sku, quantity: i.quantity, unitPriceCents: i.unit_price_cents })),
   );
   if (event.source === 'buy-now') await settleBuyNowRequest(tx, event.request_id, { status: 'confirmed', orderId });

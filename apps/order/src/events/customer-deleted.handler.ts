@@ -1,5 +1,5 @@
 import { defineHandler, type EventHandler } from '@shop/events';
-import { deleteCustomer } from '../db/read-models.queries';
+import { orderCustomers } from '../db/read-models.queries';
 
 /**
  * `customer.deleted` → the customer is unknown here (401), kept as a tombstone so that an older
@@ -9,7 +9,7 @@ export function customerDeletedHandler(): EventHandler<'customer.deleted'> {
   return defineHandler<'customer.deleted'>({
     topic: 'customer.deleted',
     async handle(tx, { payload, attributes }) {
-      await deleteCustomer(tx, payload.customer_id, attributes.occurred_at);
+      await orderCustomers.delete(tx, payload.customer_id, attributes.occurred_at);
     },
   });
 }

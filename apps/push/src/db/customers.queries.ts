@@ -1,25 +1,13 @@
-import type { PrismaClient, Tx } from '@shop/db';
+import { customerReadModel, type PrismaClient, type Tx } from '@shop/db';
 
 type Client = PrismaClient | Tx;
 
-/** True for a customer `customer.upserted` introduced and no later `customer.deleted` removed (a tombstone). */
-export async function customerExists(db: Client, customerId: string): Promise<boolean> {
-  return (await db.pushCustomer.count({ where: { customerId, deletedAt: null } })) > 0;
-}
+/** The customers push knows, kept the way every service keeps them; by id alone, as it sends them nothing by name. */
+export const pushCustomers = customerReadModel({ schema: 'push', keepsContact: false });
 
-/**
- * Records `customer.upserted` unless a later event for the customer is already recorded, atomically (two
- * deliveries racing cannot both insert): `updated_at` holds the `occurred_at` of the event it came from.
- * `customer.upserted` and `customer.deleted` travel on different subscriptions, so an upsert may be handled
- * after the deletion it preceded and must not make the customer known again; one that occurred after the
- * deletion (the customer created again with the same id, as seeding does) does. On a tie the deletion wins.
- */
-export async function upsertCustomer(db: Client, customerId: string, occurredAt: string): Promise<void> {
-  await db.$executeRaw`
-    INSERT INTO push.customers (customer_id, updated_at) VALUES (${customerId}::uuid, ${occurredAt}::timestamptz)
-    ON CONFLICT (customer_id) DO UPDATE SET deleted_at = NULL, updated_at = EXCLUDED.updated_at
-    WHERE push.customers.updated_at < EXCLUDED.updated_at
-      OR (push.customers.updated_at = EXCLUDED.updated_at AND push.customers.deleted_at IS NULL)`;
+/** True for a customer `customer.upserted` introduced and no later `customer.deleted` removed (a tombstone). */
+export function customerExists(db: Client, customerId: string): Promise<boolean> {
+  return pushCustomers.isKnown(db, customerId);
 }
 
 /**
@@ -27,11 +15,6 @@ export async function upsertCustomer(db: Client, customerId: string, occurredAt:
  * for the customer is already recorded (then the browsers belong to the customer as it now is). The record of
  * what was pushed stays.
  */
-export async function deleteCustomer(db: Client, customerId: string, occurredAt: string): Promise<void> {
-  const tombstoned = await db.$executeRaw`
-    INSERT INTO push.customers (customer_id, deleted_at, updated_at)
-    VALUES (${customerId}::uuid, ${occurredAt}::timestamptz, ${occurredAt}::timestamptz)
-    ON CONFLICT (customer_id) DO UPDATE SET deleted_at = EXCLUDED.deleted_at, updated_at = EXCLUDED.updated_at
-    WHERE push.customers.updated_at <= EXCLUDED.updated_at`;
-  if (tombstoned > 0) await db.pushSubscription.deleteMany({ where: { customerId } });
+export async function deleteCustomer(tx: Tx, customerId: string, occurredAt: string): Promise<void> {
+  if (await pushCustomers.delete(tx, customerId, occurredAt)) await tx.pushSubscription.deleteMany({ where: { customerId } });
 }

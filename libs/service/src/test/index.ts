@@ -2,3 +2,10 @@
 export { testAppContext, type TestAppContext } from './app-context';
 export { describeServiceBasics } from './service-basics';
 export { wireMessage, type WireMessageOptions } from './wire-message';
+export {
+  describeCustomerReadModel,
+  describeProductReadModel,
+  type CustomerReadModelHarness,
+  type ProductReadModelHarness,
+  type ReadModelHarness,
+} from './read-model-suite';
