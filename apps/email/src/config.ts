@@ -1,5 +1,5 @@
-import { functionEnvSchema, serviceEnvSchema } from '@shop/config';
-import { eventsEnvSchema } from '@shop/events';
+import { functionEnvSchema, isDevelopmentOrTest, serviceEnvSchema } from '@shop/config';
+import { eventsEnvSchema, functionEventsEnvSchema } from '@shop/events';
 import { z } from 'zod';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -30,8 +30,8 @@ export const emailConfigSchema = serviceEnvSchema(3004)
   .and(eventsEnvSchema)
   .and(mailEnv)
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && !env.SMTP_URL) {
-      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production (the embedded mail catcher is for development)' });
+    if (!isDevelopmentOrTest(env.NODE_ENV) && !env.SMTP_URL) {
+      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: `is required with NODE_ENV=${env.NODE_ENV} (the embedded mail catcher is for development and test)` });
     }
     if (env.EMAIL_RETRY_MAX_MS < env.EMAIL_RETRY_MIN_MS) {
       ctx.addIssue({ code: 'custom', path: ['EMAIL_RETRY_MAX_MS'], message: 'must not be below EMAIL_RETRY_MIN_MS' });
@@ -44,7 +44,7 @@ export type EmailConfig = z.infer<typeof emailConfigSchema>;
  * and the mail settings, with SMTP_URL required (a function has no catcher to fall back on).
  */
 export const emailFunctionConfigSchema = functionEnvSchema
-  .and(eventsEnvSchema)
+  .and(functionEventsEnvSchema)
   .and(mailEnv.extend({ SMTP_URL: mailEnv.shape.SMTP_URL.unwrap() }));
 export type EmailFunctionConfig = z.infer<typeof emailFunctionConfigSchema>;
 
