@@ -216,7 +216,7 @@ describe('the image of an app with a Cloud Run function: the same output runs it
     const runtime = runtimeOf(dockerfile, 'email');
     // Terraform's environment of the function, but the embedded transport: there is no Pub/Sub to publish email.delivered to
     // here (and production refuses the in-memory one).
-    const env = { ...runtime.env, PORT: String(port), DATABASE_URL: db.url, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, SMTP_FROM: 'Shop <no-reply@shop.test>', EVENT_TRANSPORT: 'embedded', LOG_LEVEL: 'warn' };
+    const env = { ...runtime.env, PORT: String(port), DATABASE_URL: db.url, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, SMTP_ALLOW_PLAINTEXT: 'true', SMTP_FROM: 'Shop <no-reply@shop.test>', EVENT_TRANSPORT: 'embedded', LOG_LEVEL: 'warn' };
     const fn = startNode(outOf('email'), functionCommand('email'), env);
     try {
       await waitForPort(port, 30_000, fn.output);

@@ -35,3 +35,24 @@ describe('email configuration under NODE_ENV=production', () => {
     expect(loadConfig(emailConfigSchema, { DATABASE_URL, NODE_ENV: 'test' }).SMTP_URL).toBeUndefined();
   });
 });
+
+describe('SMTP TLS settings', () => {
+  it('requires STARTTLS unless SMTP_ALLOW_PLAINTEXT=true', () => {
+    expect(loadConfig(emailConfigSchema, { DATABASE_URL, SMTP_URL: 'smtp://mail.example.com:587' }).SMTP_ALLOW_PLAINTEXT).toBe(false);
+    expect(loadConfig(emailConfigSchema, { DATABASE_URL, SMTP_URL: 'smtp://mail.example.com:587', SMTP_ALLOW_PLAINTEXT: 'true' }).SMTP_ALLOW_PLAINTEXT).toBe(true);
+    expect(variablesRefused(() => loadConfig(emailConfigSchema, { DATABASE_URL, SMTP_ALLOW_PLAINTEXT: 'maybe' }))).toEqual(['SMTP_ALLOW_PLAINTEXT']);
+  });
+
+  it.each(['requireTLS=false', 'ignoreTLS=true', 'opportunisticTLS=true', 'secure=false', 'RequireTls=false'])(
+    'refuses SMTP_URL parameters that would decide TLS behind the setting\'s back: %s',
+    (parameter) => {
+      expect(variablesRefused(() => loadConfig(emailConfigSchema, { DATABASE_URL, SMTP_URL: `smtp://mail.example.com:587?${parameter}` }))).toEqual(['SMTP_URL']);
+      expect(variablesRefused(() => loadConfig(emailFunctionConfigSchema, { DATABASE_URL, SMTP_URL: `smtps://mail.example.com:465?${parameter}` }))).toEqual(['SMTP_URL']);
+    },
+  );
+
+  it('keeps other parameters, such as the TLS server name', () => {
+    const url = 'smtp://mail.example.com:587?tls.servername=mail.example.com';
+    expect(loadConfig(emailConfigSchema, { DATABASE_URL, SMTP_URL: url }).SMTP_URL).toBe(url);
+  });
+});

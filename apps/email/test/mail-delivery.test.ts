@@ -56,7 +56,7 @@ describe('mail delivery as the service runs it', () => {
 
   it('sends a scheduled retry when it falls due, with no new notification to wake it', async () => {
     const port = await freePort();
-    const stop = await start({ SMTP_URL: `smtp://127.0.0.1:${port}`, EMAIL_RETRY_MIN_MS: '200', EMAIL_RETRY_MAX_MS: '200' });
+    const stop = await start({ SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_ALLOW_PLAINTEXT: 'true', EMAIL_RETRY_MIN_MS: '200', EMAIL_RETRY_MAX_MS: '200' });
     try {
       const payload = emailPayload();
       await emailConsumer(db).deliver(SPEC.name, [emailRequested(payload)]);
