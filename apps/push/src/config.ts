@@ -75,5 +75,5 @@ export const pushFunctionConfigSchema = functionEnvSchema
   .superRefine(checkPushEnv);
 export type PushFunctionConfig = z.infer<typeof pushFunctionConfigSchema>;
 
-/** What delivery reads from either configuration. */
-export type PushSettings = Omit<PushEnv, 'PUSH_ENDPOINT_HOSTS'>;
+/** What delivery reads from either configuration (NODE_ENV: whether private-network endpoints may be contacted). */
+export type PushSettings = Omit<PushEnv, 'PUSH_ENDPOINT_HOSTS'> & { NODE_ENV: string };
