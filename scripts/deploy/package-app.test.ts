@@ -154,6 +154,11 @@ describe('the image, built and started as the Dockerfile does it (no Docker engi
       await waitFor200(`http://127.0.0.1:${port}/healthz`, 30_000, service.output);
       const ready = await waitFor200(`http://127.0.0.1:${port}/readyz`, 30_000, service.output);
       expect(await ready.json()).toMatchObject({ status: 'ready' });
+      // /docs serves Swagger UI from the image's own node_modules (swagger-ui-dist), not from a CDN.
+      const docs = await fetch(`http://127.0.0.1:${port}/docs`);
+      expect(docs.status).toBe(200);
+      const bundle = /src="(\/docs\/swagger-ui-bundle\.js[^"]*)"/.exec(await docs.text())?.[1];
+      expect((await fetch(`http://127.0.0.1:${port}${bundle}`)).status).toBe(200);
     } finally {
       service.child.kill('SIGTERM');
     }
@@ -209,8 +214,9 @@ describe('the image of an app with a Cloud Run function: the same output runs it
     const smtpPort = (smtp.server.address() as AddressInfo).port;
     const port = await freePort();
     const runtime = runtimeOf(dockerfile, 'email');
-    // Terraform's environment of the function, but the in-memory transport: there is no Pub/Sub to publish email.delivered to here.
-    const env = { ...runtime.env, PORT: String(port), DATABASE_URL: db.url, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, SMTP_FROM: 'Shop <no-reply@shop.test>', EVENT_TRANSPORT: 'memory', LOG_LEVEL: 'warn' };
+    // Terraform's environment of the function, but the embedded transport: there is no Pub/Sub to publish email.delivered to
+    // here (and production refuses the in-memory one).
+    const env = { ...runtime.env, PORT: String(port), DATABASE_URL: db.url, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, SMTP_ALLOW_PLAINTEXT: 'true', SMTP_FROM: 'Shop <no-reply@shop.test>', EVENT_TRANSPORT: 'embedded', LOG_LEVEL: 'warn' };
     const fn = startNode(outOf('email'), functionCommand('email'), env);
     try {
       await waitForPort(port, 30_000, fn.output);

@@ -58,6 +58,7 @@ const pushService: WebPushTesting = await startWebPushTesting();
 const system = await useSystem({
   env: {
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    SMTP_ALLOW_PLAINTEXT: 'true',
     SMTP_TIMEOUT_MS: '2000',
     // Quick retries, and enough of them that an outage of a few seconds never exhausts them.
     EMAIL_RETRY_MIN_MS: '200',

@@ -1,6 +1,6 @@
 // Every service's app, event handlers and background work, as its main.ts composes them. Only this harness
 // (not an app) imports across apps: apps never import each other.
-import { loadConfig } from '@shop/config';
+import { isDevelopmentOrTest, loadConfig } from '@shop/config';
 import type { ServiceName } from '@shop/contracts';
 import type { Database } from '@shop/db';
 import type { EventHandler, PublishFn } from '@shop/events';
@@ -69,7 +69,7 @@ function pushModule(deps: ModuleDeps): ServiceModule {
   const config = loadConfig(pushConfigSchema, { DATABASE_URL: deps.databaseUrl, NODE_ENV: 'test', ...deps.env });
   const vapidKeys = createVapidKeys(deps.db.prisma, configuredVapidKeys(config));
   return {
-    createApp: (context) => pushApp(context, { vapidKeys, allowedHosts: config.PUSH_ENDPOINT_HOSTS }),
+    createApp: (context) => pushApp(context, { vapidKeys, allowedHosts: config.PUSH_ENDPOINT_HOSTS, allowPrivateNetworks: isDevelopmentOrTest(config.NODE_ENV) }),
     handlers: pushHandlers(),
     startBackground: ({ publish }) => startPushDelivery(config, { db: deps.db, databaseUrl: deps.databaseUrl, publish, vapidKeys, logger: deps.logger }),
   };

@@ -25,18 +25,25 @@ export interface TestSmtpServer {
   close(): Promise<void>;
 }
 
-export async function startSmtpServer(options: { port?: number; onRcpt?: (address: string) => RcptVerdict } = {}): Promise<TestSmtpServer> {
+export async function startSmtpServer(
+  options: { port?: number; onRcpt?: (address: string) => RcptVerdict; tls?: 'none' | 'starttls' | 'implicit' } = {},
+): Promise<TestSmtpServer> {
   const raw: Buffer[] = [];
+  const tls = options.tls ?? 'none';
+  // With TLS, smtp-server's own self-signed certificate (clients pass tls.rejectUnauthorized=false in the URL).
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ['STARTTLS'],
+    ...(tls === 'none' ? { disabledCommands: ['STARTTLS'] } : {}),
+    secure: tls === 'implicit',
     logger: false,
     onRcptTo(address, _session, callback) {
       const verdict = options.onRcpt?.(address.address);
       if (!verdict) return callback();
       callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }));
     },
-    onData(stream, _session, callback) {
+    onData(stream, session, callback) {
+      // A message that should have been encrypted and was not is refused, so a test sees the difference.
+      if (tls !== 'none' && !session.secure) return callback(new Error('sent in the clear'));
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
@@ -54,7 +61,7 @@ export async function startSmtpServer(options: { port?: number; onRcpt?: (addres
   });
   return {
     port,
-    url: `smtp://127.0.0.1:${port}`,
+    url: tls === 'implicit' ? `smtps://127.0.0.1:${port}?tls.rejectUnauthorized=false` : `smtp://127.0.0.1:${port}${tls === 'starttls' ? '?tls.rejectUnauthorized=false' : ''}`,
     raw,
     parsed: () => Promise.all(raw.map((r) => simpleParser(r))),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -89,12 +96,15 @@ export function emailConsumer(db: Database): Consumer {
 
 export const FAST_RETRIES = { maxAttempts: 3, minDelayMs: 1, maxDelayMs: 2 };
 
-/** A mailer over `smtpUrl` with quick retries; `sender` overrides the SMTP sender. */
+/**
+ * A mailer over `smtpUrl` with quick retries; `sender` overrides the SMTP sender. The test servers offer no
+ * STARTTLS unless asked to, so plaintext is allowed unless `requireTls`.
+ */
 export function testMailer(
   db: Database,
-  options: { smtpUrl?: string; sender?: MailSender; policy?: typeof FAST_RETRIES; leaseMs?: number } = {},
+  options: { smtpUrl?: string; sender?: MailSender; policy?: typeof FAST_RETRIES; leaseMs?: number; requireTls?: boolean } = {},
 ): { mailer: Mailer; sender: MailSender } {
-  const sender = options.sender ?? createSmtpSender(options.smtpUrl ?? 'smtp://127.0.0.1:1', { timeoutMs: 2_000 });
+  const sender = options.sender ?? createSmtpSender(options.smtpUrl ?? 'smtp://127.0.0.1:1', { timeoutMs: 2_000, allowPlaintext: !options.requireTls });
   const mailer = createMailer({
     prisma: db.prisma,
     publish: createPublisher({ schema: 'email', producer: 'email' }),

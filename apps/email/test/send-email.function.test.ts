@@ -23,7 +23,7 @@ beforeAll(async () => {
     },
   });
   // The function reads its configuration from the environment on its first event, as it does in the cloud.
-  Object.assign(process.env, { DATABASE_URL: db.url, SMTP_URL: smtp.url, SMTP_FROM: FROM, EVENT_TRANSPORT: 'memory', LOG_LEVEL: 'silent', NODE_ENV: 'test' });
+  Object.assign(process.env, { DATABASE_URL: db.url, SMTP_URL: smtp.url, SMTP_ALLOW_PLAINTEXT: 'true', SMTP_FROM: FROM, EVENT_TRANSPORT: 'memory', LOG_LEVEL: 'silent', NODE_ENV: 'test' });
   ({ closeSendEmail } = await import('../src/function'));
   server = getTestServer('sendEmail');
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -11,6 +11,11 @@ export interface PushAppOptions {
   vapidKeys?: VapidKeys;
   /** Hosts a subscription's endpoint may name (PUSH_ENDPOINT_HOSTS); by default any. */
   allowedHosts?: readonly string[];
+  /**
+   * Whether endpoints may be http or name a non-public address (development and test: NODE_ENV); by default
+   * true, like `allowedHosts`: main.ts passes what the configuration says.
+   */
+  allowPrivateNetworks?: boolean;
 }
 
 /** The push service: Web Push subscriptions, and what was pushed to whom. */
@@ -22,7 +27,7 @@ export function createApp(context: AppContext, options: PushAppOptions = {}): Ht
     isKnownCustomer: (id) => customerExists(prisma, id),
   });
   registerVapidRoutes(http.app, options.vapidKeys ?? createVapidKeys(prisma));
-  registerSubscriptionRoutes(http.app, { prisma, allowedHosts: options.allowedHosts ?? ['*'] });
+  registerSubscriptionRoutes(http.app, { prisma, allowedHosts: options.allowedHosts ?? ['*'], allowPrivateNetworks: options.allowPrivateNetworks ?? true });
   registerNotificationRoutes(http.app, { prisma });
   return http;
 }

@@ -1,5 +1,5 @@
-import { functionEnvSchema, serviceEnvSchema } from '@shop/config';
-import { eventsEnvSchema } from '@shop/events';
+import { functionEnvSchema, isDevelopmentOrTest, serviceEnvSchema } from '@shop/config';
+import { eventsEnvSchema, functionEventsEnvSchema } from '@shop/events';
 import { z } from 'zod';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -65,15 +65,15 @@ export const pushConfigSchema = serviceEnvSchema(3007)
   .and(eventsEnvSchema)
   .and(pushEnv)
   .superRefine(checkPushEnv)
-  .transform((env) => ({ ...env, PUSH_ENDPOINT_HOSTS: endpointHosts(env.PUSH_ENDPOINT_HOSTS, env.NODE_ENV === 'production') }));
+  .transform((env) => ({ ...env, PUSH_ENDPOINT_HOSTS: endpointHosts(env.PUSH_ENDPOINT_HOSTS, !isDevelopmentOrTest(env.NODE_ENV)) }));
 export type PushConfig = z.infer<typeof pushConfigSchema>;
 
 /** The `sendPush` Cloud Function's environment: the database, the event backbone, and Web Push. */
 export const pushFunctionConfigSchema = functionEnvSchema
-  .and(eventsEnvSchema)
+  .and(functionEventsEnvSchema)
   .and(pushEnv)
   .superRefine(checkPushEnv);
 export type PushFunctionConfig = z.infer<typeof pushFunctionConfigSchema>;
 
-/** What delivery reads from either configuration. */
-export type PushSettings = Omit<PushEnv, 'PUSH_ENDPOINT_HOSTS'>;
+/** What delivery reads from either configuration (NODE_ENV: whether private-network endpoints may be contacted). */
+export type PushSettings = Omit<PushEnv, 'PUSH_ENDPOINT_HOSTS'> & { NODE_ENV: string };

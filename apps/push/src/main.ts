@@ -1,4 +1,4 @@
-import { loadConfig } from '@shop/config';
+import { isDevelopmentOrTest, loadConfig } from '@shop/config';
 import type { PrismaClient } from '@shop/db';
 import { runService } from '@shop/service';
 import { createApp } from './app';
@@ -15,7 +15,12 @@ await runService({
   service: 'push',
   config,
   handlers: () => pushHandlers(),
-  createApp: (context) => createApp(context, { vapidKeys: vapidKeysOf(context.db.prisma), allowedHosts: config.PUSH_ENDPOINT_HOSTS }),
+  createApp: (context) =>
+    createApp(context, {
+      vapidKeys: vapidKeysOf(context.db.prisma),
+      allowedHosts: config.PUSH_ENDPOINT_HOSTS,
+      allowPrivateNetworks: isDevelopmentOrTest(config.NODE_ENV),
+    }),
   startBackground: (context) =>
     startPushDelivery(config, {
       db: context.db,

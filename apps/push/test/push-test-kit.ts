@@ -62,12 +62,22 @@ export async function requestPush(db: Database, payload = pushPayloadOf()): Prom
 export const FAST_RETRIES = { maxAttempts: 3, minDelayMs: 1, maxDelayMs: 2 };
 
 /** A pusher over real Web Push (the keys kept in the test database), with quick retries. */
-export function testPusher(db: Database, options: { vapidKeys?: VapidKeys; policy?: typeof FAST_RETRIES; timeoutMs?: number } = {}): Pusher {
+export function testPusher(
+  db: Database,
+  options: { vapidKeys?: VapidKeys; policy?: typeof FAST_RETRIES; timeoutMs?: number; allowPrivateNetworks?: boolean } = {},
+): Pusher {
   const vapidKeys = options.vapidKeys ?? createVapidKeys(db.prisma);
   return createPusher({
     prisma: db.prisma,
     publish: createPublisher({ schema: 'push', producer: 'push' }),
-    sender: createWebPushSender({ vapidKeys, subject: 'mailto:test@shop.test', ttlSeconds: 60, timeoutMs: options.timeoutMs ?? 2_000 }),
+    // The test push services listen on loopback: allowed, as in development and test, unless a test says otherwise.
+    sender: createWebPushSender({
+      vapidKeys,
+      subject: 'mailto:test@shop.test',
+      ttlSeconds: 60,
+      timeoutMs: options.timeoutMs ?? 2_000,
+      allowPrivateNetworks: options.allowPrivateNetworks ?? true,
+    }),
     policy: options.policy ?? FAST_RETRIES,
     logger: testLogger('push'),
     leaseMs: 60_000,

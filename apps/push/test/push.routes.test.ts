@@ -146,6 +146,37 @@ describe('POST /subscriptions', () => {
     }
     expect((await send('https://updates.push.services.mozilla.com/wpush/v2/abc')).status).toBe(201);
   });
+
+  it('outside development and test, answers 422 for an endpoint that is not https or names a non-public address, even with every host allowed', async () => {
+    const production = createApp(testAppContext('push', db), { allowedHosts: ['*'], allowPrivateNetworks: false }).app;
+    const send = (endpoint: string) => production.request('/subscriptions', json('POST', browserSubscription({ endpoint }), asCustomer(JOHN)));
+    const refused: [string, RegExp][] = [
+      ['http://push.example/send/1', /https/],
+      ['https://127.0.0.1/send/1', /loopback/],
+      ['https://2130706433/send/1', /loopback/],
+      ['https://[::1]:8443/send/1', /loopback/],
+      ['https://10.1.2.3/send/1', /private/],
+      ['https://172.20.0.1/send/1', /private/],
+      ['https://192.168.1.10/send/1', /private/],
+      ['https://[fd00::1]/send/1', /private/],
+      ['https://169.254.169.254/latest', /link-local/],
+      ['https://[fe80::1]/send/1', /link-local/],
+      ['https://0.0.0.0/send/1', /unspecified/],
+      ['https://100.64.0.1/send/1', /carrier-grade NAT/],
+      ['https://[::ffff:192.168.0.1]/send/1', /private/],
+      ['https://[::ffff:7f00:1]/send/1', /loopback/],
+    ];
+    for (const [endpoint, why] of refused) {
+      const body = await refusedUnchanged(422, () => send(endpoint));
+      expect(body['errors'], endpoint).toEqual([expect.objectContaining({ field: 'endpoint', message: expect.stringMatching(why) })]);
+    }
+    expect((await send('https://push.example/send/1')).status).toBe(201);
+    expect((await send('https://8.8.8.8/send/1')).status).toBe(201);
+  });
+
+  it('in development and test, takes an http endpoint on loopback (a local push service)', async () => {
+    expect((await subscribe(browserSubscription({ endpoint: 'http://127.0.0.1:9/send/local' }))).status).toBe(201);
+  });
 });
 
 describe('DELETE /subscriptions', () => {

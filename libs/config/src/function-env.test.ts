@@ -21,4 +21,9 @@ describe('functionEnvSchema', () => {
     expect(() => loadConfig(functionEnvSchema, { DATABASE_URL, DATABASE_POOL_MAX: '51' })).toThrow(/DATABASE_POOL_MAX/);
     expect(loadConfig(functionEnvSchema, { DATABASE_URL, DATABASE_POOL_MAX: '5' }).DATABASE_POOL_MAX).toBe(5);
   });
+
+  it('accepts any lowercase NODE_ENV, e.g. staging', () => {
+    expect(loadConfig(functionEnvSchema, { DATABASE_URL, NODE_ENV: 'staging' }).NODE_ENV).toBe('staging');
+    expect(() => loadConfig(functionEnvSchema, { DATABASE_URL, NODE_ENV: 'Production' })).toThrow(/NODE_ENV: must be a lowercase name/);
+  });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_NODE_ENV, nodeEnvSchema } from './node-env';
 import { databaseUrl, logLevel, serviceVersion } from './service-env';
 
 /**
@@ -7,7 +8,7 @@ import { databaseUrl, logLevel, serviceVersion } from './service-env';
  * production, and one instance handles one event at a time, so its pool stays small.
  */
 export const functionEnvSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
+  NODE_ENV: nodeEnvSchema(DEFAULT_NODE_ENV.function),
   DATABASE_URL: databaseUrl,
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(50).default(2),
   LOG_LEVEL: logLevel,

@@ -96,12 +96,14 @@ describe('serviceEnvSchema', () => {
       ]);
     });
 
-    it('takes the key set over http only outside production', () => {
+    it('takes the key set over http only in development and test', () => {
       const local = { DATABASE_URL, ...JWT, IDENTITY_JWT_JWKS_URL: 'http://127.0.0.1:9000/jwks.json' };
       expect(loadConfig(serviceEnvSchema(1), { ...local, NODE_ENV: 'test' }).IDENTITY_JWT_JWKS_URL).toBe(local.IDENTITY_JWT_JWKS_URL);
-      expect(problemsOf(() => loadConfig(serviceEnvSchema(1), { ...local, NODE_ENV: 'production', ADMIN_API_TOKEN: ADMIN, SUPPORT_API_TOKEN: SUPPORT }))).toEqual([
-        { variable: 'IDENTITY_JWT_JWKS_URL', message: 'must be https:// in production' },
-      ]);
+      for (const NODE_ENV of ['production', 'staging']) {
+        expect(problemsOf(() => loadConfig(serviceEnvSchema(1), { ...local, NODE_ENV, ADMIN_API_TOKEN: ADMIN, SUPPORT_API_TOKEN: SUPPORT }))).toEqual([
+          { variable: 'IDENTITY_JWT_JWKS_URL', message: 'must be https:// outside development and test' },
+        ]);
+      }
     });
 
     it('needs no jwt settings in header mode', () => {
@@ -112,9 +114,10 @@ describe('serviceEnvSchema', () => {
   describe('in production', () => {
     it('requires both tokens', () => {
       const problems = problemsOf(() => loadConfig(serviceEnvSchema(1), { NODE_ENV: 'production', DATABASE_URL }));
+      const message = 'is required with NODE_ENV=production (only development and test fall back to the local tokens)';
       expect(problems).toEqual([
-        { variable: 'ADMIN_API_TOKEN', message: 'is required in production' },
-        { variable: 'SUPPORT_API_TOKEN', message: 'is required in production' },
+        { variable: 'ADMIN_API_TOKEN', message },
+        { variable: 'SUPPORT_API_TOKEN', message },
       ]);
     });
 
@@ -133,6 +136,29 @@ describe('serviceEnvSchema', () => {
     it('starts with both tokens set', () => {
       const config = loadConfig(serviceEnvSchema(1), { NODE_ENV: 'production', DATABASE_URL, ADMIN_API_TOKEN: ADMIN, SUPPORT_API_TOKEN: SUPPORT });
       expect(config).toMatchObject({ NODE_ENV: 'production', ADMIN_API_TOKEN: ADMIN, SUPPORT_API_TOKEN: SUPPORT });
+    });
+  });
+
+  describe('in any environment but development and test', () => {
+    it.each(['staging', 'preview', 'production'])('requires both tokens, and refuses the printed ones, with NODE_ENV=%s', (NODE_ENV) => {
+      const missing = problemsOf(() => loadConfig(serviceEnvSchema(1), { NODE_ENV, DATABASE_URL }));
+      expect(missing.map((p) => p.variable)).toEqual(['ADMIN_API_TOKEN', 'SUPPORT_API_TOKEN']);
+      expect(missing[0]!.message).toContain(`NODE_ENV=${NODE_ENV}`);
+      const printed = problemsOf(() =>
+        loadConfig(serviceEnvSchema(1), { NODE_ENV, DATABASE_URL, ADMIN_API_TOKEN: LOCAL_ADMIN_TOKEN, SUPPORT_API_TOKEN: LOCAL_SUPPORT_TOKEN }),
+      );
+      expect(printed.map((p) => p.message)).toEqual([expect.stringMatching(/^must not be a printed local default/), expect.stringMatching(/^must not be a printed local default/)]);
+      expect(loadConfig(serviceEnvSchema(1), { NODE_ENV, DATABASE_URL, ADMIN_API_TOKEN: ADMIN, SUPPORT_API_TOKEN: SUPPORT }).NODE_ENV).toBe(NODE_ENV);
+    });
+
+    it.each(['development', 'test'])('falls back to the local tokens with NODE_ENV=%s', (NODE_ENV) => {
+      expect(loadConfig(serviceEnvSchema(1), { NODE_ENV, DATABASE_URL })).toMatchObject({ ADMIN_API_TOKEN: LOCAL_ADMIN_TOKEN, SUPPORT_API_TOKEN: LOCAL_SUPPORT_TOKEN });
+    });
+
+    it.each(['Production', 'PROD', 'staging env', ''.padEnd(3, ' ')])('refuses NODE_ENV=%j, which the production checks would not recognise', (NODE_ENV) => {
+      expect(problemsOf(() => loadConfig(serviceEnvSchema(1), { NODE_ENV, DATABASE_URL, ADMIN_API_TOKEN: ADMIN, SUPPORT_API_TOKEN: SUPPORT }))).toEqual([
+        { variable: 'NODE_ENV', message: 'must be a lowercase name such as development, test, staging or production' },
+      ]);
     });
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { DEFAULT_NODE_ENV, isDevelopmentOrTest, nodeEnvSchema } from './node-env';
 
-/** Printed by `npm start` and used when the variables are unset outside production. */
+/** Printed by `npm start` and used when the variables are unset in development and test. */
 export const LOCAL_ADMIN_TOKEN = 'local-admin-token';
 export const LOCAL_SUPPORT_TOKEN = 'local-support-token';
 
@@ -13,12 +14,13 @@ export const serviceVersion = z.string().default(process.env['npm_package_versio
 
 /**
  * The variables every service reads. Cloud Run sets `PORT`; locally each service has its own default.
- * Outside production the tokens fall back to the printed local values; in production they are required.
+ * In development and test (NODE_ENV, development when unset) the tokens fall back to the printed local values;
+ * anywhere else (production, staging, …) they are required and must not be those values.
  */
 export function serviceEnvSchema(defaultPort: number) {
   return z
     .object({
-      NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+      NODE_ENV: nodeEnvSchema(DEFAULT_NODE_ENV.service),
       PORT: port.default(defaultPort),
       HOST: z.string().default('0.0.0.0'),
       DATABASE_URL: databaseUrl,
@@ -48,16 +50,17 @@ export function serviceEnvSchema(defaultPort: number) {
             if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when IDENTITY_MODE=jwt' });
           }
           // Keys fetched in the clear could be swapped on the way: only a laptop or a test may use http.
-          if (env.IDENTITY_JWT_JWKS_URL?.startsWith('http:') && env.NODE_ENV === 'production') {
-            ctx.addIssue({ code: 'custom', path: ['IDENTITY_JWT_JWKS_URL'], message: 'must be https:// in production' });
+          if (env.IDENTITY_JWT_JWKS_URL?.startsWith('http:') && !isDevelopmentOrTest(env.NODE_ENV)) {
+            ctx.addIssue({ code: 'custom', path: ['IDENTITY_JWT_JWKS_URL'], message: 'must be https:// outside development and test' });
           }
         }
-        if (env.NODE_ENV !== 'production') return;
+        if (isDevelopmentOrTest(env.NODE_ENV)) return;
+        const where = `with NODE_ENV=${env.NODE_ENV} (only development and test fall back to the local tokens)`;
         for (const key of ['ADMIN_API_TOKEN', 'SUPPORT_API_TOKEN'] as const) {
-          if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
+          if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: `is required ${where}` });
           // The local defaults are printed by `npm start` and written in this repository: never a secret.
           else if (env[key] === LOCAL_ADMIN_TOKEN || env[key] === LOCAL_SUPPORT_TOKEN) {
-            ctx.addIssue({ code: 'custom', path: [key], message: 'must not be a printed local default in production' });
+            ctx.addIssue({ code: 'custom', path: [key], message: `must not be a printed local default ${where}` });
           }
         }
       },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_NODE_ENV } from '@shop/config';
 import { SUBSCRIPTIONS } from '@shop/contracts';
 import type { Logger } from '@shop/observability';
 import type { PushOptions } from './push/push.routes';
@@ -13,48 +14,69 @@ export const EVENT_TRANSPORTS = ['embedded', 'pubsub', 'memory'] as const;
 export type EventTransportKind = (typeof EVENT_TRANSPORTS)[number];
 
 /**
- * The event backbone's variables, to merge into a service's schema
- * (`serviceEnvSchema(port).and(eventsEnvSchema)`, or `.extend` it). With `EVENT_TRANSPORT=pubsub` the project
- * and, unless verification is off, the push audience and service account are required. Turning OIDC
- * verification off is refused unless `PUBSUB_EMULATOR_HOST` is set: the emulator sends no token, Google
- * always does, and an unauthenticated push endpoint would let anyone inject events.
+ * The event backbone's variables for an environment whose NODE_ENV defaults to `defaultNodeEnv` when unset
+ * (NODE_ENV is the service's or function's own variable: it is read here only to refuse what production must
+ * not run with). With `EVENT_TRANSPORT=pubsub` the project and, unless verification is off, the push audience
+ * and service account are required. Turning OIDC verification off is refused unless `PUBSUB_EMULATOR_HOST` is
+ * set (the emulator sends no token, Google always does, and an unauthenticated push endpoint would let anyone
+ * inject events), and always under `NODE_ENV=production`, as is the in-memory transport (it loses every event
+ * on restart and reaches no other service).
  */
-export const eventsEnvSchema = z
-  .object({
-    EVENT_TRANSPORT: z.enum(EVENT_TRANSPORTS).default('embedded'),
-    GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
-    PUBSUB_EMULATOR_HOST: z
-      .string()
-      .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { error: 'must be host:port, e.g. 127.0.0.1:8085' })
-      .optional(),
-    PUBSUB_PUSH_AUDIENCE: z.string().min(1).optional(),
-    PUBSUB_PUSH_SERVICE_ACCOUNT: z.email({ error: 'must be a service account e-mail' }).optional(),
-    PUBSUB_VERIFY_OIDC: z.stringbool({ error: 'must be true or false' }).default(true),
-    /** Caps the batches of the subscriptions that batch (inventory's order-requested); 1 turns batching off. */
-    EVENT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).optional(),
-  })
-  .superRefine(
-    (env, ctx) => {
-      const required = (key: keyof typeof env, why: string) => {
-        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: `is required ${why}` });
-      };
-      if (env.PUBSUB_VERIFY_OIDC === false && !env.PUBSUB_EMULATOR_HOST) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['PUBSUB_VERIFY_OIDC'],
-          message: 'may be false only with PUBSUB_EMULATOR_HOST set (the emulator sends no token; Google always does)',
-        });
-      }
-      if (env.EVENT_TRANSPORT !== 'pubsub') return;
-      required('GOOGLE_CLOUD_PROJECT', 'when EVENT_TRANSPORT=pubsub');
-      if (env.PUBSUB_VERIFY_OIDC !== false) {
-        required('PUBSUB_PUSH_AUDIENCE', 'when EVENT_TRANSPORT=pubsub verifies push tokens');
-        required('PUBSUB_PUSH_SERVICE_ACCOUNT', 'when EVENT_TRANSPORT=pubsub verifies push tokens');
-      }
-    },
-    // Run even when another variable is already invalid, so that one ConfigError lists every problem.
-    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
-  );
+function eventsEnvSchemaFor(defaultNodeEnv: string) {
+  return z
+    .object({
+      NODE_ENV: z.string().optional(),
+      EVENT_TRANSPORT: z.enum(EVENT_TRANSPORTS).default('embedded'),
+      GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
+      PUBSUB_EMULATOR_HOST: z
+        .string()
+        .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { error: 'must be host:port, e.g. 127.0.0.1:8085' })
+        .optional(),
+      PUBSUB_PUSH_AUDIENCE: z.string().min(1).optional(),
+      PUBSUB_PUSH_SERVICE_ACCOUNT: z.email({ error: 'must be a service account e-mail' }).optional(),
+      PUBSUB_VERIFY_OIDC: z.stringbool({ error: 'must be true or false' }).default(true),
+      /** Caps the batches of the subscriptions that batch (inventory's order-requested); 1 turns batching off. */
+      EVENT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).optional(),
+    })
+    .superRefine(
+      (env, ctx) => {
+        const required = (key: keyof typeof env, why: string) => {
+          if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: `is required ${why}` });
+        };
+        if ((env.NODE_ENV ?? defaultNodeEnv) === 'production') {
+          if (env.EVENT_TRANSPORT === 'memory') {
+            ctx.addIssue({ code: 'custom', path: ['EVENT_TRANSPORT'], message: 'must not be memory with NODE_ENV=production (events would be lost; use embedded or pubsub)' });
+          }
+          if (env.PUBSUB_VERIFY_OIDC === false) {
+            ctx.addIssue({ code: 'custom', path: ['PUBSUB_VERIFY_OIDC'], message: 'must not be false with NODE_ENV=production (anyone could push events)' });
+          }
+        } else if (env.PUBSUB_VERIFY_OIDC === false && !env.PUBSUB_EMULATOR_HOST) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['PUBSUB_VERIFY_OIDC'],
+            message: 'may be false only with PUBSUB_EMULATOR_HOST set (the emulator sends no token; Google always does)',
+          });
+        }
+        if (env.EVENT_TRANSPORT !== 'pubsub') return;
+        required('GOOGLE_CLOUD_PROJECT', 'when EVENT_TRANSPORT=pubsub');
+        if (env.PUBSUB_VERIFY_OIDC !== false) {
+          required('PUBSUB_PUSH_AUDIENCE', 'when EVENT_TRANSPORT=pubsub verifies push tokens');
+          required('PUBSUB_PUSH_SERVICE_ACCOUNT', 'when EVENT_TRANSPORT=pubsub verifies push tokens');
+        }
+      },
+      // Run even when another variable is already invalid, so that one ConfigError lists every problem.
+      { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+    );
+}
+
+/**
+ * The event backbone's variables, to merge into a service's schema (`serviceEnvSchema(port).and(eventsEnvSchema)`):
+ * NODE_ENV unset means development there. See `eventsEnvSchemaFor` for what is required and refused.
+ */
+export const eventsEnvSchema = eventsEnvSchemaFor(DEFAULT_NODE_ENV.service);
+
+/** The same variables for a Cloud Function (`functionEnvSchema.and(functionEventsEnvSchema)`): NODE_ENV unset means production. */
+export const functionEventsEnvSchema = eventsEnvSchemaFor(DEFAULT_NODE_ENV.function);
 
 /** The parsed event variables. */
 export type EventsEnv = z.infer<typeof eventsEnvSchema>;

@@ -22,7 +22,7 @@ export {
   type SubscriptionSpec,
   type Transport,
 } from './types';
-export { createTransport, EVENT_TRANSPORTS, eventsEnvSchema, pushOptionsOf, type EventsEnv, type EventTransportKind } from './events-config';
+export { createTransport, EVENT_TRANSPORTS, eventsEnvSchema, functionEventsEnvSchema, pushOptionsOf, type EventsEnv, type EventTransportKind } from './events-config';
 export {
   createOidcVerifier,
   GOOGLE_ISSUERS,

@@ -1,4 +1,3 @@
-import { swaggerUI } from '@hono/swagger-ui';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '@shop/observability';
@@ -10,10 +9,12 @@ import {
   runWithLogContext,
 } from '@shop/observability';
 import type { AppEnv, IdentityConfig } from './context';
+import { registerDocs } from './docs';
 import { DomainError } from './errors';
 import type { IdempotencyStoreLike } from './idempotency';
 import { openApiDocument } from './openapi';
 import { classify, problemResponse } from './problem';
+import { securityHeaders } from './security-headers';
 
 /** A readiness dependency: resolves when usable, throws when not. */
 export type ReadinessCheck = () => Promise<void>;
@@ -39,8 +40,8 @@ export interface HttpApp {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * The app every service starts from: request id and trace context on every response and log line, an access
- * log, a body size limit, health endpoints, the OpenAPI document and its browsable reference, and RFC 9457
+ * The app every service starts from: security headers and the request id and trace context on every response,
+ * an access log, a body size limit, health endpoints, the OpenAPI document and its browsable reference, and RFC 9457
  * problem documents for every failure, unknown route (404) and wrong method (405).
  * Routes are added by the service afterwards, through `defineRoute`.
  */
@@ -48,6 +49,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const app = new Hono<AppEnv>();
   let draining = false;
 
+  // First, so that its headers reach every response, whatever a later middleware or handler answers.
+  app.use(securityHeaders());
   app.use(async function requestContext(c, next) {
     const incoming = c.req.header('X-Request-Id');
     // Honour a caller's id only when it is harmless to echo into logs and headers; otherwise make our own.
@@ -115,7 +118,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.get('/openapi.json', (c) =>
     c.json(openApiDocument(app, { title: `${options.service} service`, version: options.version, description: options.description })),
   );
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: `${options.service} service API` }));
+  registerDocs(app, { title: `${options.service} service API`, openApiUrl: '/openapi.json' });
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);

@@ -45,7 +45,8 @@ export async function startMailDelivery(
     closeCatcher = catcher.close;
     logger.info(`SMTP_URL is not set: e-mail goes to the embedded mail catcher at ${catcher.url}; read it with GET /messages (support token)`);
   }
-  const sender = createSmtpSender(smtpUrl, { timeoutMs: settings.SMTP_TIMEOUT_MS });
+  // The catcher listens on loopback and offers no STARTTLS (it has no certificate the mailer would trust).
+  const sender = createSmtpSender(smtpUrl, { timeoutMs: settings.SMTP_TIMEOUT_MS, allowPlaintext: settings.SMTP_ALLOW_PLAINTEXT || !settings.SMTP_URL });
   const mailer = mailerFor(settings, { ...deps, sender });
   const loop = startDueWorkLoop({
     name: 'mailer',

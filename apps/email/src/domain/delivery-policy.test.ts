@@ -38,6 +38,11 @@ describe('classifySmtpFailure', () => {
     for (const code of ['ECONNECTION', 'ETIMEDOUT', 'EDNS', 'ETLS']) expect(classifySmtpFailure({ code, message: 'x' }).permanent).toBe(false);
   });
 
+  it('treats a refused STARTTLS as temporary even with a 5xx reply: the relay\'s set-up, not the message', () => {
+    const refused = { code: 'ETLS', responseCode: 502, permanent: true, response: '502 5.5.2 Error: command not recognized', message: 'Error upgrading connection with STARTTLS' };
+    expect(classifySmtpFailure(refused)).toEqual({ permanent: false, error: 'ETLS: Error upgrading connection with STARTTLS' });
+  });
+
   it('treats local refusals no retry can fix as permanent', () => {
     expect(classifySmtpFailure({ code: 'EENVELOPE', message: 'No recipients defined' }).permanent).toBe(true);
     expect(classifySmtpFailure({ code: 'ENOAUTH', message: 'Missing credentials' }).permanent).toBe(true);

@@ -18,6 +18,6 @@ export const sendEmail = createDeliveryFunction({
   subscription: SPEC,
   configSchema: emailFunctionConfigSchema,
   handler: (config) => emailRequestedHandler({ from: config.SMTP_FROM }),
-  deliverer: ({ config, ...deps }) => mailerFor(config, { ...deps, sender: createSmtpSender(config.SMTP_URL, { timeoutMs: config.SMTP_TIMEOUT_MS }) }),
+  deliverer: ({ config, ...deps }) => mailerFor(config, { ...deps, sender: createSmtpSender(config.SMTP_URL, { timeoutMs: config.SMTP_TIMEOUT_MS, allowPlaintext: config.SMTP_ALLOW_PLAINTEXT }) }),
   noun: 'e-mail',
 });

@@ -25,14 +25,27 @@ export interface MailSender {
   close(): void;
 }
 
+/** How the sender treats a server without TLS. */
+export interface SmtpSenderOptions {
+  timeoutMs: number;
+  /**
+   * Send over an unencrypted `smtp://` connection when the server offers no STARTTLS (the embedded mail catcher
+   * on loopback; SMTP_ALLOW_PLAINTEXT=true). Otherwise STARTTLS is required.
+   */
+  allowPlaintext?: boolean;
+}
+
 /**
- * A sender over SMTP (`smtp://user:pass@host:587`, STARTTLS when the server offers it, or `smtps://` for
- * implicit TLS). One connection per message: transactional mail is low volume, and a fresh connection never
- * trips over one the server closed while idle.
+ * A sender over SMTP: `smtps://` for implicit TLS, or `smtp://user:pass@host:587`, which must upgrade with
+ * STARTTLS (nodemailer's `requireTLS`) unless `allowPlaintext`: a server that does not offer it, or someone on
+ * the path who strips it from the EHLO reply, then gets neither the message nor the credentials. One
+ * connection per message: transactional mail is low volume, and a fresh connection never trips over one the
+ * server closed while idle.
  */
-export function createSmtpSender(url: string, options: { timeoutMs: number }): MailSender {
+export function createSmtpSender(url: string, options: SmtpSenderOptions): MailSender {
   const transport = nodemailer.createTransport({
     url,
+    requireTLS: !options.allowPlaintext,
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,
     socketTimeout: options.timeoutMs,

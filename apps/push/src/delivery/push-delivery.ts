@@ -1,3 +1,4 @@
+import { isDevelopmentOrTest } from '@shop/config';
 import type { Database } from '@shop/db';
 import { startDueWorkLoop, type PublishFn } from '@shop/events';
 import type { Logger } from '@shop/observability';
@@ -13,7 +14,14 @@ export function pusherFor(
   deps: { db: Database; publish: PublishFn; vapidKeys: VapidKeys; logger: Logger; sender?: PushSender },
 ): Pusher {
   const sender =
-    deps.sender ?? createWebPushSender({ vapidKeys: deps.vapidKeys, subject: settings.VAPID_SUBJECT, ttlSeconds: settings.PUSH_TTL_SECONDS, timeoutMs: settings.PUSH_TIMEOUT_MS });
+    deps.sender ??
+    createWebPushSender({
+      vapidKeys: deps.vapidKeys,
+      subject: settings.VAPID_SUBJECT,
+      ttlSeconds: settings.PUSH_TTL_SECONDS,
+      timeoutMs: settings.PUSH_TIMEOUT_MS,
+      allowPrivateNetworks: isDevelopmentOrTest(settings.NODE_ENV),
+    });
   return createPusher({
     prisma: deps.db.prisma,
     publish: deps.publish,

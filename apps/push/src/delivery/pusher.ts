@@ -13,6 +13,7 @@ import {
 } from '../db/notifications.queries';
 import { deleteGoneSubscription, subscriptionsOfCustomer, type SubscriptionRow } from '../db/subscriptions.queries';
 import { classifyPushStatus, NO_SUBSCRIPTION_ERROR, pushPayload, retryDelayMs, type PushOutcome, type RetryPolicy } from '../domain/delivery-policy';
+import { isBlockedEndpoint } from '../webpush/endpoint-address';
 import type { PushSender } from '../webpush/web-push-sender';
 
 export interface PusherDeps {
@@ -89,7 +90,8 @@ export function createPusher(deps: PusherDeps): Pusher {
       const outcome = classifyPushStatus(response.statusCode);
       return { subscription, outcome, statusCode: response.statusCode, error: outcome === 'sent' ? null : `${response.statusCode} ${response.body}`.trim() };
     } catch (err) {
-      return { subscription, outcome: 'retry', statusCode: null, error: describe(err) };
+      // An endpoint on a non-public address is refused the same way every time: give up on it now.
+      return { subscription, outcome: isBlockedEndpoint(err) ? 'rejected' : 'retry', statusCode: null, error: describe(err) };
     }
   }
 

@@ -1,6 +1,7 @@
 import { fail, type DomainError } from '@shop/http';
 import type { PrismaClient } from '@shop/db';
 import { deleteSubscription, upsertSubscription, type SubscriptionRow } from '../db/subscriptions.queries';
+import { endpointRefusal } from '../webpush/endpoint-address';
 import { isAllowedHost, type SubscribeBody } from './subscription';
 
 function refusedEndpoint(message: string): DomainError {
@@ -9,13 +10,16 @@ function refusedEndpoint(message: string): DomainError {
 
 /**
  * Saves the customer's browser subscription (idempotent by endpoint). The service will POST to the endpoint,
- * so it must name an allowed push service: over https, unless every host is allowed (development).
+ * so it must name an allowed push service: over https, unless every host is allowed (development), and,
+ * unless `allowPrivateNetworks` (development and test), over https and not at a non-public address.
  */
 export async function subscribe(
   prisma: PrismaClient,
-  input: { customerId: string; body: SubscribeBody; allowedHosts: readonly string[] },
+  input: { customerId: string; body: SubscribeBody; allowedHosts: readonly string[]; allowPrivateNetworks: boolean },
 ): Promise<SubscriptionRow> {
   const url = new URL(input.body.endpoint);
+  const refusal = endpointRefusal(url, input);
+  if (refusal) throw refusedEndpoint(refusal);
   if (!isAllowedHost(url.hostname, input.allowedHosts)) throw refusedEndpoint(`${url.hostname} is not a push service this shop sends to`);
   if (url.protocol !== 'https:' && !input.allowedHosts.includes('*')) throw refusedEndpoint('must be an https URL');
   if (url.username || url.password) throw refusedEndpoint('must not carry credentials');

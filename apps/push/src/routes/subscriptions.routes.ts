@@ -10,8 +10,8 @@ const problems = {
 } as const;
 
 /** `/subscriptions`: a customer's browsers register for Web Push, and unregister. */
-export function registerSubscriptionRoutes(app: Hono<AppEnv>, deps: { prisma: PrismaClient; allowedHosts: readonly string[] }): void {
-  const { prisma, allowedHosts } = deps;
+export function registerSubscriptionRoutes(app: Hono<AppEnv>, deps: { prisma: PrismaClient; allowedHosts: readonly string[]; allowPrivateNetworks: boolean }): void {
+  const { prisma, allowedHosts, allowPrivateNetworks } = deps;
 
   defineRoute(
     app,
@@ -27,7 +27,7 @@ export function registerSubscriptionRoutes(app: Hono<AppEnv>, deps: { prisma: Pr
     async (c, { body }) => {
       const principal = c.get('principal');
       const customerId = principal.kind === 'customer' ? principal.customerId : '';
-      const row = await subscribe(prisma, { customerId, body, allowedHosts });
+      const row = await subscribe(prisma, { customerId, body, allowedHosts, allowPrivateNetworks });
       return c.json(toSubscriptionResource(row), 201);
     },
   );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, serviceEnvSchema } from '@shop/config';
+import { ConfigError, functionEnvSchema, loadConfig, serviceEnvSchema } from '@shop/config';
 import { testLogger } from '@shop/testing';
-import { createTransport, eventsEnvSchema, pushOptionsOf } from '../../src';
+import { createTransport, eventsEnvSchema, functionEventsEnvSchema, pushOptionsOf } from '../../src';
 
 const PUBSUB = {
   EVENT_TRANSPORT: 'pubsub',
@@ -10,9 +10,9 @@ const PUBSUB = {
   PUBSUB_PUSH_SERVICE_ACCOUNT: 'pubsub-push@shop-prod.iam.gserviceaccount.com',
 };
 
-function problemsOf(env: Record<string, string>): { variable: string; message: string }[] {
+function problemsOf(env: Record<string, string>, schema: Parameters<typeof loadConfig>[0] = eventsEnvSchema): { variable: string; message: string }[] {
   try {
-    loadConfig(eventsEnvSchema, env);
+    loadConfig(schema, env);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return (err as ConfigError).problems;
@@ -67,6 +67,46 @@ describe('eventsEnvSchema', () => {
     } catch (err) {
       expect((err as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['DATABASE_URL', 'PUBSUB_VERIFY_OIDC']);
     }
+  });
+});
+
+describe('eventsEnvSchema under NODE_ENV=production', () => {
+  const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgresql://u@h/db', ADMIN_API_TOKEN: 'prod-admin-token-0123456789', SUPPORT_API_TOKEN: 'prod-support-token-0123456789' };
+  const service = serviceEnvSchema(3002).and(eventsEnvSchema);
+
+  it('refuses the in-memory transport, in one line naming the variable', () => {
+    expect(problemsOf({ ...PRODUCTION, EVENT_TRANSPORT: 'memory' }, service)).toEqual([
+      { variable: 'EVENT_TRANSPORT', message: 'must not be memory with NODE_ENV=production (events would be lost; use embedded or pubsub)' },
+    ]);
+  });
+
+  it('refuses OIDC verification off, even against the emulator', () => {
+    const env = { ...PRODUCTION, ...PUBSUB, PUBSUB_EMULATOR_HOST: '127.0.0.1:8085', PUBSUB_VERIFY_OIDC: 'false' };
+    expect(problemsOf(env, service)).toEqual([
+      { variable: 'PUBSUB_VERIFY_OIDC', message: 'must not be false with NODE_ENV=production (anyone could push events)' },
+    ]);
+  });
+
+  it('lists both refusals beside every other bad variable', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', EVENT_TRANSPORT: 'memory', PUBSUB_VERIFY_OIDC: 'false' }, service);
+    expect(problems.map((p) => p.variable).sort()).toEqual(['ADMIN_API_TOKEN', 'DATABASE_URL', 'EVENT_TRANSPORT', 'PUBSUB_VERIFY_OIDC', 'SUPPORT_API_TOKEN']);
+  });
+
+  it('starts with the embedded transport, or Pub/Sub verifying tokens', () => {
+    expect(loadConfig(service, PRODUCTION)).toMatchObject({ NODE_ENV: 'production', EVENT_TRANSPORT: 'embedded' });
+    expect(loadConfig(service, { ...PRODUCTION, ...PUBSUB })).toMatchObject({ EVENT_TRANSPORT: 'pubsub', PUBSUB_VERIFY_OIDC: true });
+  });
+
+  it('keeps memory for a service whose NODE_ENV is unset (development) or test', () => {
+    expect(loadConfig(eventsEnvSchema, { EVENT_TRANSPORT: 'memory' }).EVENT_TRANSPORT).toBe('memory');
+    expect(loadConfig(service, { DATABASE_URL: 'postgresql://u@h/db', EVENT_TRANSPORT: 'memory' })).toMatchObject({ NODE_ENV: 'development' });
+    expect(loadConfig(service, { DATABASE_URL: 'postgresql://u@h/db', NODE_ENV: 'test', EVENT_TRANSPORT: 'memory' }).EVENT_TRANSPORT).toBe('memory');
+  });
+
+  it('treats an unset NODE_ENV as production for a Cloud Function', () => {
+    const fn = functionEnvSchema.and(functionEventsEnvSchema);
+    expect(problemsOf({ DATABASE_URL: 'postgresql://u@h/db', EVENT_TRANSPORT: 'memory' }, fn).map((p) => p.variable)).toEqual(['EVENT_TRANSPORT']);
+    expect(loadConfig(fn, { DATABASE_URL: 'postgresql://u@h/db', NODE_ENV: 'test', EVENT_TRANSPORT: 'memory' })).toMatchObject({ NODE_ENV: 'test', EVENT_TRANSPORT: 'memory' });
   });
 });
 

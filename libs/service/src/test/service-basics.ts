@@ -11,7 +11,8 @@ interface BuiltApp {
 
 /**
  * The endpoints DESIGN.md asks of every service, checked the same way for each: `GET /`, `/healthz`,
- * `/readyz`, `/openapi.json`, `/docs`, and problem documents for unknown routes.
+ * `/readyz`, `/openapi.json`, `/docs` (with its assets, from the service itself), problem documents for unknown
+ * routes, and the security headers on every one of these responses.
  */
 export function describeServiceBasics(service: ServiceName, createApp: (context: TestAppContext) => BuiltApp): void {
   describe(`${service} service basics`, () => {
@@ -60,7 +61,32 @@ export function describeServiceBasics(service: ServiceName, createApp: (context:
       const docs = await built.app.request('/docs');
       expect(docs.status).toBe(200);
       expect(docs.headers.get('Content-Type')).toMatch(/text\/html/);
-      expect(await docs.text()).toContain('/openapi.json');
+      expect(docs.headers.get('Content-Security-Policy')).not.toMatch(/https?:|\*/);
+      const html = await docs.text();
+      expect(html).toContain('/openapi.json');
+      const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      expect(assets.length).toBeGreaterThanOrEqual(3);
+      for (const asset of assets) {
+        expect(asset, 'served by the service itself').toMatch(/^\/docs\//);
+        expect((await built.app.request(asset)).status, asset).toBe(200);
+      }
+    });
+
+    it('puts the security headers on every response, problems included', async () => {
+      const responses = await Promise.all([
+        built.app.request('/'),
+        built.app.request('/openapi.json'),
+        built.app.request('/no-such-route'),
+        built.app.request('/healthz', { method: 'DELETE' }),
+      ]);
+      for (const res of responses) {
+        expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');
+        expect(res.headers.get('Referrer-Policy')).toBe('no-referrer');
+        expect(res.headers.get('Content-Security-Policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+        expect(res.headers.get('Strict-Transport-Security')).toBeNull();
+      }
+      const https = await built.app.request('/healthz', { headers: { 'X-Forwarded-Proto': 'https' } });
+      expect(https.headers.get('Strict-Transport-Security')).toMatch(/^max-age=\d+/);
     });
 
     it('answers an unknown route with a 404 problem document', async () => {

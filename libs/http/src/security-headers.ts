@@ -1,0 +1,40 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+
+/** The policy of every response that does not set its own: JSON needs nothing, and no page may frame it. */
+export const DEFAULT_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
+/** Two years, the preload list's minimum; sent only over https (RFC 6797 §7.2: a browser ignores it over http). */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=63072000; includeSubDomains';
+
+/**
+ * True when the client reached us over https: Cloud Run's front end terminates TLS and says so in
+ * `X-Forwarded-Proto`; a direct request carries it in its URL. A forged header only adds HSTS to a response
+ * the browser got over http, where it is ignored.
+ */
+export function isHttpsRequest(c: Context): boolean {
+  const forwarded = c.req.header('X-Forwarded-Proto')?.split(',')[0]?.trim().toLowerCase();
+  return forwarded ? forwarded === 'https' : new URL(c.req.url).protocol === 'https:';
+}
+
+/**
+ * Security headers on every response, problem documents and 404/405 included (Hono's `secureHeaders`, run
+ * around everything else): `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`, a restrictive
+ * `Content-Security-Policy` with `frame-ancestors 'none'`, and HSTS when the request came over https. A
+ * response that sets one of these itself (an HTML page with its own policy, the console's referrer policy)
+ * keeps its own.
+ */
+export function securityHeaders(): MiddlewareHandler {
+  const defaults = secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    referrerPolicy: 'no-referrer',
+    xContentTypeOptions: 'nosniff',
+    // Added below, only over https.
+    strictTransportSecurity: false,
+    overwrite: false,
+  });
+  return async function securityHeadersOf(c, next) {
+    await defaults(c, next);
+    if (isHttpsRequest(c) && !c.res.headers.has('Strict-Transport-Security')) c.res.headers.set('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
+  };
+}
