@@ -116,7 +116,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     });
   });
   app.get('/openapi.json', (c) =>
-    c.json(openApiDocument(app, { title: `${options.service} service`, version: options.version, description: options.description })),
+    c.json(
+      openApiDocument(
+        app,
+        { title: `${options.service} service`, version: options.version, description: options.description },
+        options.identity.verifyIdToken ? 'jwt' : 'header',
+      ),
+    ),
   );
   registerDocs(app, { title: `${options.service} service API`, openApiUrl: '/openapi.json' });
 

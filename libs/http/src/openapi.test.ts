@@ -71,12 +71,19 @@ describe('openApiDocument', () => {
     const doc = document();
     expect(doc.components.securitySchemes).toEqual({
       bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
-      customerId: { type: 'apiKey', in: 'header', name: 'X-Customer-Id' },
+      customerId: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-Customer-Id' }),
     });
     expect(doc.paths['/things']!['post']!['security']).toEqual([{ bearer: [] }]);
     expect(doc.paths['/mine']!['get']!['security']).toEqual([{ customerId: [] }]);
     expect(doc.paths['/things/{id}']!['get']!['security']).toEqual([{ customerId: [] }, { bearer: [] }]);
     expect(doc.paths['/echo']!['post']!['security']).toBeUndefined();
+  });
+
+  it('documents the customer as a bearer ID token in jwt mode, where X-Customer-Id is ignored', () => {
+    const { app } = createTestApp();
+    const doc = openApiDocument(app, { title: 't', version: '1' }, 'jwt') as Doc;
+    expect(doc.components.securitySchemes['customerId']).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }));
+    expect(doc.components.securitySchemes['customerId']).not.toHaveProperty('name');
   });
 
   it('documents problem responses as application/problem+json', () => {

@@ -114,7 +114,11 @@ const problemSchema = {
 };
 
 /** The OpenAPI 3.1 document for every route `defineRoute` registered on `app`. */
-export function openApiDocument(app: Hono<AppEnv>, info: { title: string; version: string; description?: string }): Record<string, unknown> {
+export function openApiDocument(
+  app: Hono<AppEnv>,
+  info: { title: string; version: string; description?: string },
+  customerIdentity: 'header' | 'jwt' = 'header',
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const { method, path, spec } of registries.get(app) ?? []) {
     // `:id`, `:id?` and `:id{[0-9]+}` are all `{id}` in OpenAPI.
@@ -154,7 +158,11 @@ export function openApiDocument(app: Hono<AppEnv>, info: { title: string; versio
       schemas: { Problem: problemSchema },
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_TOKEN or SUPPORT_API_TOKEN' },
-        customerId: { type: 'apiKey', in: 'header', name: 'X-Customer-Id' },
+        // DESIGN.md "Identity in production": in jwt mode the services verify an ID token and ignore the header.
+        customerId:
+          customerIdentity === 'jwt'
+            ? { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'the shopper\'s ID token (IDENTITY_MODE=jwt)' }
+            : { type: 'apiKey', in: 'header', name: 'X-Customer-Id', description: 'set by the gateway (IDENTITY_MODE=header)' },
       },
     },
   };
