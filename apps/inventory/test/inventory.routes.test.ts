@@ -234,7 +234,7 @@ describe('PUT /inventory/:sku', () => {
     await refusedUnchanged(404, () => app.request(path(fresh('NONE')), json('PUT', { available: 1 }, adminHeaders)));
     const sku = fresh('PUT400');
     await create(sku, 5);
-    await refusedUnchanged(400, () => app.request(path(sku), { method: 'PUT', headers: adminHeaders, body: 'available=1' }));
+    await refusedUnchanged(400, () => app.request(path(sku), { method: 'PUT', headers: { ...adminHeaders, 'Content-Type': 'application/json' }, body: 'available=1' }));
   });
 
   it('answers 403 to support and 401 to nobody, changing nothing', async () => {

@@ -29,7 +29,7 @@ const ListQuery = pageQuerySchema
       .string()
       .trim()
       .max(200)
-      .refine(isStorableText, { error: 'must not contain the character U+0000' })
+      .refine(isStorableText, { error: 'must not contain U+0000 or lone surrogates' })
       .optional()
       .transform((q) => (q ? q : undefined)),
     min_price_cents: priceFilter('min_price_cents'),
