@@ -112,6 +112,7 @@ describe('POST /inventory', () => {
     ['a fractional level', { sku: 'FRAC-1', available: 1.5 }, ['available']],
     ['a level as a string', { sku: 'STR-1', available: '5' }, ['available']],
     ['a level beyond the column', { sku: 'HUGE-1', available: 2 ** 31 }, ['available']],
+    ['a level above 10⁹, which releases could push past the column', { sku: 'HUGE-2', available: 1_000_000_001 }, ['available']],
     ['no fields', {}, ['sku', 'available']],
     ['an empty SKU', { sku: '', available: 1 }, ['sku']],
     ['a SKU with surrounding spaces', { sku: ' X ', available: 1 }, ['sku']],

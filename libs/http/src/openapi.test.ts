@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createHttpApp } from './create-app';
 import { createLogger } from '@shop/observability';
 import { defineRoute, openApiDocument } from './openapi';
-import { createTestApp } from './test-support';
+import { admin, createTestApp } from './test-support';
 
 type Doc = {
   openapi: string;
@@ -105,5 +105,27 @@ describe('openApiDocument', () => {
     const { app } = createTestApp();
     const served = await (await app.request('/openapi.json')).json();
     expect(served).toEqual(openApiDocument(app, { title: 'things service', version: '1.2.3' }));
+  });
+});
+
+describe('defineRoute', () => {
+  const del = (body: string | undefined, contentType = 'application/json') =>
+    createTestApp().app.request('/things/1', { method: 'DELETE', headers: { ...admin, 'Content-Type': contentType }, ...(body === undefined ? {} : { body }) });
+
+  it('lets a writing route without a body take none, or {}', async () => {
+    expect((await del(undefined)).status).toBe(204);
+    expect((await del('{}')).status).toBe(204);
+  });
+
+  it('refuses any other body on a writing route without one, before the handler runs', async () => {
+    expect((await del('{"id": 2}')).status).toBe(422);
+    expect((await del('{"id":')).status).toBe(400);
+    expect((await del('{}', 'text/plain')).status).toBe(415);
+  });
+
+  it('leaves the body to a route that reads its own', async () => {
+    const { app } = createTestApp();
+    defineRoute(app, { method: 'post', path: '/raw', summary: 'r', readsOwnBody: true, responses: {} }, async (c) => c.text(await c.req.text()));
+    expect(await (await app.request('/raw', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'any bytes' })).text()).toBe('any bytes');
   });
 });
