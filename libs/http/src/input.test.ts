@@ -60,6 +60,7 @@ describe('readJson', () => {
     const res = await post('{"n": 1}', { 'Content-Type': contentType });
     expect(res.status).toBe(415);
     expect(await problemOf(res)).toMatchObject({ status: 415 });
+    expect(res.headers.get('Accept')).toBe('application/json');
   });
 
   it('answers 415 for a body sent without any Content-Type', async () => {

@@ -21,16 +21,18 @@ const MAX_DEPTH = 32;
 /** Enough to show what is wrong without a document the size of the body. */
 const MAX_TEXT_ERRORS = 20;
 
-/**
- * `415` unless the `Content-Type` is JSON (`application/json`, `application/*+json`); a `charset` parameter
- * is allowed when it says UTF-8, the only encoding JSON has (RFC 8259 §8.1). `undefined` when none was sent.
- */
-function checkMediaType(contentType: string | undefined): void {
-  if (contentType === undefined) return;
+/** A JSON media type (`application/json`, `application/*+json`), with UTF-8 if it names a charset. */
+function isJsonMediaType(contentType: string): boolean {
   const [essence = '', ...parameters] = contentType.split(';').map((part) => part.trim().toLowerCase());
   const charset = parameters.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/^"(.*)"$/, '$1');
-  if (JSON_MEDIA_TYPE.test(essence) && (charset === undefined || charset === 'utf-8' || charset === 'utf8')) return;
-  throw new DomainError('unsupported_media_type', `The request body must be sent as application/json (UTF-8), not ${contentType || 'an empty Content-Type'}.`, {
+  // UTF-8 is the only encoding JSON has (RFC 8259 §8.1).
+  return JSON_MEDIA_TYPE.test(essence) && (charset === undefined || charset === 'utf-8' || charset === 'utf8');
+}
+
+/** `415`: the body is not declared JSON; `Accept` says what is (RFC 9110 §15.5.16). */
+function unsupportedMediaType(contentType: string | undefined): DomainError {
+  const sent = contentType === undefined ? 'without a Content-Type' : `as ${contentType || 'an empty Content-Type'}`;
+  return new DomainError('unsupported_media_type', `The request body must be sent as application/json (UTF-8), not ${sent}.`, {
     headers: { Accept: 'application/json' },
   });
 }
@@ -77,11 +79,11 @@ function unstorableValues(root: unknown): FieldError[] {
 /** The body as a JSON value: media type (`415`), UTF-8 and JSON syntax (`400`), storable text and depth (`422`). */
 async function readJsonValue(c: Context): Promise<unknown> {
   const contentType = c.req.header('Content-Type');
-  checkMediaType(contentType);
+  if (contentType !== undefined && !isJsonMediaType(contentType)) throw unsupportedMediaType(contentType);
   const text = await bodyText(c);
   if (text.trim() === '') throw new DomainError('bad_request', 'The request body is empty; a JSON document is required.');
   // A body with no Content-Type at all is not declared JSON either.
-  if (contentType === undefined) checkMediaType('');
+  if (contentType === undefined) throw unsupportedMediaType(contentType);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import { AmountCents, CurrencyCode, isStorableText, Sku, text } from '@shop/contracts';
+import { AmountCents, CurrencyCode, Sku, text } from '@shop/contracts';
 import type { ProductView } from '../db/products.queries';
-
-/** PostgreSQL text cannot hold U+0000 nor lone surrogates: such a value is refused, not a 500 at the database. */
-export { isStorableText };
 
 /** A catalog SKU (the contract's, which PostgreSQL can store). */
 export const ProductSku = Sku;

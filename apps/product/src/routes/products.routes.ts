@@ -1,10 +1,10 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { isStorableText } from '@shop/contracts';
 import { decodeCursor, defineRoute, fail, pageQuerySchema, toPage, type AppEnv } from '@shop/http';
 import type { ProductView } from '../db/products.queries';
 import {
   CreateProductBody,
-  isStorableText,
   PRODUCT_SORTS,
   ProductResource,
   ProductSku,
