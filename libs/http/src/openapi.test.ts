@@ -85,6 +85,13 @@ describe('openApiDocument', () => {
     expect(post.responses['default']!.content).toHaveProperty('application/problem+json');
   });
 
+  it('documents 415 on every writing route, where a body not sent as JSON is refused', () => {
+    const doc = document();
+    expect(doc.paths['/things']!['post']!.responses['415']!.content).toHaveProperty('application/problem+json');
+    expect(doc.paths['/things/{id}']!['delete']!.responses).toHaveProperty('415');
+    expect(doc.paths['/things/{id}']!['get']!.responses).not.toHaveProperty('415');
+  });
+
   it('converts constrained and optional Hono parameters too', () => {
     const { app } = createHttpApp({
       service: 's',

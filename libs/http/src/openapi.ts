@@ -140,6 +140,12 @@ export function openApiDocument(app: Hono<AppEnv>, info: { title: string; versio
       const schema = r.schema ? jsonSchema(r.schema, 'output') : Number(status) >= 400 ? { $ref: '#/components/schemas/Problem' } : undefined;
       responses[status] = { description: r.description, ...(schema ? { content: { [contentType]: { schema } } } : {}) };
     }
+    if (method !== 'get' && !spec.readsOwnBody) {
+      responses['415'] ??= {
+        description: 'A body sent as anything but application/json',
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      };
+    }
     responses['default'] = { description: 'Problem document', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
     (paths[oasPath] ??= {})[method] = {
       summary: spec.summary,
