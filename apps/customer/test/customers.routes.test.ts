@@ -372,7 +372,7 @@ describe('PUT /customers/:id', () => {
   });
 
   it('answers 400 for a body that is not JSON, changing nothing', async () => {
-    await refusedUnchanged(400, () => app.request(`/customers/${JANE}`, { method: 'PUT', headers: adminHeaders, body: 'name=x' }));
+    await refusedUnchanged(400, () => app.request(`/customers/${JANE}`, { method: 'PUT', headers: { ...adminHeaders, 'Content-Type': 'application/json' }, body: 'name=x' }));
   });
 
   it('answers 404 for an unknown customer, changing nothing', async () => {

@@ -112,6 +112,7 @@ describe('POST /inventory', () => {
     ['a fractional level', { sku: 'FRAC-1', available: 1.5 }, ['available']],
     ['a level as a string', { sku: 'STR-1', available: '5' }, ['available']],
     ['a level beyond the column', { sku: 'HUGE-1', available: 2 ** 31 }, ['available']],
+    ['a level above 10⁹, which releases could push past the column', { sku: 'HUGE-2', available: 1_000_000_001 }, ['available']],
     ['no fields', {}, ['sku', 'available']],
     ['an empty SKU', { sku: '', available: 1 }, ['sku']],
     ['a SKU with surrounding spaces', { sku: ' X ', available: 1 }, ['sku']],
@@ -234,7 +235,7 @@ describe('PUT /inventory/:sku', () => {
     await refusedUnchanged(404, () => app.request(path(fresh('NONE')), json('PUT', { available: 1 }, adminHeaders)));
     const sku = fresh('PUT400');
     await create(sku, 5);
-    await refusedUnchanged(400, () => app.request(path(sku), { method: 'PUT', headers: adminHeaders, body: 'available=1' }));
+    await refusedUnchanged(400, () => app.request(path(sku), { method: 'PUT', headers: { ...adminHeaders, 'Content-Type': 'application/json' }, body: 'available=1' }));
   });
 
   it('answers 403 to support and 401 to nobody, changing nothing', async () => {

@@ -313,7 +313,7 @@ describe('POST /orders/:id/cancel and DELETE /orders/:id', () => {
     await refusedUnchanged(401, () => order.app.request(path, { method: 'POST' }));
     await refusedUnchanged(400, () => order.app.request(path, { method: 'POST', headers: asCustomer('x') }));
     // No body is needed, but one that is sent must be JSON.
-    await refusedUnchanged(400, () => order.app.request(path, { method: 'POST', headers: adminHeaders, body: 'reason=late' }));
+    await refusedUnchanged(400, () => order.app.request(path, { method: 'POST', headers: { ...adminHeaders, 'Content-Type': 'application/json' }, body: 'reason=late' }));
     const res = await order.app.request(path, { method: 'POST', headers: adminHeaders });
     expect(res.status).toBe(200);
     const [event] = (await outbox(db, 'order.cancelled')).filter((e) => e.payload['order_id'] === placed.order_id);

@@ -211,7 +211,7 @@ describe('PUT /products/:sku', () => {
 
   it('answers 400 for a body that is not JSON, 404 for an unknown SKU, changing nothing', async () => {
     const product = await create({ sku: fresh('PUT400') });
-    await refusedUnchanged(400, () => app.request(path(product.sku), { method: 'PUT', headers: adminHeaders, body: 'name=x' }));
+    await refusedUnchanged(400, () => app.request(path(product.sku), { method: 'PUT', headers: { ...adminHeaders, 'Content-Type': 'application/json' }, body: 'name=x' }));
     await refusedUnchanged(404, () => app.request(path(fresh('NONE')), json('PUT', { name: 'Ghost' }, adminHeaders)));
   });
 

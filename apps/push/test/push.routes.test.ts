@@ -132,6 +132,9 @@ describe('POST /subscriptions', () => {
     ['keys that are not base64url', browserSubscription({ keys: { p256dh: '!!!', auth: '???' } }), 'keys.p256dh'],
     ['an unknown field', { ...browserSubscription(), customer_id: JANE }, 'customer_id'],
     ['a negative expirationTime', browserSubscription({ expirationTime: -1 }), 'expirationTime'],
+    ['an expirationTime past the last date a Date can hold', browserSubscription({ expirationTime: 8.64e15 + 1 }), 'expirationTime'],
+    ['a fractional expirationTime', browserSubscription({ expirationTime: 1.5 }), 'expirationTime'],
+    ['an endpoint holding U+0000', browserSubscription({ endpoint: 'https://fcm.googleapis.com/fcm/send/a\u0000b' }), 'endpoint'],
   ])('answers 422 for %s, writing nothing', async (_label, body, field) => {
     const problemBody = await refusedUnchanged(422, () => subscribe(body));
     expect(problemBody['errors']).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));

@@ -16,16 +16,26 @@ export {
 } from './envelope';
 export {
   AmountCents,
+  AvailableUnits,
   CurrencyCode,
-  OrderLinesV1,
-  OrderLineV1,
-  OrderSource,
+  EmailAddress,
+  ExpirationTime,
+  HttpUrl,
+  isStorableText,
+  LineQuantity,
+  MAX_AVAILABLE,
+  MAX_EPOCH_MS,
+  MAX_INT4,
+  MAX_LINE_QUANTITY,
   Quantity,
   Sku,
-  StockRejectionReason,
-  StockShortfallV1,
+  StorableString,
+  StoredUnits,
+  text,
+  unstorableTextReason,
   UtcTimestamp,
-} from './events/fields';
+} from './fields';
+export { OrderLinesV1, OrderLineV1, OrderSource, StockRejectionReason, StockShortfallV1 } from './events/fields';
 export { CustomerDeletedV1 } from './events/customer-deleted.v1';
 export { CustomerUpsertedV1 } from './events/customer-upserted.v1';
 export { EmailDeliveredV1 } from './events/email-delivered.v1';

@@ -1,11 +1,12 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { StorableString } from '@shop/contracts';
 import { decodeCursor, defineRoute, DomainError, fail, pageQuerySchema, toPage, type AppEnv } from '@shop/http';
 import type { Consumer } from './consumer';
 
 const IdParams = z.object({ id: z.string().regex(/^\d{1,18}$/) });
 const ListQuery = pageQuerySchema.extend({
-  subscription: z.string().min(1).optional(),
+  subscription: StorableString.min(1).optional(),
   include_replayed: z.enum(['true', 'false']).default('false'),
 });
 const Cursor = z.object({ id: z.string().regex(/^\d+$/) });

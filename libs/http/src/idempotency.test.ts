@@ -34,6 +34,14 @@ describe('idempotent', () => {
     expect(created()).toBe(1);
   });
 
+  it('leaves the body bytes to the reader: invalid UTF-8 behind a key is still 400, and runs nothing', async () => {
+    const { app, created } = createTestApp();
+    const bytes = new Uint8Array([...new TextEncoder().encode('{"name": "a'), 0xff, ...new TextEncoder().encode('"}')]);
+    const res = await app.request('/things', { method: 'POST', headers: { ...withKey('k-utf8'), 'Content-Type': 'application/json' }, body: bytes });
+    expect(res.status).toBe(400);
+    expect(created()).toBe(0);
+  });
+
   it('answers 422 for the same key with another body, and runs nothing', async () => {
     const { app, created } = createTestApp();
     await app.request('/things', jsonRequest('POST', { name: 'a' }, withKey('k-2')));

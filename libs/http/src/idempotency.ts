@@ -50,8 +50,9 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
         errors: [{ field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }],
       });
     }
-    const body = await c.req.text();
-    const hash = createHash('sha256').update(body).digest('hex');
+    // The bytes, not `c.req.text()`: Hono caches the first read, and text would already have replaced
+    // invalid UTF-8 that the body reader must refuse.
+    const hash = createHash('sha256').update(new Uint8Array(await c.req.arrayBuffer())).digest('hex');
     const scope = scopeOf(c.get('principal'), c.req.method, c.req.path);
     const claim = await store.claim(scope, key, hash);
     if (claim.kind !== 'claimed' && claim.requestHash !== hash) {

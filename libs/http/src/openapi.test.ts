@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createHttpApp } from './create-app';
 import { createLogger } from '@shop/observability';
 import { defineRoute, openApiDocument } from './openapi';
-import { createTestApp } from './test-support';
+import { admin, createTestApp } from './test-support';
 
 type Doc = {
   openapi: string;
@@ -92,6 +92,13 @@ describe('openApiDocument', () => {
     expect(post.responses['default']!.content).toHaveProperty('application/problem+json');
   });
 
+  it('documents 415 on every writing route, where a body not sent as JSON is refused', () => {
+    const doc = document();
+    expect(doc.paths['/things']!['post']!.responses['415']!.content).toHaveProperty('application/problem+json');
+    expect(doc.paths['/things/{id}']!['delete']!.responses).toHaveProperty('415');
+    expect(doc.paths['/things/{id}']!['get']!.responses).not.toHaveProperty('415');
+  });
+
   it('converts constrained and optional Hono parameters too', () => {
     const { app } = createHttpApp({
       service: 's',
@@ -112,5 +119,27 @@ describe('openApiDocument', () => {
     const { app } = createTestApp();
     const served = await (await app.request('/openapi.json')).json();
     expect(served).toEqual(openApiDocument(app, { title: 'things service', version: '1.2.3' }));
+  });
+});
+
+describe('defineRoute', () => {
+  const del = (body: string | undefined, contentType = 'application/json') =>
+    createTestApp().app.request('/things/1', { method: 'DELETE', headers: { ...admin, 'Content-Type': contentType }, ...(body === undefined ? {} : { body }) });
+
+  it('lets a writing route without a body take none, or {}', async () => {
+    expect((await del(undefined)).status).toBe(204);
+    expect((await del('{}')).status).toBe(204);
+  });
+
+  it('refuses any other body on a writing route without one, before the handler runs', async () => {
+    expect((await del('{"id": 2}')).status).toBe(422);
+    expect((await del('{"id":')).status).toBe(400);
+    expect((await del('{}', 'text/plain')).status).toBe(415);
+  });
+
+  it('leaves the body to a route that reads its own', async () => {
+    const { app } = createTestApp();
+    defineRoute(app, { method: 'post', path: '/raw', summary: 'r', readsOwnBody: true, responses: {} }, async (c) => c.text(await c.req.text()));
+    expect(await (await app.request('/raw', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'any bytes' })).text()).toBe('any bytes');
   });
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppEnv } from './context';
 import { idempotent } from './idempotency';
 import { requireAccess, type Access } from './identity';
-import { parseParams, parseQuery, readJson } from './input';
+import { parseParams, parseQuery, readJson, refuseNonJsonBody } from './input';
 
 type Method = 'get' | 'post' | 'put' | 'delete' | 'patch';
 
@@ -26,6 +26,11 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
   /** Honour `Idempotency-Key` (creating POSTs). */
   idempotent?: boolean;
   body?: B;
+  /**
+   * The handler reads the body itself (a body that is not JSON by contract, such as Pub/Sub's push). Without
+   * it, a writing route with no `body` refuses any body but none or `{}`.
+   */
+  readsOwnBody?: boolean;
   query?: Q;
   params?: P;
   responses: Record<number, ResponseSpec>;
@@ -49,7 +54,7 @@ const registries = new WeakMap<object, Operation[]>();
 
 /**
  * Registers a route on `app` and records it for `/openapi.json`. Middleware order is the contract's:
- * identity first, then the idempotency key, then the body, query and path are validated and handed in.
+ * identity first, then the idempotency key, then the path, query and body are validated and handed in.
  */
 export function defineRoute<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined>(
   app: Hono<AppEnv>,
@@ -67,6 +72,7 @@ export function defineRoute<B extends z.ZodType | undefined = undefined, Q exten
       const params = (spec.params ? parseParams(c, spec.params) : undefined) as Infer<P>;
       const query = (spec.query ? parseQuery(c, spec.query) : undefined) as Infer<Q>;
       const body = (spec.body ? await readJson(c, spec.body) : undefined) as Infer<B>;
+      if (!spec.body && !spec.readsOwnBody && spec.method !== 'get') await refuseNonJsonBody(c);
       return await handler(c, { body, query, params });
     } catch (err) {
       // Hono hands only `Error`s to `onError`; anything else thrown would escape as a bare 500 without a
@@ -137,6 +143,12 @@ export function openApiDocument(
       const contentType = r.contentType ?? (Number(status) >= 400 ? 'application/problem+json' : 'application/json');
       const schema = r.schema ? jsonSchema(r.schema, 'output') : Number(status) >= 400 ? { $ref: '#/components/schemas/Problem' } : undefined;
       responses[status] = { description: r.description, ...(schema ? { content: { [contentType]: { schema } } } : {}) };
+    }
+    if (method !== 'get' && !spec.readsOwnBody) {
+      responses['415'] ??= {
+        description: 'A body sent as anything but application/json',
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      };
     }
     responses['default'] = { description: 'Problem document', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
     (paths[oasPath] ??= {})[method] = {

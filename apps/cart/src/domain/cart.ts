@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { AmountCents, CurrencyCode, Sku, StockRejectionReason, StockShortfallV1 } from '@shop/contracts';
+import { AmountCents, CurrencyCode, LineQuantity, MAX_LINE_QUANTITY, Sku, StockRejectionReason, StockShortfallV1 } from '@shop/contracts';
 import type { CartRow } from '../db/carts.queries';
 
 /** DESIGN.md's cart statuses. */
@@ -8,10 +8,10 @@ export const CART_STATUSES = ['open', 'pending', 'ordered', 'stock-unavailable']
 export type CartStatus = (typeof CART_STATUSES)[number];
 
 /**
- * The most units of one SKU a cart line may hold. A limit DESIGN.md does not set: it keeps totals far from
- * the 32-bit integer columns of carts and orders, and a shop front end never needs more.
+ * The most units of one SKU a cart line may hold (the contracts' line limit). A limit DESIGN.md does not set:
+ * it keeps totals far from the 32-bit integer columns of carts and orders, and a shop front end never needs more.
  */
-export const MAX_LINE_QUANTITY = 1_000;
+export { MAX_LINE_QUANTITY };
 
 /** The largest total a cart may reach: orders store `total_cents` as a 32-bit integer. */
 export const MAX_TOTAL_CENTS = 2_147_483_647;
@@ -21,7 +21,7 @@ export const DEFAULT_CURRENCY = 'EUR';
 
 export const AddItemBody = z.strictObject({
   product_sku: Sku,
-  quantity: z.int('must be a positive integer').min(1, 'must be a positive integer').max(MAX_LINE_QUANTITY, `must be at most ${MAX_LINE_QUANTITY}`),
+  quantity: LineQuantity,
 });
 export type AddItemBody = z.infer<typeof AddItemBody>;
 

@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { z } from 'zod';
 import { Sku } from '@shop/contracts';
-import { defineRoute, DomainError, refuseNonJsonBody, type AppEnv } from '@shop/http';
+import { defineRoute, DomainError, type AppEnv } from '@shop/http';
 import type { Logger } from '@shop/observability';
 import type { CartChangeFeed } from '../db/cart-changes';
 import { AddItemBody, CartResource, CheckoutAccepted, toCartResource } from '../domain/cart';
@@ -104,7 +104,6 @@ export function registerCartRoutes(app: Hono<AppEnv>, deps: CartRouteDeps): void
       },
     },
     async (c) => {
-      await refuseNonJsonBody(c);
       const accepted = await checkout(deps, customerOf(c.get('principal')));
       c.header('Location', '/cart');
       return c.json(accepted, 202);

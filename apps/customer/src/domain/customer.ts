@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { EmailAddress, text } from '@shop/contracts';
 import type { CustomerRow } from '../db/customers.queries';
 
-/** E-mail addresses are compared case-insensitively, so they are stored lower-cased. */
-const email = z.string().trim().toLowerCase().pipe(z.email({ error: 'must be an e-mail address' })).pipe(z.string().max(254));
-const name = z.string().trim().min(1, 'must not be empty').max(200);
+/** E-mail addresses are compared case-insensitively, so they are stored lower-cased (`EmailAddress` does). */
+const email = EmailAddress;
+const name = text(200);
 
 export const CreateCustomerBody = z.strictObject({ name, email });
 export type CreateCustomerBody = z.infer<typeof CreateCustomerBody>;

@@ -1,17 +1,12 @@
 import { z } from 'zod';
-import { Sku } from '@shop/contracts';
+import { AvailableUnits, Sku } from '@shop/contracts';
 import type { StockRow } from '../db/stock.queries';
 
-/** PostgreSQL text cannot hold U+0000: such a SKU cannot exist, and is refused before the database. */
-export function isStorableSku(sku: string): boolean {
-  return !sku.includes('\u0000');
-}
+/** A catalog SKU (the contract's, which PostgreSQL can store). */
+export const StockSku = Sku;
 
-/** A catalog SKU (the contract's) that PostgreSQL can store. */
-export const StockSku = Sku.refine(isStorableSku, { error: 'must not contain the character U+0000' });
-
-// The column is a PostgreSQL INTEGER: a larger count would be a 500 at the write instead of a 422 here.
-const units = z.int('must be a whole number of units').min(0, 'cannot be negative').max(2_147_483_647);
+// The column is a PostgreSQL INTEGER that releases add back to: see MAX_AVAILABLE for why 10⁹.
+const units = AvailableUnits;
 
 export const CreateStockBody = z.strictObject({ sku: StockSku, available: units });
 export type CreateStockBody = z.infer<typeof CreateStockBody>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '@shop/contracts';
 
 export const NOTIFICATION_TYPES = ['order_confirmed', 'order_cancelled', 'stock_rejected', 'manual'] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
@@ -69,7 +70,7 @@ export function toNotificationResource(row: NotificationRow): NotificationResour
 /** `POST /notifications`: a support agent writes to a customer. */
 export const ManualNotificationBody = z.strictObject({
   customer_id: z.guid({ error: 'must be a UUID' }).transform((id) => id.toLowerCase()),
-  subject: z.string().trim().min(1, 'must not be empty').max(200),
-  text: z.string().trim().min(1, 'must not be empty').max(10_000),
+  subject: text(200),
+  text: text(10_000),
 });
 export type ManualNotificationBody = z.infer<typeof ManualNotificationBody>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AmountCents, CurrencyCode, Sku, StockRejectionReason, StockShortfallV1 } from '@shop/contracts';
+import { AmountCents, CurrencyCode, LineQuantity, MAX_LINE_QUANTITY, Sku, StockRejectionReason, StockShortfallV1, text } from '@shop/contracts';
 import type { BuyNowRequestRow } from '../db/buy-now.queries';
 import type { OrderRow } from '../db/orders.queries';
 
@@ -7,18 +7,16 @@ export const ORDER_STATUSES = ['confirmed', 'cancelled'] as const;
 export const REQUEST_STATUSES = ['pending', 'confirmed', 'rejected'] as const;
 
 /** The most units of one SKU a buy-now line may ask for (as a cart line); DESIGN.md sets no limit. */
-export const MAX_LINE_QUANTITY = 1_000;
+export { MAX_LINE_QUANTITY };
 /** The most lines one buy-now request may have. */
 export const MAX_LINES = 100;
 /** Orders store `total_cents` as a 32-bit integer. */
 export const MAX_TOTAL_CENTS = 2_147_483_647;
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
-
 export const ShippingAddress = z.strictObject({
   name: text(200),
   line1: text(200),
-  line2: z.string().trim().max(200).nullish().transform((v) => (v ? v : null)),
+  line2: text(200, 0).nullish().transform((v) => (v ? v : null)),
   city: text(100),
   postal_code: text(20),
   // As the customer wrote it ("DE", "Germany"): DESIGN.md prescribes no code list, and a carrier reads it as text.
@@ -30,14 +28,14 @@ export type ShippingAddress = z.infer<typeof ShippingAddress>;
 export const UpdateOrderBody = z
   .strictObject({
     shipping_address: ShippingAddress.nullable().optional(),
-    note: z.string().trim().max(1_000).nullable().optional(),
+    note: text(1_000, 0).nullable().optional(),
   })
   .refine((b) => b.shipping_address !== undefined || b.note !== undefined, { error: 'shipping_address or note is required' });
 export type UpdateOrderBody = z.infer<typeof UpdateOrderBody>;
 
 const BuyNowLine = z.strictObject({
   product_sku: Sku,
-  quantity: z.int('must be a positive integer').min(1, 'must be a positive integer').max(MAX_LINE_QUANTITY, `must be at most ${MAX_LINE_QUANTITY}`),
+  quantity: LineQuantity,
 });
 
 /** `POST /orders`: buy now, without a cart. Each SKU once (inventory reserves per SKU). */

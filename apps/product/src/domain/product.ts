@@ -1,22 +1,14 @@
 import { z } from 'zod';
-import { AmountCents, CurrencyCode, Sku } from '@shop/contracts';
+import { AmountCents, CurrencyCode, Sku, text } from '@shop/contracts';
 import type { ProductView } from '../db/products.queries';
 
-// The columns are PostgreSQL INTEGERs: a larger price would be a 500 at the insert instead of a 422 here.
-const MAX_INT4 = 2_147_483_647;
+/** A catalog SKU (the contract's, which PostgreSQL can store). */
+export const ProductSku = Sku;
 
-/** PostgreSQL text cannot hold U+0000: such a value is refused here, not a 500 at the database. */
-export function isStorableText(value: string): boolean {
-  return !value.includes('\u0000');
-}
-const storable = { error: 'must not contain the character U+0000' };
-
-/** A catalog SKU (the contract's) that PostgreSQL can store. */
-export const ProductSku = Sku.refine(isStorableText, storable);
-
-const name = z.string().trim().min(1, 'must not be empty').max(200).refine(isStorableText, storable);
-const description = z.string().trim().max(5000).refine(isStorableText, storable);
-const priceCents = AmountCents.max(MAX_INT4);
+const name = text(200);
+const description = text(5000, 0);
+// AmountCents stops at the 32-bit column: a larger price would be a 500 at the insert instead of a 422.
+const priceCents = AmountCents;
 
 export const CreateProductBody = z.strictObject({
   sku: ProductSku,

@@ -1,10 +1,10 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { isStorableText } from '@shop/contracts';
 import { decodeCursor, defineRoute, fail, pageQuerySchema, toPage, type AppEnv } from '@shop/http';
 import type { ProductView } from '../db/products.queries';
 import {
   CreateProductBody,
-  isStorableText,
   PRODUCT_SORTS,
   ProductResource,
   ProductSku,
@@ -29,7 +29,7 @@ const ListQuery = pageQuerySchema
       .string()
       .trim()
       .max(200)
-      .refine(isStorableText, { error: 'must not contain the character U+0000' })
+      .refine(isStorableText, { error: 'must not contain U+0000 or lone surrogates' })
       .optional()
       .transform((q) => (q ? q : undefined)),
     min_price_cents: priceFilter('min_price_cents'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ExpirationTime, HttpUrl, StorableString } from '@shop/contracts';
 import type { SubscriptionRow } from '../db/subscriptions.queries';
 
 /** Base64url (padded or not) decoding to a key that passes `check`. */
@@ -14,8 +15,8 @@ function key(message: string, check: (bytes: Buffer) => boolean) {
  * encrypted for (RFC 8291). Checked here, so a subscription that could never receive anything is refused now.
  */
 export const SubscribeBody = z.strictObject({
-  endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2_048),
-  expirationTime: z.number().nonnegative().nullable().optional(),
+  endpoint: HttpUrl,
+  expirationTime: ExpirationTime.optional(),
   keys: z.strictObject({
     p256dh: key('must be an uncompressed P-256 public key (65 bytes, base64url)', (b) => b.length === 65 && b[0] === 4),
     auth: key('must be a 16-byte auth secret (base64url)', (b) => b.length === 16),
@@ -23,7 +24,7 @@ export const SubscribeBody = z.strictObject({
 });
 export type SubscribeBody = z.infer<typeof SubscribeBody>;
 
-export const UnsubscribeBody = z.strictObject({ endpoint: z.string().min(1).max(2_048) });
+export const UnsubscribeBody = z.strictObject({ endpoint: StorableString.min(1).max(2_048) });
 export type UnsubscribeBody = z.infer<typeof UnsubscribeBody>;
 
 export const SubscriptionResource = z.object({

@@ -1,23 +1,7 @@
 import { z } from 'zod';
+import { AmountCents, Quantity, Sku, StoredUnits } from '../fields';
 
-/** A catalog SKU: 1–64 characters, no leading or trailing whitespace, no line breaks. */
-export const Sku = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^\S(?:.*\S)?$/u, { error: 'must not start or end with whitespace or contain line breaks' });
-
-/** An ISO 4217 currency code, upper case (`EUR`). */
-export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, { error: 'must be a three-letter upper-case currency code' });
-
-/** Money in integer minor units (`*_cents`); never a float. */
-export const AmountCents = z.int().nonnegative();
-
-/** A number of units on an order line: a positive integer. */
-export const Quantity = z.int().positive();
-
-/** An RFC 3339 timestamp in UTC (`2026-11-24T18:00:00.000Z`); offsets other than `Z` are refused. */
-export const UtcTimestamp = z.iso.datetime({ error: 'must be an RFC 3339 UTC timestamp ending in Z' });
+export { AmountCents, CurrencyCode, Quantity, Sku, UtcTimestamp } from '../fields';
 
 /** Where a checkout came from: a cart, or the order service's buy-now endpoint. */
 export const OrderSource = z.enum(['cart', 'buy-now']);
@@ -56,7 +40,7 @@ export const OrderLinesV1 = z
 export const StockShortfallV1 = z.object({
   product_sku: Sku,
   requested: Quantity,
-  available: z.int().nonnegative(),
+  available: StoredUnits,
 });
 export type StockShortfallV1 = z.infer<typeof StockShortfallV1>;
 

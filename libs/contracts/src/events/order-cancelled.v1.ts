@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StorableString } from '../fields';
 import { OrderLinesV1, UtcTimestamp } from './fields';
 
 /**
@@ -11,7 +12,7 @@ export const OrderCancelledV1 = z.object({
   customer_id: z.uuid(),
   reservation_id: z.uuid(),
   items: OrderLinesV1,
-  reason: z.string().min(1),
+  reason: StorableString.min(1),
   cancelled_at: UtcTimestamp,
 });
 export type OrderCancelledV1 = z.infer<typeof OrderCancelledV1>;

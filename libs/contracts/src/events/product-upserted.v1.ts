@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { StorableString } from '../fields';
 import { AmountCents, CurrencyCode, Sku } from './fields';
 
 /** `product.upserted` v1: the whole catalog entry as it now is (consumers replace their copy). */
 export const ProductUpsertedV1 = z.object({
   sku: Sku,
-  name: z.string().min(1),
-  description: z.string(),
+  name: StorableString.min(1),
+  description: StorableString,
   price_cents: AmountCents,
   currency: CurrencyCode,
   active: z.boolean(),

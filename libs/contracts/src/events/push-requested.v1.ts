@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HttpUrl, StorableString } from '../fields';
 
 /**
  * `push.requested` v1: notification asks the push service to notify every browser the customer subscribed.
@@ -7,8 +8,8 @@ import { z } from 'zod';
 export const PushRequestedV1 = z.object({
   notification_id: z.uuid(),
   customer_id: z.uuid(),
-  title: z.string().min(1),
-  text: z.string(),
-  url: z.union([z.url({ protocol: /^https?$/ }), z.string().regex(/^\/(?!\/)/, { error: 'must be an http(s) URL or a path starting with one "/"' })]).optional(),
+  title: StorableString.min(1),
+  text: StorableString,
+  url: z.union([HttpUrl, z.string().regex(/^\/(?!\/)/, { error: 'must be an http(s) URL or a path starting with one "/"' })]).optional(),
 });
 export type PushRequestedV1 = z.infer<typeof PushRequestedV1>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StoredUnits } from '../fields';
 import { Sku } from './fields';
 
 /**
@@ -7,7 +8,7 @@ import { Sku } from './fields';
  */
 export const StockChangedV1 = z.object({
   sku: Sku,
-  available: z.int().nonnegative(),
+  available: StoredUnits,
   version: z.int().min(1),
 });
 export type StockChangedV1 = z.infer<typeof StockChangedV1>;

@@ -79,6 +79,8 @@ export function registerPushRoute(app: Hono<AppEnv>, options: PushRouteOptions):
       path: PUSH_PATH,
       summary: 'Pub/Sub push delivery (Google only, OIDC-authenticated)',
       tags: ['events'],
+      // Pub/Sub's envelope: an undecodable one is dead-lettered, not refused (it would be redelivered forever).
+      readsOwnBody: true,
       responses: {
         204: { description: 'Handled, a duplicate, or kept as a dead letter: Pub/Sub acknowledges it' },
         401: { description: 'No valid OIDC token from the push service account; nothing was processed' },
