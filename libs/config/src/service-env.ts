@@ -30,6 +30,13 @@ export function serviceEnvSchema(defaultPort: number) {
       LOG_LEVEL: logLevel,
       BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10 * 1024 * 1024).default(1024 * 1024),
       SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(9_000),
+      // Per principal and instance; a shopper makes tens of requests a minute even in a flash sale. 0 turns it off.
+      RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).max(1_000_000).default(600),
+      // One staff token serves a whole team and its scripts (seeding, imports), hence the larger allowance.
+      RATE_LIMIT_STAFF_REQUESTS: z.coerce.number().int().min(0).max(1_000_000).default(6_000),
+      RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+      // Only behind a proxy that appends the client's address (Cloud Run's front end), never behind a gateway.
+      RATE_LIMIT_TRUST_CLIENT_ADDRESS: z.stringbool({ error: 'must be true or false' }).default(false),
       GOOGLE_CLOUD_PROJECT: z.string().optional(),
       SERVICE_VERSION: serviceVersion,
       // DESIGN.md, Identity in production: header (the gateway's X-Customer-Id) or jwt (verified ID tokens).

@@ -24,7 +24,10 @@ const DeadLetterResource = z.object({
   replayed_at: z.string().nullable(),
 });
 
-/** `GET /admin/dead-letters` and `POST /admin/dead-letters/:id/replay`, on every service (admin only). */
+/**
+ * `GET /admin/dead-letters` and `POST /admin/dead-letters/:id/replay`, on every service (admin only). Exempt
+ * from the rate limit: recovering from an incident must not wait on the admin token's allowance.
+ */
 export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer): void {
   const store = consumer.deadLetters;
   defineRoute(
@@ -35,6 +38,7 @@ export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer):
       summary: 'List dead-lettered messages (admin)',
       tags: ['admin'],
       access: { staff: ['admin'] },
+      rateLimited: false,
       query: ListQuery,
       responses: { 200: { description: 'A page of dead letters', schema: z.object({ items: z.array(DeadLetterResource), next_cursor: z.string().nullable() }) } },
     },
@@ -59,6 +63,7 @@ export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer):
       summary: 'Read one dead letter (admin)',
       tags: ['admin'],
       access: { staff: ['admin'] },
+      rateLimited: false,
       params: IdParams,
       responses: { 200: { description: 'The dead letter', schema: DeadLetterResource }, 404: { description: 'No such dead letter' } },
     },
@@ -77,6 +82,7 @@ export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer):
       summary: 'Hand a dead letter to its handler again (admin)',
       tags: ['admin'],
       access: { staff: ['admin'] },
+      rateLimited: false,
       params: IdParams,
       responses: {
         200: { description: 'Handled (or found already handled): the dead letter, now marked replayed', schema: DeadLetterResource.extend({ outcome: z.enum(['processed', 'duplicate']) }) },

@@ -14,6 +14,7 @@ import { DomainError } from './errors';
 import type { IdempotencyStoreLike } from './idempotency';
 import { openApiDocument } from './openapi';
 import { classify, problemResponse } from './problem';
+import { useRateLimit, type RateLimitOptions } from './rate-limit';
 import { securityHeaders } from './security-headers';
 
 /** A readiness dependency: resolves when usable, throws when not. */
@@ -29,6 +30,8 @@ export interface HttpAppOptions {
   readiness: Record<string, ReadinessCheck>;
   bodyLimitBytes?: number;
   description?: string;
+  /** A per-principal rate limit on every route `defineRoute` registers (not health); none when omitted. */
+  rateLimit?: RateLimitOptions;
 }
 
 /** The app plus a switch that makes `/readyz` fail while the process drains on shutdown. */
@@ -48,6 +51,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const app = new Hono<AppEnv>();
   let draining = false;
+  if (options.rateLimit) useRateLimit(app, options.rateLimit);
 
   // First, so that its headers reach every response, whatever a later middleware or handler answers.
   app.use(securityHeaders());

@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'validation'
+  | 'too_many_requests'
   | 'unavailable'
   | 'internal';
 

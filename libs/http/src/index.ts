@@ -8,4 +8,5 @@ export { fieldErrors, parseParams, parseQuery, readJson, refuseNonJsonBody } fro
 export { defineRoute, openApiDocument, type ResponseSpec, type RouteInput, type RouteSpec } from './openapi';
 export { decodeCursor, encodeCursor, pageQuerySchema, toPage, type Page } from './pagination';
 export { classify, PROBLEM_CONTENT_TYPE, problemResponse, problemType, statusOf, toProblem, type Problem } from './problem';
+export { appendedClientAddress, type RateLimitOptions } from './rate-limit';
 export { serveApp, type RunningServer, type ServeOptions } from './serve';

@@ -4,6 +4,7 @@ import type { AppEnv } from './context';
 import { idempotent } from './idempotency';
 import { requireAccess, type Access } from './identity';
 import { parseParams, parseQuery, readJson, refuseNonJsonBody } from './input';
+import { limitRate } from './rate-limit';
 
 type Method = 'get' | 'post' | 'put' | 'delete' | 'patch';
 
@@ -25,6 +26,8 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
   access?: Access;
   /** Honour `Idempotency-Key` (creating POSTs). */
   idempotent?: boolean;
+  /** `false` exempts the route from the app's rate limit (event deliveries and their recovery). */
+  rateLimited?: boolean;
   body?: B;
   /**
    * The handler reads the body itself (a body that is not JSON by contract, such as Pub/Sub's push). Without
@@ -66,6 +69,8 @@ export function defineRoute<B extends z.ZodType | undefined = undefined, Q exten
   operations.push({ method: spec.method, path: spec.path, spec: spec as Operation['spec'] });
   const middleware: MiddlewareHandler<AppEnv>[] = [];
   if (spec.access) middleware.push(requireAccess(spec.access));
+  // Counted once the caller is known (their own allowance) and before the body is read or anything is written.
+  if (spec.rateLimited !== false) middleware.push(limitRate(app));
   if (spec.idempotent) middleware.push(idempotent());
   const routeHandler: MiddlewareHandler<AppEnv> = async function routeHandler(c) {
     try {

@@ -6,5 +6,5 @@ export {
   type FunctionDeps,
 } from './delivery-function';
 export { runService, type RunServiceOptions, type ServiceContext, type ServiceDeps } from './run-service';
-export { createServiceApp, type AppContext, type IdentitySettings, type ServiceAppOptions } from './service-app';
+export { createServiceApp, type AppContext, type IdentitySettings, type RateLimitSettings, type ServiceAppOptions } from './service-app';
 export { retryDelayMs, type RetryPolicy } from './retry-policy';

@@ -2,12 +2,12 @@ import type { ServiceEnv } from '@shop/config';
 import type { ServiceName } from '@shop/contracts';
 import { createIdempotencyStore, type Database } from '@shop/db';
 import type { EventRuntime } from '@shop/events';
-import { createHttpApp, createIdTokenVerifier, type HttpApp, type IdTokenVerifier } from '@shop/http';
+import { createHttpApp, createIdTokenVerifier, type HttpApp, type IdTokenVerifier, type RateLimitOptions } from '@shop/http';
 import type { Logger } from '@shop/observability';
 
 /** What an app is built from: the parts of the configuration apps read, and the connections. */
 export interface AppContext {
-  config: Pick<ServiceEnv, 'ADMIN_API_TOKEN' | 'SUPPORT_API_TOKEN' | 'SERVICE_VERSION' | 'BODY_LIMIT_BYTES'> & IdentitySettings;
+  config: Pick<ServiceEnv, 'ADMIN_API_TOKEN' | 'SUPPORT_API_TOKEN' | 'SERVICE_VERSION' | 'BODY_LIMIT_BYTES'> & IdentitySettings & RateLimitSettings;
   db: Database;
   logger: Logger;
   events: EventRuntime;
@@ -16,6 +16,11 @@ export interface AppContext {
 /** How customers are identified; without `IDENTITY_MODE` (tests), header mode. */
 export type IdentitySettings = Partial<
   Pick<ServiceEnv, 'IDENTITY_MODE' | 'IDENTITY_JWT_ISSUER' | 'IDENTITY_JWT_AUDIENCE' | 'IDENTITY_JWT_JWKS_URL' | 'IDENTITY_JWT_CLAIM'>
+>;
+
+/** The rate limit's settings; a context without them (most tests) has no rate limit, a loaded configuration always has them. */
+export type RateLimitSettings = Partial<
+  Pick<ServiceEnv, 'RATE_LIMIT_REQUESTS' | 'RATE_LIMIT_STAFF_REQUESTS' | 'RATE_LIMIT_WINDOW_SECONDS' | 'RATE_LIMIT_TRUST_CLIENT_ADDRESS'>
 >;
 
 /** The ID token verifier of `IDENTITY_MODE=jwt`, or undefined in header mode. */
@@ -37,7 +42,7 @@ export interface ServiceAppOptions {
 /**
  * The HTTP app of a service before its own routes: tokens, customer identity (header or jwt mode, from the
  * config), `Idempotency-Key` storage in the
- * service's own schema, readiness of the database and the event transport, and the event routes
+ * service's own schema, the per-principal rate limit, readiness of the database and the event transport, and the event routes
  * (dead letters for admins; `POST /pubsub/push` on Pub/Sub).
  */
 export function createServiceApp({ config, db, logger, events }: AppContext, options: ServiceAppOptions): HttpApp {
@@ -55,7 +60,18 @@ export function createServiceApp({ config, db, logger, events }: AppContext, opt
     },
     idempotencyStore: createIdempotencyStore(db.pool, options.service),
     readiness: { database: () => db.ping(), transport: () => events.ping() },
+    rateLimit: rateLimitOf(config),
   });
   events.registerRoutes(http.app);
   return http;
+}
+
+function rateLimitOf(config: RateLimitSettings): RateLimitOptions | undefined {
+  if (config.RATE_LIMIT_REQUESTS === undefined) return undefined;
+  return {
+    requests: config.RATE_LIMIT_REQUESTS,
+    staffRequests: config.RATE_LIMIT_STAFF_REQUESTS ?? config.RATE_LIMIT_REQUESTS,
+    windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS ?? 60,
+    trustClientAddress: config.RATE_LIMIT_TRUST_CLIENT_ADDRESS ?? false,
+  };
 }

@@ -81,6 +81,8 @@ export function registerPushRoute(app: Hono<AppEnv>, options: PushRouteOptions):
       tags: ['events'],
       // Pub/Sub's envelope: an undecodable one is dead-lettered, not refused (it would be redelivered forever).
       readsOwnBody: true,
+      // Deliveries are the choreography itself: a refused one only comes back later, delaying every checkout.
+      rateLimited: false,
       responses: {
         204: { description: 'Handled, a duplicate, or kept as a dead letter: Pub/Sub acknowledges it' },
         401: { description: 'No valid OIDC token from the push service account; nothing was processed' },
