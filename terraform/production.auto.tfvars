@@ -23,3 +23,6 @@ db_max_connections    = 250
 identity_mode           = "header"
 gateway_service_account = ""
 service_ingress         = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+
+# Open cart event streams per cart instance: each holds one of the 40 request slots, so at most half of them.
+cart_streams_per_instance = 16

@@ -267,6 +267,7 @@ module "cart" {
     IDENTITY_JWT_AUDIENCE       = var.identity_jwt_audience
     IDENTITY_JWT_JWKS_URL       = var.identity_jwt_jwks_url
     IDENTITY_JWT_CLAIM          = var.identity_jwt_claim
+    CART_STREAMS_PER_INSTANCE   = var.cart_streams_per_instance
   }
   secret_env = {
     DATABASE_URL      = google_secret_manager_secret.generated["database-url-cart"].secret_id

@@ -118,6 +118,17 @@ variable "service_concurrency" {
   default     = 40
 }
 
+variable "cart_streams_per_instance" {
+  description = "Open GET /cart/events streams one cart instance keeps (CART_STREAMS_PER_INSTANCE). Each holds one of the instance's service_concurrency request slots while it is open; the others must stay free for requests and Pub/Sub push deliveries, so past this number a new stream gets 503 and Retry-After."
+  type        = number
+  default     = 16
+
+  validation {
+    condition     = var.cart_streams_per_instance >= 1 && var.cart_streams_per_instance <= var.service_concurrency / 2
+    error_message = "cart_streams_per_instance must be between 1 and half of service_concurrency: the other half of the request slots serves requests and Pub/Sub push deliveries."
+  }
+}
+
 variable "service_cpu" {
   description = "CPU limit of each service instance."
   type        = string

@@ -677,6 +677,16 @@ describe('the Cloud Run services in Terraform', () => {
     expect(block(container, 'volume_mounts')).toEqual({ name: 'cloudsql', mount_path: '/cloudsql' });
     expect(block(service, 'lifecycle')['ignore_changes']).toContain('${template[0].containers[0].image}');
   });
+  it('keeps open cart streams to at most half of a cart instance\'s request slots, the rest for requests and push deliveries', async () => {
+    expect(envOf('cart').env['CART_STREAMS_PER_INSTANCE']).toBe('${var.cart_streams_per_instance}');
+    const validation = block(root.variables['cart_streams_per_instance'], 'validation');
+    expect(normalized(validation['condition'])).toBe('${var.cart_streams_per_instance >= 1 && var.cart_streams_per_instance <= var.service_concurrency / 2}');
+    const defaults = Object.fromEntries(Object.entries(root.variables).map(([name, v]) => [name, v['default']]));
+    const production = { ...defaults, ...(await parse('production.auto.tfvars', await readFile(join(TERRAFORM_DIR, 'production.auto.tfvars'), 'utf8'))) };
+    for (const settings of [defaults, production]) {
+      expect(Number(settings['cart_streams_per_instance'])).toBeLessThanOrEqual(Number(settings['service_concurrency']) / 2);
+    }
+  });
 });
 
 describe('the Cloud Run functions in Terraform (var.deploy_functions)', () => {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { HttpApp } from '@shop/http';
 import { createServiceApp, type AppContext } from '@shop/service';
-import { createCartChangeFeed, type CartChangeFeed } from './db/cart-changes';
+import { createCartChangeFeed, DEFAULT_STREAM_LIMITS, type CartChangeFeed, type StreamLimits } from './db/cart-changes';
 import { customerIsKnown } from './db/read-models.queries';
 import { registerCartRoutes } from './routes/cart.routes';
 
@@ -10,8 +10,13 @@ export interface CartApp extends HttpApp {
   changes: CartChangeFeed;
 }
 
+export interface CartAppOptions {
+  /** Open event streams per customer and per instance (CART_STREAMS_PER_*). */
+  streams?: StreamLimits;
+}
+
 /** The cart service. Carts: lines, checkout, and the checkout outcome. */
-export function createApp(context: AppContext): CartApp {
+export function createApp(context: AppContext, options: CartAppOptions = {}): CartApp {
   const { db, logger, events } = context;
   const http = createServiceApp(context, {
     service: 'cart',
@@ -20,7 +25,11 @@ export function createApp(context: AppContext): CartApp {
     isKnownCustomer: (id) => customerIsKnown(db.prisma, id),
   });
   // Its own connection, outside the pool: LISTEN holds it for as long as streams are open.
-  const changes = createCartChangeFeed({ connect: () => new pg.Client({ ...db.pool.options, application_name: 'cart-changes' }), logger });
+  const changes = createCartChangeFeed({
+    connect: () => new pg.Client({ ...db.pool.options, application_name: 'cart-changes' }),
+    logger,
+    limits: options.streams ?? DEFAULT_STREAM_LIMITS,
+  });
   registerCartRoutes(http.app, { prisma: db.prisma, publish: events.publish, changes, logger });
   return {
     app: http.app,

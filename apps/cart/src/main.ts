@@ -4,4 +4,12 @@ import { createApp } from './app';
 import { cartConfigSchema } from './config';
 import { cartHandlers } from './events/handlers';
 
-await runService({ service: 'cart', config: loadConfig(cartConfigSchema), createApp, handlers: ({ logger }) => cartHandlers({ logger }) });
+const config = loadConfig(cartConfigSchema);
+
+await runService({
+  service: 'cart',
+  config,
+  createApp: (context) =>
+    createApp(context, { streams: { perCustomer: config.CART_STREAMS_PER_CUSTOMER, perInstance: config.CART_STREAMS_PER_INSTANCE } }),
+  handlers: ({ logger }) => cartHandlers({ logger }),
+});

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, expect } from 'vitest';
 import type { PayloadOf, TopicName } from '@shop/contracts';
 import type { DeliveryOutcome, IncomingMessage } from '@shop/events';
+import type { AppContext } from '@shop/service';
 import { testAppContext, wireMessage, type TestAppContext } from '@shop/service/test';
 import { testLogger, type TestDatabase } from '@shop/testing';
-import { createApp, type CartApp } from '../src/app';
+import { createApp, type CartApp, type CartAppOptions } from '../src/app';
 import { cartHandlers } from '../src/events/handlers';
 
 export const JOHN = '550e8400-e29b-41d4-a716-446655440000';
@@ -32,11 +33,14 @@ export interface CartTestApp extends CartApp {
   publishToCart<T extends TopicName>(topic: T, payload: PayloadOf<T>): Promise<DeliveryOutcome>;
 }
 
-/** The cart app over a test database with its handlers, John and Jane known, and a small catalog. */
-export async function cartApp(db: TestDatabase): Promise<CartTestApp> {
+/**
+ * The cart app over a test database with its handlers, John and Jane known, and a small catalog; `config` adds to
+ * the test configuration (a rate limit, say).
+ */
+export async function cartApp(db: TestDatabase, options: CartAppOptions & { config?: Partial<AppContext['config']> } = {}): Promise<CartTestApp> {
   const context = testAppContext('cart', db, { handlers: cartHandlers({ logger: testLogger('cart') }) });
   expect(context.events.unhandledTopics()).toEqual([]);
-  const built = createApp(context);
+  const built = createApp({ ...context, config: { ...context.config, ...options.config } }, options);
   afterAll(() => built.changes.close());
   const deliver = (topic: TopicName, ...messages: IncomingMessage[]) => context.events.consumer.deliver(`cart.${topic}`, messages);
   const app: CartTestApp = {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Tx } from '@shop/db';
+import { DomainError } from '@shop/http';
 import type { Logger } from '@shop/observability';
 
 /** The NOTIFY channel on which every cart change is announced; the payload is the customer id. */
@@ -21,8 +22,23 @@ export interface CartSubscriber {
   closed(): void;
 }
 
+/**
+ * How many streams this process keeps open. Each open stream holds one of the instance's request slots (Cloud
+ * Run's `max_instance_request_concurrency`) for as long as it lasts, so `perInstance` must stay well below that
+ * budget: the remaining slots serve ordinary requests and the Pub/Sub push deliveries the checkout depends on.
+ */
+export interface StreamLimits {
+  /** A shopper's tabs and devices; more is a client that leaks streams. */
+  perCustomer: number;
+  perInstance: number;
+}
+
 export interface CartChangeFeed {
-  /** Resolves once this process is listening, so no change committed afterwards is missed; returns the unsubscribe. */
+  /**
+   * Resolves once this process is listening, so no change committed afterwards is missed; returns the unsubscribe,
+   * which frees the stream's slot. Throws `too_many_requests` past the customer's limit, `unavailable` past the
+   * instance's.
+   */
   subscribe(customerId: string, subscriber: CartSubscriber): Promise<() => void>;
   /** While draining, every stream is closed, the listening connection released, and new streams refused. */
   setDraining(draining: boolean): void;
@@ -36,7 +52,18 @@ export interface CartChangeFeedOptions {
   connect(): pg.Client;
   logger: Logger;
   reconnectDelayMs?: number;
+  limits: StreamLimits;
 }
+
+/**
+ * A few tabs or devices per shopper. Per instance: suited to a process with no request cap of its own (local,
+ * a plain Node server); on Cloud Run, Terraform sets it well below the instance's request concurrency.
+ */
+export const DEFAULT_STREAM_LIMITS: StreamLimits = { perCustomer: 3, perInstance: 200 };
+
+/** How soon a refused client may try again: its own streams close when the shopper does; the instance's turn over faster. */
+const CUSTOMER_RETRY_AFTER_SECONDS = 30;
+const INSTANCE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * One LISTEN connection per process, fanned out to that process's streams by customer id. It connects on the
@@ -58,6 +85,24 @@ export function createCartChangeFeed(options: CartChangeFeedOptions): CartChange
   let draining = false;
 
   const everyone = () => [...subscribers.values()].flatMap((set) => [...set]);
+  const openStreams = () => [...subscribers.values()].reduce((n, set) => n + set.size, 0);
+
+  /** Checked and taken in one synchronous step, so concurrent subscribes cannot both take the last slot. */
+  function refuseBeyondLimits(key: string): void {
+    const { perCustomer, perInstance } = options.limits;
+    // 429 for the customer's own excess; 503 for the instance's, which is not the client's doing and which another
+    // instance (or this one, shortly) can serve: Cloud Run routes the retry wherever a slot is free.
+    if ((subscribers.get(key)?.size ?? 0) >= perCustomer) {
+      throw new DomainError('too_many_requests', `At most ${perCustomer} cart streams per customer are open at once; close one first.`, {
+        headers: { 'Retry-After': String(CUSTOMER_RETRY_AFTER_SECONDS) },
+      });
+    }
+    if (openStreams() >= perInstance) {
+      throw new DomainError('unavailable', 'This instance streams to as many clients as it can; reconnect shortly.', {
+        headers: { 'Retry-After': String(INSTANCE_RETRY_AFTER_SECONDS) },
+      });
+    }
+  }
 
   async function listen(): Promise<void> {
     const candidate = options.connect();
@@ -122,6 +167,7 @@ export function createCartChangeFeed(options: CartChangeFeedOptions): CartChange
     async subscribe(customerId, subscriber) {
       if (draining) throw new Error('the cart change feed is draining');
       const key = customerId.toLowerCase();
+      refuseBeyondLimits(key);
       const set = subscribers.get(key) ?? new Set<CartSubscriber>();
       subscribers.set(key, set);
       set.add(subscriber);

@@ -121,14 +121,16 @@ export function registerCartRoutes(app: Hono<AppEnv>, deps: CartRouteDeps): void
       responses: {
         200: { description: 'An event stream; each `cart` event carries the whole cart', contentType: 'text/event-stream' },
         ...problems,
-        503: { description: 'The service is shutting down' },
+        429: { description: 'The customer already has as many streams open as allowed (CART_STREAMS_PER_CUSTOMER); Retry-After' },
+        503: { description: 'The service is shutting down, or this instance has as many streams open as allowed (CART_STREAMS_PER_INSTANCE); Retry-After' },
       },
     },
     async (c) => {
       const customerId = customerOf(c.get('principal'));
       if (deps.changes.isDraining) throw new DomainError('unavailable', 'The service is shutting down; reconnect.');
       const follower = followCart(deps, customerId);
-      // Listening before the stream starts: a failure is a problem document, and no change after the first read is missed.
+      // Listening before the stream starts: a failure (or a refusal past the stream limits) is a problem document, and no
+      // change after the first read is missed. The slot is freed when the stream ends, however it ends.
       const unsubscribe = await deps.changes.subscribe(customerId, follower);
       return streamSSE(c, (stream) => follower.run(stream).finally(unsubscribe));
     },
