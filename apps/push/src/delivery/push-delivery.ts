@@ -4,9 +4,10 @@ import { startDueWorkLoop, type PublishFn } from '@shop/events';
 import type { Logger } from '@shop/observability';
 import type { PushSettings } from '../config';
 import { NOTIFICATIONS_CHANNEL, notificationLeases } from '../db/notifications.queries';
+import { MAX_SUBSCRIPTIONS_PER_CUSTOMER } from '../domain/subscriptions';
 import type { VapidKeys } from '../domain/vapid-keys';
 import { createWebPushSender, type PushSender } from '../webpush/web-push-sender';
-import { createPusher, type Pusher } from './pusher';
+import { createPusher, PUSH_FANOUT_CONCURRENCY, type Pusher } from './pusher';
 
 /** The pusher over Web Push with the configured keys, timeouts and retry policy. */
 export function pusherFor(
@@ -27,8 +28,9 @@ export function pusherFor(
     publish: deps.publish,
     sender,
     logger: deps.logger,
-    // Every subscription of a notification is pushed to concurrently, each bounded by the timeout.
-    leaseMs: settings.PUSH_TIMEOUT_MS * 3 + 10_000,
+    // A notification's subscriptions are pushed to a few at a time, each send bounded by the timeout: the lease
+    // outlasts the rounds that a customer with the most subscriptions allowed takes, plus a margin.
+    leaseMs: settings.PUSH_TIMEOUT_MS * Math.ceil(MAX_SUBSCRIPTIONS_PER_CUSTOMER / PUSH_FANOUT_CONCURRENCY) + 10_000,
     policy: { maxAttempts: settings.PUSH_MAX_ATTEMPTS, minDelayMs: settings.PUSH_RETRY_MIN_MS, maxDelayMs: settings.PUSH_RETRY_MAX_MS },
   });
 }

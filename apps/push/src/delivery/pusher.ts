@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { inTransaction, type PrismaClient } from '@shop/db';
 import type { PublishFn } from '@shop/events';
 import type { Logger } from '@shop/observability';
@@ -27,6 +28,13 @@ export interface PusherDeps {
   batchSize?: number;
   random?: () => number;
 }
+
+/**
+ * A notification goes to up to `MAX_SUBSCRIPTIONS_PER_CUSTOMER` browsers; this many are pushed to at once, so one
+ * notification holds a bounded number of sockets (and, on Cloud Run, of outbound connections) however many
+ * browsers its customer has, while the batch's other notifications go on beside it.
+ */
+export const PUSH_FANOUT_CONCURRENCY = 4;
 
 export interface Pusher {
   /** Attempts every due notification once; resolves with how many it attempted. */
@@ -100,7 +108,8 @@ export function createPusher(deps: PusherDeps): Pusher {
     const before = await deliveriesOf(prisma, notificationId);
     const subscriptions = (await subscriptionsOfCustomer(prisma, notification.customerId)).filter((s) => !SETTLED.has(before.get(s.endpoint) ?? ''));
     const payload = pushPayload(notification);
-    const results = await Promise.all(subscriptions.map((s) => sendTo(notification, s, payload)));
+    const limit = pLimit(PUSH_FANOUT_CONCURRENCY);
+    const results = await Promise.all(subscriptions.map((s) => limit(() => sendTo(notification, s, payload))));
 
     const sentBefore = [...before.values()].filter((o) => o === 'sent').length;
     const sentNow = results.filter((r) => r.outcome === 'sent').length;

@@ -1,17 +1,25 @@
 import { fail, type DomainError } from '@shop/http';
-import type { PrismaClient } from '@shop/db';
-import { deleteSubscription, upsertSubscription, type SubscriptionRow } from '../db/subscriptions.queries';
+import { inTransaction, type PrismaClient } from '@shop/db';
+import { deleteSubscription, lockCustomerSubscriptions, trimSubscriptions, upsertSubscription, type SubscriptionRow } from '../db/subscriptions.queries';
 import { endpointRefusal } from '../webpush/endpoint-address';
 import { isAllowedHost, type SubscribeBody } from './subscription';
+
+/**
+ * Browsers a customer may have subscribed at once; subscribing one more unsubscribes the least recently
+ * subscribed. Bounds what one notification fans out to, and what one customer can make the service store.
+ */
+export const MAX_SUBSCRIPTIONS_PER_CUSTOMER = 10;
 
 function refusedEndpoint(message: string): DomainError {
   return fail.validation('The subscription cannot be used.', [{ field: 'endpoint', message }]);
 }
 
 /**
- * Saves the customer's browser subscription (idempotent by endpoint). The service will POST to the endpoint,
- * so it must name an allowed push service: over https, unless every host is allowed (development), and,
- * unless `allowPrivateNetworks` (development and test), over https and not at a non-public address.
+ * Saves the customer's browser subscription (idempotent by endpoint: subscribing it again refreshes it) and
+ * removes their oldest beyond `MAX_SUBSCRIPTIONS_PER_CUSTOMER`, in one transaction under the customer's lock, so
+ * concurrent subscribes never leave more. The service will POST to the endpoint, so it must name an allowed push
+ * service: over https, unless every host is allowed (development), and, unless `allowPrivateNetworks` (development
+ * and test), over https and not at a non-public address.
  */
 export async function subscribe(
   prisma: PrismaClient,
@@ -24,12 +32,17 @@ export async function subscribe(
   if (url.protocol !== 'https:' && !input.allowedHosts.includes('*')) throw refusedEndpoint('must be an https URL');
   if (url.username || url.password) throw refusedEndpoint('must not carry credentials');
   const { expirationTime } = input.body;
-  return upsertSubscription(prisma, {
-    customerId: input.customerId,
-    endpoint: input.body.endpoint,
-    p256dh: input.body.keys.p256dh,
-    auth: input.body.keys.auth,
-    expiresAt: expirationTime === null || expirationTime === undefined ? null : new Date(expirationTime),
+  return inTransaction(prisma, async (tx) => {
+    await lockCustomerSubscriptions(tx, input.customerId);
+    const row = await upsertSubscription(tx, {
+      customerId: input.customerId,
+      endpoint: input.body.endpoint,
+      p256dh: input.body.keys.p256dh,
+      auth: input.body.keys.auth,
+      expiresAt: expirationTime === null || expirationTime === undefined ? null : new Date(expirationTime),
+    });
+    await trimSubscriptions(tx, input.customerId, { keep: MAX_SUBSCRIPTIONS_PER_CUSTOMER, kept: row.subscriptionId });
+    return row;
   });
 }
 
