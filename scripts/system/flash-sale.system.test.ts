@@ -22,11 +22,11 @@ async function saleProduct(sku: string): Promise<void> {
 }
 
 /** Every request started before any is awaited: all `CROWD` of them in flight at once. */
-async function allAtOnce(url: string, init: (customer: string) => RequestInit): Promise<{ status: number; body: Record<string, unknown> }[]> {
+async function allAtOnce(url: string, init: (customer: string) => RequestInit): Promise<{ status: number; body: Record<string, unknown>; rateLimit: string | null }[]> {
   return Promise.all(
     customers.map(async (customer) => {
       const res = await fetch(url, init(customer));
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      return { status: res.status, body: (await res.json()) as Record<string, unknown>, rateLimit: res.headers.get('RateLimit-Limit') };
     }),
   );
 }
@@ -48,6 +48,8 @@ describe('a flash sale of 25 units to 300 customers at once', () => {
 
     const answers = await allAtOnce(`${urls.cart}/cart/convert-to-order`, (customer) => post({}, asCustomer(customer)));
     expect(answers.filter((a) => a.status !== 202)).toEqual([]);
+    // Every service ran under the default per-customer rate limit, and no customer met it.
+    expect(new Set(answers.map((a) => a.rateLimit))).toEqual(new Set(['600']));
     await system.quiesce(QUIET_WITHIN_MS);
 
     const carts = await mapLimited(customers, 50, (customer) =>
@@ -74,6 +76,7 @@ describe('a flash sale of 25 units to 300 customers at once', () => {
 
     const answers = await allAtOnce(`${urls.order}/orders`, (customer) => post({ items: [{ product_sku: sku, quantity: 1 }] }, asCustomer(customer)));
     expect(answers.filter((a) => a.status !== 202)).toEqual([]);
+    expect(new Set(answers.map((a) => a.rateLimit))).toEqual(new Set(['600']));
     await system.quiesce(QUIET_WITHIN_MS);
 
     const requests = await mapLimited(answers, 50, (a, i) =>

@@ -2,7 +2,7 @@
 // PostgreSQL database, each with its own pool, its own event runtime and its own pg-boss instance, exactly as
 // eight processes would have; HTTP through each app's `fetch` (or real sockets with `listen`).
 import { serve } from '@hono/node-server';
-import { LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN } from '@shop/config';
+import { loadConfig, LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN, serviceEnvSchema } from '@shop/config';
 import { SERVICE_NAMES, SUBSCRIPTIONS, type ServiceName } from '@shop/contracts';
 import { createDatabase, type Database } from '@shop/db';
 import { createEventRuntime, createMemoryTransport, createPgBossTransport, type EventHandler, type EventRuntime } from '@shop/events';
@@ -49,18 +49,30 @@ export interface System {
 export const ADMIN = { Authorization: `Bearer ${LOCAL_ADMIN_TOKEN}` } as const;
 export const SUPPORT = { Authorization: `Bearer ${LOCAL_SUPPORT_TOKEN}` } as const;
 
-const config = {
+const baseConfig = {
   ADMIN_API_TOKEN: LOCAL_ADMIN_TOKEN,
   SUPPORT_API_TOKEN: LOCAL_SUPPORT_TOKEN,
   SERVICE_VERSION: 'system',
   BODY_LIMIT_BYTES: 1024 * 1024,
 };
 
+/** The rate limit every service loads: its defaults (as `npm start` runs), unless the run's `env` sets RATE_LIMIT_*. */
+function rateLimitConfig(options: SystemOptions): Partial<AppContext['config']> {
+  const loaded = loadConfig(serviceEnvSchema(3000), { ...options.env, DATABASE_URL: options.databaseUrl });
+  return {
+    RATE_LIMIT_REQUESTS: loaded.RATE_LIMIT_REQUESTS,
+    RATE_LIMIT_STAFF_REQUESTS: loaded.RATE_LIMIT_STAFF_REQUESTS,
+    RATE_LIMIT_WINDOW_SECONDS: loaded.RATE_LIMIT_WINDOW_SECONDS,
+    RATE_LIMIT_TRUST_CLIENT_ADDRESS: loaded.RATE_LIMIT_TRUST_CLIENT_ADDRESS,
+  };
+}
+
 /** Starts the eight services; `stop()` shuts them down in reverse. */
 export async function startSystem(options: SystemOptions): Promise<System> {
   const transportKind = options.transport ?? 'embedded';
   const memory = transportKind === 'memory' ? createMemoryTransport() : undefined;
   const services = {} as Record<ServiceName, RunningService>;
+  const config: AppContext['config'] = { ...baseConfig, ...rateLimitConfig(options) };
   for (const name of SERVICE_NAMES) {
     const logger: Logger = createLogger({ service: name, level: options.logLevel ?? 'silent' });
     const db = createDatabase(options.databaseUrl, { poolMax: options.poolMax ?? 4, applicationName: name });

@@ -28,7 +28,7 @@ export interface CartSubscriber {
  * budget: the remaining slots serve ordinary requests and the Pub/Sub push deliveries the checkout depends on.
  */
 export interface StreamLimits {
-  /** A shopper's tabs and devices; more is a client that leaks streams. */
+  /** A shopper's tabs and devices; more is a client that leaks streams. Counted per instance, as every limit here. */
   perCustomer: number;
   perInstance: number;
 }
