@@ -8,3 +8,13 @@ export {
 export { runService, type RunServiceOptions, type ServiceContext, type ServiceDeps } from './run-service';
 export { createServiceApp, type AppContext, type IdentitySettings, type RateLimitSettings, type ServiceAppOptions } from './service-app';
 export { retryDelayMs, type RetryPolicy } from './retry-policy';
+export {
+  createCheckoutReasker,
+  reaskDelaySeconds,
+  startCheckoutReasking,
+  type CheckoutReasker,
+  type CheckoutReaskerOptions,
+  type PendingCheckoutTable,
+  type ReaskBackoff,
+  type StoredRequest,
+} from './checkout-reask';
