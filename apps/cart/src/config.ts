@@ -1,4 +1,4 @@
-import { serviceEnvSchema } from '@shop/config';
+import { checkoutRetryEnvSchema, serviceEnvSchema } from '@shop/config';
 import { eventsEnvSchema } from '@shop/events';
 import { z } from 'zod';
 import { DEFAULT_STREAM_LIMITS } from './db/cart-changes';
@@ -9,6 +9,9 @@ const cartEnv = z.object({
   CART_STREAMS_PER_INSTANCE: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_STREAM_LIMITS.perInstance),
 });
 
-/** The cart service's environment: the common service variables (local port 3005), the event backbone's, and its streams'. */
-export const cartConfigSchema = serviceEnvSchema(3005).and(eventsEnvSchema).and(cartEnv);
+/**
+ * The cart service's environment: the common service variables (local port 3005), the event backbone's, its
+ * streams', and when a pending checkout is asked again.
+ */
+export const cartConfigSchema = serviceEnvSchema(3005).and(eventsEnvSchema).and(cartEnv).and(checkoutRetryEnvSchema);
 export type CartConfig = z.infer<typeof cartConfigSchema>;

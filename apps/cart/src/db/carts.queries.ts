@@ -101,6 +101,7 @@ export async function updateCartRow(
     orderId?: string;
     currentFor?: null;
     rejection?: Prisma.InputJsonValue | typeof Prisma.DbNull;
+    orderRequest?: Prisma.InputJsonValue;
   },
 ): Promise<void> {
   await tx.cart.update({ where: { cartId }, data: { ...data, updatedAt: new Date() } });

@@ -4,6 +4,7 @@ import { inTransaction, Prisma, type PrismaClient, type Tx } from '@shop/db';
 import type { PublishFn } from '@shop/events';
 import { fail } from '@shop/http';
 import { notifyCartChanged } from '../db/cart-changes';
+import { scheduleReask } from '../db/checkout-requests.queries';
 import {
   countCarts,
   deleteCartItem,
@@ -122,21 +123,19 @@ export async function checkout(store: CartStore, customerId: string): Promise<Ch
     const cart = await lockEditableCart(tx, customerId);
     if (!cart?.items.length) throw fail.validation('The cart is empty; add an item before checking out.');
     const requestId = randomUUID();
-    await updateCartRow(tx, cart.cartId, { status: 'pending', cartLocked: true, requestId, rejection: Prisma.DbNull });
-    await store.publish(
-      tx,
-      'order-requested',
-      {
-        request_id: requestId,
-        source: 'cart',
-        cart_id: cart.cartId,
-        customer_id: customerId,
-        items: cart.items.map((i) => ({ product_sku: i.productSku, quantity: i.quantity, unit_price_cents: i.unitPriceCents })),
-        currency: cart.currency,
-        requested_at: new Date().toISOString(),
-      },
-      { correlationId: cart.cartId },
-    );
+    const request: PayloadOf<'order-requested'> = {
+      request_id: requestId,
+      source: 'cart',
+      cart_id: cart.cartId,
+      customer_id: customerId,
+      items: cart.items.map((i) => ({ product_sku: i.productSku, quantity: i.quantity, unit_price_cents: i.unitPriceCents })),
+      currency: cart.currency,
+      requested_at: new Date().toISOString(),
+    };
+    // The payload is kept as published: the re-ask loop publishes it again while no outcome arrives.
+    await updateCartRow(tx, cart.cartId, { status: 'pending', cartLocked: true, requestId, rejection: Prisma.DbNull, orderRequest: request });
+    await store.publish(tx, 'order-requested', request, { correlationId: cart.cartId });
+    await scheduleReask(tx, cart.cartId);
     await notifyCartChanged(tx, customerId);
     return { cart_id: cart.cartId, request_id: requestId, status: 'pending' };
   });
