@@ -20,11 +20,17 @@ export function findBuyNowRequest(db: Client, requestId: string): Promise<BuyNow
   return db.buyNowRequest.findUnique({ where: { requestId } });
 }
 
-export function insertBuyNowRequest(
+/** The NOTIFY channel that tells the re-ask loop a buy-now request was recorded (delivered at commit). */
+export const BUY_NOW_REQUESTS_CHANNEL = 'order_buy_now_requests';
+
+/** Records a pending request; its re-ask schedule starts now (`asked_at`'s default), and the re-ask loop is told at commit. */
+export async function insertBuyNowRequest(
   tx: Tx,
   data: { requestId: string; customerId: string; items: Prisma.InputJsonValue; currency: string },
 ): Promise<BuyNowRequestRow> {
-  return tx.buyNowRequest.create({ data: { ...data, status: 'pending' } });
+  const request = await tx.buyNowRequest.create({ data: { ...data, status: 'pending' } });
+  await tx.$executeRaw`SELECT pg_notify(${BUY_NOW_REQUESTS_CHANNEL}, '')`;
+  return request;
 }
 
 /** Settles a pending request; a request already settled keeps its outcome. True when this call settled it. */
