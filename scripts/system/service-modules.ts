@@ -8,7 +8,9 @@ import type { HttpApp } from '@shop/http';
 import type { Logger } from '@shop/observability';
 import type { AppContext } from '@shop/service';
 import { createApp as cartApp } from '../../apps/cart/src/app';
+import { cartConfigSchema } from '../../apps/cart/src/config';
 import { cartHandlers } from '../../apps/cart/src/events/handlers';
+import { startCartReasking } from '../../apps/cart/src/reask/cart-reask';
 import { createApp as customerApp } from '../../apps/customer/src/app';
 import { createApp as emailApp } from '../../apps/email/src/app';
 import { emailConfigSchema } from '../../apps/email/src/config';
@@ -20,7 +22,9 @@ import { inventoryHandlers } from '../../apps/inventory/src/events/handlers';
 import { createApp as notificationApp } from '../../apps/notification/src/app';
 import { notificationHandlers } from '../../apps/notification/src/events/handlers';
 import { createApp as orderApp } from '../../apps/order/src/app';
+import { orderConfigSchema } from '../../apps/order/src/config';
 import { orderHandlers } from '../../apps/order/src/events/handlers';
+import { startBuyNowReasking } from '../../apps/order/src/reask/buy-now-reask';
 import { createApp as productApp } from '../../apps/product/src/app';
 import { productHandlers } from '../../apps/product/src/events/handlers';
 import { createApp as pushApp } from '../../apps/push/src/app';
@@ -34,7 +38,7 @@ export interface ModuleDeps {
   db: Database;
   logger: Logger;
   databaseUrl: string;
-  /** Extra environment for the services that read their own (email: SMTP_URL…, push: VAPID_…). */
+  /** Extra environment for the services that read their own (email: SMTP_URL…, push: VAPID_…, cart and order: CHECKOUT_RETRY_…). */
   env: Record<string, string | undefined>;
 }
 
@@ -75,13 +79,29 @@ function pushModule(deps: ModuleDeps): ServiceModule {
   };
 }
 
+function cartModule(deps: ModuleDeps): ServiceModule {
+  const config = loadConfig(cartConfigSchema, { DATABASE_URL: deps.databaseUrl, NODE_ENV: 'test', ...deps.env });
+  return {
+    ...plain(cartApp, cartHandlers(deps)),
+    startBackground: async ({ publish }) => startCartReasking(config, { db: deps.db, databaseUrl: deps.databaseUrl, publish, logger: deps.logger }),
+  };
+}
+
+function orderModule(deps: ModuleDeps): ServiceModule {
+  const config = loadConfig(orderConfigSchema, { DATABASE_URL: deps.databaseUrl, NODE_ENV: 'test', ...deps.env });
+  return {
+    ...plain(orderApp, orderHandlers(deps)),
+    startBackground: async ({ publish }) => startBuyNowReasking(config, { db: deps.db, databaseUrl: deps.databaseUrl, publish, logger: deps.logger }),
+  };
+}
+
 export const SERVICE_MODULES: Record<ServiceName, (deps: ModuleDeps) => ServiceModule> = {
-  order: (deps) => plain(orderApp, orderHandlers(deps)),
+  order: orderModule,
   product: () => plain(productApp, productHandlers()),
   inventory: (deps) => plain(inventoryApp, inventoryHandlers(deps)),
   notification: (deps) => plain(notificationApp, notificationHandlers(deps)),
   email: emailModule,
-  cart: (deps) => plain(cartApp, cartHandlers(deps)),
+  cart: cartModule,
   customer: () => plain(customerApp),
   push: pushModule,
 };

@@ -21,7 +21,7 @@ export interface SystemOptions {
   poolMax?: number;
   logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
   maxDeliveryAttempts?: number;
-  /** Extra environment for email and push (SMTP_URL, EMAIL_RETRY_MIN_MS, VAPID_…); without SMTP_URL, the embedded catcher. */
+  /** Extra environment for email, push, cart and order (SMTP_URL, EMAIL_RETRY_MIN_MS, VAPID_…, CHECKOUT_RETRY_…); without SMTP_URL, the embedded catcher. */
   env?: Record<string, string | undefined>;
 }
 
