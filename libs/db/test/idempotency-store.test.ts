@@ -116,6 +116,23 @@ describe('createIdempotencyStore', () => {
     expect((await keys()).map((k) => k.status_code)).toEqual([201]);
   });
 
+  it('reruns the whole request when PostgreSQL asks for a retry inside it, keeping one effect and one answer', async () => {
+    let attempts = 0;
+    const outcome = await store.runOnce('s', 'k-9', 'h', async () => {
+      attempts++;
+      const name = `attempt ${attempts}`;
+      await inTransaction(db.prisma, async (tx) => {
+        await tx.$executeRawUnsafe('INSERT INTO public.effects (name) VALUES ($1)', name);
+        // A serialization failure, as a concurrent writer would cause: PostgreSQL rolled the transaction back.
+        if (attempts === 1) await tx.$executeRawUnsafe(`DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$`);
+      });
+      return { value: name, keep: ANSWER };
+    });
+    expect(outcome).toEqual({ kind: 'ran', value: 'attempt 2' });
+    expect(await effects()).toEqual(['attempt 2']);
+    expect((await keys()).map((k) => k.status_code)).toEqual([201]);
+  });
+
   it('scopes the lock to the schema, the scope and the key: other keys run alongside', async () => {
     const slow = gate();
     const first = store.runOnce('s', 'k-7', 'h', effect('held', { gate: slow.promise }));
