@@ -73,17 +73,22 @@ export function createIdempotencyStore(prisma: PrismaClient, schema: string): Id
             };
           }
           if (row && !row.is_stale) return { kind: 'in_progress' as const };
+          // The claim row, uncommitted until the answer is in it: the previous version, still serving during a
+          // rolling deploy, waits on it instead of running the request beside this one.
+          await tx.$executeRawUnsafe(
+            `INSERT INTO ${table} (scope, key, request_hash) VALUES ($1, $2, $3)
+             ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, created_at = now()`,
+            scope,
+            key,
+            requestHash,
+          );
           const attempt = await joiningTransactions(prisma, tx, work);
           if (!attempt.keep) throw new Undone(attempt.value);
           const { status, headers, body } = attempt.keep;
           await tx.$executeRawUnsafe(
-            `INSERT INTO ${table} (scope, key, request_hash, status_code, headers, body) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-             ON CONFLICT (scope, key) DO UPDATE
-               SET request_hash = EXCLUDED.request_hash, status_code = EXCLUDED.status_code, headers = EXCLUDED.headers,
-                   body = EXCLUDED.body, created_at = now()`,
+            `UPDATE ${table} SET status_code = $3, headers = $4::jsonb, body = $5 WHERE scope = $1 AND key = $2`,
             scope,
             key,
-            requestHash,
             status,
             JSON.stringify(headers),
             body,

@@ -116,6 +116,25 @@ describe('createIdempotencyStore', () => {
     expect((await keys()).map((k) => k.status_code)).toEqual([201]);
   });
 
+  it("holds the previous version's claim of a running key until the answer is in (a rolling deploy): it never claims it", async () => {
+    const slow = gate();
+    const first = store.runOnce('s', 'k-10', 'h', effect('new version', { gate: slow.promise }));
+    await until('the first to write', async () => (await waitingWriters()) === 1);
+    // The claim statement of the previous version of this store, verbatim, from an instance still running it.
+    const previousClaim = db.pool.query(
+      `INSERT INTO customer.idempotency_keys (scope, key, request_hash) VALUES ('s', 'k-10', 'h')
+       ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, created_at = now()
+         WHERE customer.idempotency_keys.status_code IS NULL
+           AND customer.idempotency_keys.created_at < now() - make_interval(secs => 60)
+       RETURNING 1`,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    slow.open();
+    await first;
+    expect((await previousClaim).rowCount).toBe(0);
+    expect((await keys()).map((k) => k.status_code)).toEqual([201]);
+  });
+
   it('reruns the whole request when PostgreSQL asks for a retry inside it, keeping one effect and one answer', async () => {
     let attempts = 0;
     const outcome = await store.runOnce('s', 'k-9', 'h', async () => {
