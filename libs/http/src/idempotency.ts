@@ -37,7 +37,8 @@ function scopeOf(principal: Principal | undefined, method: string, path: string)
 /**
  * `Idempotency-Key` on creating POSTs: the first answer is stored and replayed for a repeat with the same
  * key and body; the same key with another body is `422`; a repeat while the first is still running waits for it
- * briefly (the store decides how long), then is `409` with `Retry-After`. Keys are scoped to the caller, so one customer can never receive another's stored answer.
+ * briefly (the store decides how long), then is `409` with `Retry-After`. Keys are scoped to the caller, so one
+ * customer can never receive another's stored answer.
  * The route runs inside the store's transaction, and its use cases' transactions join it: the answer is stored
  * in the commit that makes the request's effect, so a crash between the two cannot happen, and a repeat never
  * runs a request that took effect (however slow it was, or if its process died after its commit).
