@@ -10,8 +10,9 @@ vapid_subject = "mailto:push@example.com"
 # E-mail and Web Push delivery as Cloud Run functions instead of inside their services (functions.tf).
 deploy_functions = false
 
-# Capacity: 0–4 instances per service, 40 concurrent requests each, 5 database connections per instance.
-service_min_instances = 0
+# Capacity: 1–4 instances per service, 40 concurrent requests each, 5 database connections per instance. One
+# instance always runs: the outbox relay, sweepers and retries work between requests (services.tf).
+service_min_instances = 1
 service_max_instances = 4
 service_concurrency   = 40
 db_pool_max           = 5

@@ -6,6 +6,23 @@
 # from inside Google Cloud or through the load balancer (README.md, Identity).
 
 locals {
+  # What each service does between requests, and why none scales to zero: every service relays its outbox (an
+  # event a request committed, or one the transport refused, goes out after the response), and some own work
+  # driven by time alone. With no instance it all waits for the next request, which may never come (a pending
+  # checkout nobody re-asks about, stock held by an expired reservation). Each service module passes its entry
+  # as background_work: at least one instance, CPU always allocated (modules/service), and the reason as the
+  # Cloud Run service's description. The functions (functions.tf) have none: Pub/Sub pushes each event to them.
+  background_work = {
+    order        = "relays its outbox and asks inventory again about buy-now requests still pending (CHECKOUT_RETRY_AFTER_SECONDS)"
+    product      = "relays its outbox (product.upserted and product.deleted that a request committed)"
+    inventory    = "relays its outbox and expires reservations past RESERVATION_TTL_SECONDS, returning their stock"
+    notification = "relays its outbox (the email-requested and push-requested of each notification)"
+    email        = "relays its outbox and retries e-mails the SMTP server deferred, at their due times"
+    cart         = "relays its outbox and asks inventory again about checkouts still pending (CHECKOUT_RETRY_AFTER_SECONDS)"
+    customer     = "relays its outbox (customer.upserted and customer.deleted that a request committed)"
+    push         = "relays its outbox and retries Web Push deliveries the push services deferred, at their due times"
+  }
+
   service_urls = {
     order        = module.order.uri
     product      = module.product.uri
@@ -61,6 +78,7 @@ module "order" {
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
   invoker_members           = local.service_invokers
+  background_work           = local.background_work["order"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -104,6 +122,7 @@ module "product" {
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
   invoker_members           = local.service_invokers
+  background_work           = local.background_work["product"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -147,6 +166,7 @@ module "inventory" {
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
   invoker_members           = local.service_invokers
+  background_work           = local.background_work["inventory"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -190,6 +210,7 @@ module "notification" {
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
   invoker_members           = local.service_invokers
+  background_work           = local.background_work["notification"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -235,6 +256,7 @@ module "email" {
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
   invoker_members           = local.service_invokers
+  background_work           = local.background_work["email"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -279,6 +301,7 @@ module "cart" {
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
   invoker_members           = local.service_invokers
+  background_work           = local.background_work["cart"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -322,6 +345,7 @@ module "customer" {
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
   invoker_members           = local.service_invokers
+  background_work           = local.background_work["customer"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency
@@ -370,6 +394,7 @@ module "push" {
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
   invoker_members           = local.service_invokers
+  background_work           = local.background_work["push"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
   concurrency               = var.service_concurrency

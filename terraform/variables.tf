@@ -101,9 +101,9 @@ variable "db_max_connections" {
 }
 
 variable "service_min_instances" {
-  description = "Minimum instances per service. 0 scales to zero; an idle instance keeps its CPU (the outbox relay runs in the background) until Cloud Run stops it."
+  description = "Minimum instances per service. Never below 1: every service works between requests (local.background_work in services.tf), and modules/service keeps one instance for it whatever this says."
   type        = number
-  default     = 0
+  default     = 1
 }
 
 variable "service_max_instances" {

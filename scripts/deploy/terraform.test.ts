@@ -655,7 +655,7 @@ describe('the Cloud Run services in Terraform', () => {
     const service = modules['service']!.resources['google_cloud_run_v2_service.this']!;
     const template = block(service, 'template');
     expect(template['max_instance_request_concurrency']).toBe('${var.concurrency}');
-    expect(block(template, 'scaling')).toEqual({ min_instance_count: '${var.min_instances}', max_instance_count: '${var.max_instances}' });
+    expect(block(template, 'scaling')['max_instance_count']).toBe('${var.max_instances}');
     const container = block(template, 'containers');
     expect(container).toMatchObject({ image: '${var.image}', command: '${var.command}', args: '${var.args}' });
     // The probes: HTTP on health_path (/healthz for a service); for a function (null) TCP, and no liveness probe.
@@ -677,6 +677,35 @@ describe('the Cloud Run services in Terraform', () => {
     expect(block(container, 'volume_mounts')).toEqual({ name: 'cloudsql', mount_path: '/cloudsql' });
     expect(block(service, 'lifecycle')['ignore_changes']).toContain('${template[0].containers[0].image}');
   });
+  it('keeps every service working between requests: at least one instance, CPU always allocated, and the reason beside it', async () => {
+    // The relay, the sweepers and the retries run inside the instances (DESIGN.md, self-healing checkout): scaled
+    // to zero, or with CPU throttled after each response, they stop until a request comes.
+    const service = modules['service']!.resources['google_cloud_run_v2_service.this']!;
+    const template = block(service, 'template');
+    expect(block(block(template, 'containers'), 'resources')['cpu_idle']).toBe(false);
+    expect(normalized(block(template, 'scaling')['min_instance_count'])).toBe('${var.background_work == null ? var.min_instances : max(var.min_instances, 1)}');
+    expect(normalized(service['description'])).toBe(
+      '${var.background_work == null ? "The ${var.name} service." : "The ${var.name} service. Between requests it ${var.background_work}."}',
+    );
+    const reasons = root.locals['background_work'] as Record<string, string>;
+    expect(Object.keys(reasons).sort()).toEqual([...apps].sort());
+    for (const [name, body] of serviceModules()) {
+      expect(body['background_work'], name).toBe(`\${local.background_work["${name}"]}`);
+      expect(reasons[name], name).toMatch(/^relays its outbox\b/);
+    }
+    // What scaling { min_instance_count } comes to, with the defaults and with production's settings.
+    const defaults = Object.fromEntries(Object.entries(root.variables).map(([name, v]) => [name, v['default']]));
+    const production = { ...defaults, ...(await parse('production.auto.tfvars', await readFile(join(TERRAFORM_DIR, 'production.auto.tfvars'), 'utf8'))) };
+    for (const settings of [defaults, production]) {
+      for (const [name, body] of serviceModules()) {
+        expect(expression(body['min_instances']), name).toBe('var.service_min_instances');
+        expect(Number(settings['service_min_instances']), name).toBeGreaterThanOrEqual(1);
+      }
+    }
+    // A function only answers the events Pub/Sub pushes to it: it may scale to zero.
+    for (const [name, body] of functionModules()) expect(body, name).not.toHaveProperty('background_work');
+  });
+
   it('keeps open cart streams to at most half of a cart instance\'s request slots, the rest for requests and push deliveries', async () => {
     expect(envOf('cart').env['CART_STREAMS_PER_INSTANCE']).toBe('${var.cart_streams_per_instance}');
     const validation = block(root.variables['cart_streams_per_instance'], 'validation');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase, type TestDatabase } from '@shop/testing';
+import { refuseIdempotentAnswers, useTestDatabase, type TestDatabase } from '@shop/testing';
 import { checkout } from '../src/domain/carts';
 import {
   addToCart,
@@ -166,6 +166,21 @@ describe('POST /cart/convert-to-order', () => {
       await refusedUnchanged(422, () => convert(customer, key));
       await addToCart(cart, customer, TEE.sku);
       expect((await convert(customer, key)).status).toBe(202);
+    });
+
+    it('keeps the cart open and writes no order-requested when the answer to its key cannot be stored (they commit together)', async () => {
+      const customer = await newCustomer(cart);
+      await addToCart(cart, customer, TEE.sku);
+      const key = { 'Idempotency-Key': `atomic-${randomUUID()}` };
+      const restore = await refuseIdempotentAnswers(db, 'cart');
+      try {
+        await refusedUnchanged(500, () => convert(customer, key));
+      } finally {
+        await restore();
+      }
+      const retried = await convert(customer, key);
+      expect(retried.status).toBe(202);
+      expect(retried.headers.get('Idempotent-Replayed')).toBeNull();
     });
   });
 });

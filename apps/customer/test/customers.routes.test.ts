@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminHeaders, json, supportHeaders, useTestDatabase, type TestDatabase } from '@shop/testing';
+import { adminHeaders, json, refuseIdempotentAnswers, supportHeaders, useTestDatabase, type TestDatabase } from '@shop/testing';
 import type { createApp } from '../src/app';
 import { customerApp, customersTable, JANE, JOHN, NOBODY } from './customer-test-app';
 
@@ -216,6 +216,20 @@ describe('POST /customers', () => {
       await refusedUnchanged(422, () => app.request('/customers', json('POST', { name: '', email }, { ...adminHeaders, 'Idempotency-Key': key })));
       const res = await app.request('/customers', json('POST', { name: 'Retry', email }, { ...adminHeaders, 'Idempotency-Key': key }));
       expect(res.status).toBe(201);
+    });
+
+    it('creates no customer when the answer to its key cannot be stored (they commit together)', async () => {
+      const key = `k-${randomUUID()}`;
+      const input = { name: 'Atomic', email: uniqueEmail('atomic') };
+      const restore = await refuseIdempotentAnswers(db, 'customer');
+      try {
+        await refusedUnchanged(500, () => app.request('/customers', json('POST', input, { ...adminHeaders, 'Idempotency-Key': key })));
+      } finally {
+        await restore();
+      }
+      const retried = await app.request('/customers', json('POST', input, { ...adminHeaders, 'Idempotency-Key': key }));
+      expect(retried.status).toBe(201);
+      expect(retried.headers.get('Idempotent-Replayed')).toBeNull();
     });
 
     it('keeps the replay behind identity: the same key without a token is 401', async () => {

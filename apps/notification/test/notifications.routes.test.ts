@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminHeaders, json, supportHeaders, useTestDatabase } from '@shop/testing';
+import { adminHeaders, json, refuseIdempotentAnswers, supportHeaders, useTestDatabase } from '@shop/testing';
 import { NO_PUSH_SUBSCRIPTION } from '../src/domain/delivery-status';
 import type { NotificationResource } from '../src/domain/notification';
 import {
@@ -124,6 +124,19 @@ describe('POST /notifications', () => {
     expect(await again.json()).toEqual(await first.json());
     expect(await snapshot(h.db)).toEqual(before);
     await refusedUnchanged(422, () => app.request('/notifications', json('POST', { ...manual, subject: 'Other' }, headers)));
+  });
+
+  it('sends nothing when the answer to its Idempotency-Key cannot be stored (they commit together)', async () => {
+    const headers = { ...supportHeaders, 'Idempotency-Key': `k-${randomUUID()}` };
+    const restore = await refuseIdempotentAnswers(h.db, 'notification');
+    try {
+      await refusedUnchanged(500, () => app.request('/notifications', json('POST', manual, headers)));
+    } finally {
+      await restore();
+    }
+    const retried = await app.request('/notifications', json('POST', manual, headers));
+    expect(retried.status).toBe(201);
+    expect(retried.headers.get('Idempotent-Replayed')).toBeNull();
   });
 
   it('answers 422 for an unknown or deleted customer and writes nothing', async () => {

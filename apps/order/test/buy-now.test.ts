@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { json, supportHeaders, useTestDatabase, type TestDatabase } from '@shop/testing';
+import { json, refuseIdempotentAnswers, supportHeaders, useTestDatabase, type TestDatabase } from '@shop/testing';
 import { requestBuyNow } from '../src/domain/orders';
 import {
   asCustomer,
@@ -191,6 +191,21 @@ describe('POST /orders (buy now)', () => {
       await buyNow(customer, { items: [{ product_sku: TEE.sku, quantity: 1 }] }, headers);
       const body = await refusedUnchanged(422, () => buyNow(customer, { items: [{ product_sku: TEE.sku, quantity: 2 }] }, headers));
       expect(body.detail).toMatch(/Idempotency-Key/);
+    });
+
+    it('records no request and no order-requested when the answer to its key cannot be stored (they commit together)', async () => {
+      const customer = await newCustomer(order);
+      const headers = { 'Idempotency-Key': `buy-${randomUUID()}` };
+      const input = { items: [{ product_sku: TEE.sku, quantity: 1 }] };
+      const restore = await refuseIdempotentAnswers(db, 'order');
+      try {
+        await refusedUnchanged(500, () => buyNow(customer, input, headers));
+      } finally {
+        await restore();
+      }
+      const retried = await buyNow(customer, input, headers);
+      expect(retried.status).toBe(202);
+      expect(retried.headers.get('Idempotent-Replayed')).toBeNull();
     });
   });
 });

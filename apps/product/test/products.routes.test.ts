@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminHeaders, json, supportHeaders, useTestDatabase, type TestDatabase } from '@shop/testing';
+import { adminHeaders, json, refuseIdempotentAnswers, supportHeaders, useTestDatabase, type TestDatabase } from '@shop/testing';
 import { fresh, outbox, outboxMark, productContext, productSnapshot, stockChanged, type ProblemBody, type Product } from './product-test-kit';
 
 let db: TestDatabase;
@@ -155,6 +155,20 @@ describe('POST /products', () => {
         app.request('/products', json('POST', { sku: fresh('K2'), name: 'Two', price_cents: 2 }, { ...adminHeaders, 'Idempotency-Key': key })),
       );
       expect(body.detail).toMatch(/Idempotency-Key/);
+    });
+
+    it('adds no product when the answer to its key cannot be stored (they commit together)', async () => {
+      const key = randomUUID();
+      const input = { sku: fresh('ATOM'), name: 'Atomic', price_cents: 100 };
+      const restore = await refuseIdempotentAnswers(db, 'product');
+      try {
+        await refusedUnchanged(500, () => app.request('/products', json('POST', input, { ...adminHeaders, 'Idempotency-Key': key })));
+      } finally {
+        await restore();
+      }
+      const retried = await app.request('/products', json('POST', input, { ...adminHeaders, 'Idempotency-Key': key }));
+      expect(retried.status).toBe(201);
+      expect(retried.headers.get('Idempotent-Replayed')).toBeNull();
     });
   });
 });

@@ -6,8 +6,9 @@ export { dropDatabase, ensureDatabase, withClient } from './database-admin';
 export { leasedRows, type LeasedRows, type LeasedTable } from './leased-rows';
 export {
   createIdempotencyStore,
-  type ClaimResult,
   type IdempotencyStore,
+  type IdempotentAttempt,
+  type IdempotentOutcome,
   type StoredResponse,
 } from './idempotency-store';
 export {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Prisma, PrismaClient } from './client';
 
 /** The client handed to code running inside a transaction. */
@@ -27,15 +28,42 @@ export function onBeforeCommit(tx: Tx, hook: () => Promise<void>): boolean {
   return hooks !== undefined;
 }
 
+interface Enclosing {
+  prisma: PrismaClient;
+  tx: Tx;
+  isOpen: boolean;
+}
+
+// The transaction that `inTransaction` calls made inside `joiningTransactions` take part in.
+const enclosing = new AsyncLocalStorage<Enclosing>();
+
+/**
+ * Runs `fn` so that every `inTransaction(prisma, …)` it makes, however deep, runs inside `tx` instead of opening
+ * a transaction of its own: what `fn` writes commits or rolls back with whatever the caller writes in `tx`
+ * (an idempotency key's stored answer). A retryable conflict then reruns the caller's transaction, `fn` included.
+ * Once `fn` settles, calls that outlive it (work it started and did not await) open their own transactions again.
+ */
+export async function joiningTransactions<T>(prisma: PrismaClient, tx: Tx, fn: () => Promise<T>): Promise<T> {
+  const scope: Enclosing = { prisma, tx, isOpen: true };
+  try {
+    return await enclosing.run(scope, fn);
+  } finally {
+    scope.isOpen = false;
+  }
+}
+
 /**
  * Runs `fn` in one database transaction, retrying it when PostgreSQL reports a retryable conflict. Hooks
- * registered with `onBeforeCommit` run after `fn`, in the same transaction.
+ * registered with `onBeforeCommit` run after `fn`, in the same transaction. Inside `joiningTransactions` of the
+ * same client, `fn` runs in that transaction instead (its retries and options are the enclosing one's).
  */
 export async function inTransaction<T>(
   prisma: PrismaClient,
   fn: (tx: Tx) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
+  const outer = enclosing.getStore();
+  if (outer?.isOpen && outer.prisma === prisma) return fn(outer.tx);
   const maxAttempts = options.maxAttempts ?? 5;
   const withHooks = async (tx: Tx): Promise<T> => {
     const hooks: (() => Promise<void>)[] = [];

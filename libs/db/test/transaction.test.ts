@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, inTransaction, onBeforeCommit, type Database } from '../src';
+import { joiningTransactions } from '../src/transaction';
 import { useScratchDatabase } from './scratch-database';
 
 const scratch = await useScratchDatabase({ migrated: false });
@@ -56,5 +57,24 @@ describe('onBeforeCommit', () => {
     let finished: Parameters<Parameters<typeof inTransaction>[1]>[0] | undefined;
     await inTransaction(db.prisma, async (tx) => void (finished = tx));
     expect(onBeforeCommit(finished!, async () => undefined)).toBe(false);
+  });
+});
+
+describe('joiningTransactions', () => {
+  const xidOf = async (tx: Parameters<Parameters<typeof inTransaction>[1]>[0]) =>
+    (await tx.$queryRawUnsafe<{ xid: string }[]>('SELECT pg_current_xact_id()::text AS xid'))[0]!.xid;
+
+  it('runs the inTransaction calls of the same client inside the enclosing transaction, and none once it settled', async () => {
+    let afterwards: (() => Promise<string>) | undefined;
+    const seen = await inTransaction(db.prisma, (tx) =>
+      joiningTransactions(db.prisma, tx, async () => {
+        const inner = await inTransaction(db.prisma, () => inTransaction(db.prisma, xidOf));
+        afterwards = () => inTransaction(db.prisma, xidOf);
+        return { inner, enclosing: await xidOf(tx) };
+      }),
+    );
+    expect(seen.inner).toBe(seen.enclosing);
+    // Work started inside and run later (not awaited) must not use a transaction that has ended.
+    expect(await afterwards!()).not.toBe(seen.enclosing);
   });
 });

@@ -3,7 +3,6 @@ import type { IdempotencyStoreLike } from './idempotency';
 import {
   admin,
   asCustomer,
-  capturingLogger,
   createTestApp,
   CUSTOMER_A,
   CUSTOMER_B,
@@ -60,6 +59,8 @@ describe('idempotent', () => {
     await new Promise((r) => setTimeout(r, 10));
     const second = await http.app.request('/things', jsonRequest('POST', { name: 'slow' }, withKey('k-3')));
     expect(second.status).toBe(409);
+    expect(second.headers.get('Content-Type')).toBe('application/problem+json');
+    expect(second.headers.get('Retry-After')).toBe('1');
     expect(((await second.json()) as { detail: string }).detail).toMatch(/still being processed/);
     gate.resolve();
     http.gate.current = undefined;
@@ -83,6 +84,7 @@ describe('idempotent', () => {
     const http = createTestApp();
     const store = http.store as MemoryIdempotencyStore;
     await http.app.request('/things', jsonRequest('POST', { name: 'taken' }, admin));
+    expect(store.entries.size).toBe(0);
     const conflict = await http.app.request('/things', jsonRequest('POST', { name: 'taken' }, withKey('k-5')));
     expect(conflict.status).toBe(409);
     const invalid = await http.app.request('/things', jsonRequest('POST', { name: '' }, withKey('k-6')));
@@ -137,20 +139,23 @@ describe('idempotent', () => {
     expect(res.status).toBe(401);
   });
 
-  it('still answers the created resource when the answer cannot be stored', async () => {
+  it('answers 500 when the answer cannot be stored: the store undid the work with it, so a retry runs it', async () => {
     const memory = new MemoryIdempotencyStore();
-    const failingComplete: IdempotencyStoreLike = {
-      claim: (s, k, h) => memory.claim(s, k, h),
-      complete: () => Promise.reject(new Error('database gone')),
-      release: (s, k) => memory.release(s, k),
+    let failing = true;
+    const store: IdempotencyStoreLike = {
+      async runOnce(scope, key, hash, work) {
+        if (!failing) return memory.runOnce(scope, key, hash, work);
+        await work();
+        throw new Error('database gone while storing the answer');
+      },
     };
-    const { logger, lines } = capturingLogger();
-    const { app, created } = createTestApp({ store: failingComplete, logger });
+    const { app, created } = createTestApp({ store });
     const res = await app.request('/things', jsonRequest('POST', { name: 'a' }, withKey('k-9')));
-    expect(res.status).toBe(201);
-    // The claim is still held, so a retry cannot create a second resource.
-    expect((await app.request('/things', jsonRequest('POST', { name: 'a' }, withKey('k-9')))).status).toBe(409);
-    expect(created()).toBe(1);
-    expect(lines.some((l) => l['severity'] === 'ERROR' && String(l['message']).includes('Idempotency-Key'))).toBe(true);
+    expect(res.status).toBe(500);
+    expect(await res.text()).not.toContain('database gone');
+    failing = false;
+    const retried = await app.request('/things', jsonRequest('POST', { name: 'b' }, withKey('k-9')));
+    expect(retried.status).toBe(201);
+    expect(created()).toBe(2);
   });
 });

@@ -10,23 +10,24 @@ interface StoredResponse {
   body: string;
 }
 
-/** The storage the middleware needs; `@shop/db`'s `createIdempotencyStore` provides it per schema. */
+/**
+ * The storage the middleware needs; `@shop/db`'s `createIdempotencyStore` provides it per schema. `runOnce` runs
+ * `work` for a key nobody has answered, one request at a time, and keeps the answer `work` returns atomically
+ * with what `work` wrote (no answer to keep: nothing `work` wrote is kept either).
+ */
 export interface IdempotencyStoreLike {
-  claim(
+  runOnce<T>(
     scope: string,
     key: string,
     requestHash: string,
-  ): Promise<
-    | { kind: 'claimed' }
-    | { kind: 'replay'; requestHash: string; response: StoredResponse }
-    | { kind: 'in_progress'; requestHash: string }
-  >;
-  complete(scope: string, key: string, response: StoredResponse): Promise<void>;
-  release(scope: string, key: string): Promise<void>;
+    work: () => Promise<{ value: T; keep: StoredResponse | undefined }>,
+  ): Promise<{ kind: 'ran'; value: T } | { kind: 'replay'; requestHash: string; response: StoredResponse } | { kind: 'in_progress' }>;
 }
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 const REPLAYED_HEADERS = ['content-type', 'location'];
+// Requests with a key are short (one transaction): a second is long enough for the first to finish.
+const RETRY_AFTER_SECONDS = 1;
 
 function scopeOf(principal: Principal | undefined, method: string, path: string): string {
   const who = !principal ? 'anonymous' : principal.kind === 'customer' ? `customer:${principal.customerId}` : `staff:${principal.role}`;
@@ -35,16 +36,21 @@ function scopeOf(principal: Principal | undefined, method: string, path: string)
 
 /**
  * `Idempotency-Key` on creating POSTs: the first answer is stored and replayed for a repeat with the same
- * key and body; the same key with another body is `422`; a repeat while the first is still running is `409`.
- * Keys are scoped to the caller, so one customer can never receive another's stored answer.
+ * key and body; the same key with another body is `422`; a repeat while the first is still running waits for it
+ * briefly (the store decides how long), then is `409` with `Retry-After`. Keys are scoped to the caller, so one
+ * customer can never receive another's stored answer.
+ * The route runs inside the store's transaction, and its use cases' transactions join it: the answer is stored
+ * in the commit that makes the request's effect, so a crash between the two cannot happen, and a repeat never
+ * runs a request that took effect (however slow it was, or if its process died after its commit).
  * Only answers that did something (below 400) are stored: a refused request writes nothing (DESIGN.md,
  * invariant 7), and a retry after a 4xx or 5xx runs the request again.
+ * The chain's last handler: it calls `route` (perhaps again, when the database asks for a retry), never `next`.
  */
-export function idempotent(): MiddlewareHandler<AppEnv> {
+export function idempotent(route: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
   return async function idempotencyMiddleware(c, next) {
     const key = c.req.header('Idempotency-Key');
     const store = c.get('idempotencyStore');
-    if (key === undefined || !store) return next();
+    if (key === undefined || !store) return route(c, next);
     if (!KEY.test(key)) {
       throw new DomainError('bad_request', 'Idempotency-Key must be 1 to 255 visible ASCII characters.', {
         errors: [{ field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }],
@@ -54,40 +60,31 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
     // invalid UTF-8 that the body reader must refuse.
     const hash = createHash('sha256').update(new Uint8Array(await c.req.arrayBuffer())).digest('hex');
     const scope = scopeOf(c.get('principal'), c.req.method, c.req.path);
-    const claim = await store.claim(scope, key, hash);
-    if (claim.kind !== 'claimed' && claim.requestHash !== hash) {
+    const outcome = await store.runOnce(scope, key, hash, async () => {
+      const res = (await route(c, next)) ?? c.res;
+      return { value: res, keep: res.status < 400 ? await storable(res) : undefined };
+    });
+    if (outcome.kind === 'ran') return outcome.value;
+    if (outcome.kind === 'in_progress') {
+      throw new DomainError('conflict', 'A request with this Idempotency-Key is still being processed; retry shortly.', {
+        headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+      });
+    }
+    if (outcome.requestHash !== hash) {
       throw new DomainError('validation', 'This Idempotency-Key was already used with a different request body.', {
         errors: [{ field: 'Idempotency-Key', message: 'reused with a different body' }],
       });
     }
-    if (claim.kind === 'in_progress') {
-      throw new DomainError('conflict', 'A request with this Idempotency-Key is still being processed; retry shortly.');
-    }
-    if (claim.kind === 'replay') {
-      const { status, headers, body: stored } = claim.response;
-      return new Response(stored, { status, headers: { ...headers, 'Idempotent-Replayed': 'true' } });
-    }
-    try {
-      await next();
-    } catch (err) {
-      await store.release(scope, key);
-      throw err;
-    }
-    if (c.res.status >= 400) {
-      await store.release(scope, key);
-      return;
-    }
-    const headers: Record<string, string> = {};
-    for (const name of REPLAYED_HEADERS) {
-      const value = c.res.headers.get(name);
-      if (value) headers[name] = value;
-    }
-    try {
-      await store.complete(scope, key, { status: c.res.status, headers, body: await c.res.clone().text() });
-    } catch (err) {
-      // The work is done and committed: answering 500 now would invite a retry that does it twice. The claim
-      // stays in progress (a retry is a 409) until the store deems it stale.
-      c.get('logger').error({ err, idempotency_key: key }, 'could not store the answer for an Idempotency-Key');
-    }
+    const { status, headers, body: stored } = outcome.response;
+    return new Response(stored, { status, headers: { ...headers, 'Idempotent-Replayed': 'true' } });
   };
+}
+
+async function storable(res: Response): Promise<StoredResponse> {
+  const headers: Record<string, string> = {};
+  for (const name of REPLAYED_HEADERS) {
+    const value = res.headers.get(name);
+    if (value) headers[name] = value;
+  }
+  return { status: res.status, headers, body: await res.clone().text() };
 }

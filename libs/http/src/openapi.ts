@@ -71,7 +71,6 @@ export function defineRoute<B extends z.ZodType | undefined = undefined, Q exten
   if (spec.access) middleware.push(requireAccess(spec.access));
   // Counted once the caller is known (their own allowance) and before the body is read or anything is written.
   if (spec.rateLimited !== false) middleware.push(limitRate(app));
-  if (spec.idempotent) middleware.push(idempotent());
   const routeHandler: MiddlewareHandler<AppEnv> = async function routeHandler(c) {
     try {
       const params = (spec.params ? parseParams(c, spec.params) : undefined) as Infer<P>;
@@ -88,7 +87,7 @@ export function defineRoute<B extends z.ZodType | undefined = undefined, Q exten
   };
   // Hono's typed overloads cannot follow a runtime list of handlers; the untyped form is the same call.
   const on = app.on.bind(app) as (method: string, path: string, ...handlers: MiddlewareHandler<AppEnv>[]) => unknown;
-  on(spec.method.toUpperCase(), spec.path, ...middleware, routeHandler);
+  on(spec.method.toUpperCase(), spec.path, ...middleware, spec.idempotent ? idempotent(routeHandler) : routeHandler);
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {

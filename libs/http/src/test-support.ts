@@ -25,34 +25,29 @@ export function jsonRequest(method: string, body: unknown, headers: Record<strin
   return { method, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
-interface Entry {
-  requestHash: string;
-  response?: { status: number; headers: Record<string, string>; body: string };
-}
+type Answer = { status: number; headers: Record<string, string>; body: string };
 
-/** `IdempotencyStoreLike` in a Map, with the same semantics as `@shop/db`'s table (minus stale claims). */
+/**
+ * `IdempotencyStoreLike` in a Map, with the same semantics as `@shop/db`'s table: a key is held while its work
+ * runs, and an answer is kept only when the work asks for it (there is no transaction to undo anything else).
+ */
 export class MemoryIdempotencyStore implements IdempotencyStoreLike {
-  readonly entries = new Map<string, Entry>();
+  readonly entries = new Map<string, { requestHash: string; response: Answer }>();
+  readonly running = new Set<string>();
 
-  async claim(scope: string, key: string, requestHash: string) {
+  async runOnce<T>(scope: string, key: string, requestHash: string, work: () => Promise<{ value: T; keep: Answer | undefined }>) {
     const id = `${scope}\n${key}`;
+    if (this.running.has(id)) return { kind: 'in_progress' as const };
     const entry = this.entries.get(id);
-    if (!entry) {
-      this.entries.set(id, { requestHash });
-      return { kind: 'claimed' as const };
+    if (entry) return { kind: 'replay' as const, requestHash: entry.requestHash, response: entry.response };
+    this.running.add(id);
+    try {
+      const { value, keep } = await work();
+      if (keep) this.entries.set(id, { requestHash, response: keep });
+      return { kind: 'ran' as const, value };
+    } finally {
+      this.running.delete(id);
     }
-    if (!entry.response) return { kind: 'in_progress' as const, requestHash: entry.requestHash };
-    return { kind: 'replay' as const, requestHash: entry.requestHash, response: entry.response };
-  }
-
-  async complete(scope: string, key: string, response: { status: number; headers: Record<string, string>; body: string }) {
-    const entry = this.entries.get(`${scope}\n${key}`);
-    if (entry) entry.response = response;
-  }
-
-  async release(scope: string, key: string) {
-    const id = `${scope}\n${key}`;
-    if (!this.entries.get(id)?.response) this.entries.delete(id);
   }
 }
 

@@ -58,7 +58,7 @@ export function createServiceApp({ config, db, logger, events }: AppContext, opt
       isKnownCustomer: options.isKnownCustomer ?? (async () => false),
       verifyIdToken: idTokenVerifierOf(config),
     },
-    idempotencyStore: createIdempotencyStore(db.pool, options.service),
+    idempotencyStore: createIdempotencyStore(db.prisma, options.service),
     readiness: { database: () => db.ping(), transport: () => events.ping() },
     rateLimit: rateLimitOf(config),
   });

@@ -44,7 +44,7 @@ resource "google_cloud_run_v2_service" "this" {
   project             = var.project_id
   name                = var.name
   location            = var.region
-  description         = "The ${var.name} service."
+  description         = var.background_work == null ? "The ${var.name} service." : "The ${var.name} service. Between requests it ${var.background_work}."
   deletion_protection = var.deletion_protection
   # Two fences (DESIGN.md, Identity in production): the network path (Pub/Sub push in this project is
   # internal; the gateway comes through the load balancer) and an identity token of an invoker (IAM below).
@@ -59,8 +59,10 @@ resource "google_cloud_run_v2_service" "this" {
     timeout               = "${var.request_timeout_seconds}s"
     execution_environment = "EXECUTION_ENVIRONMENT_GEN2"
 
+    # Work that runs between requests (var.background_work) stops when Cloud Run scales the service to zero, so
+    # such a service keeps an instance whatever min_instances says. Its CPU stays allocated (cpu_idle below).
     scaling {
-      min_instance_count = var.min_instances
+      min_instance_count = var.background_work == null ? var.min_instances : max(var.min_instances, 1)
       max_instance_count = var.max_instances
     }
 
@@ -86,7 +88,9 @@ resource "google_cloud_run_v2_service" "this" {
           cpu    = var.cpu
           memory = var.memory
         }
-        # The outbox relay and the consumers run between requests: CPU stays allocated (instance billing).
+        # The outbox relay, the consumers and var.background_work run between requests: with CPU throttled
+        # after each response they would stall (an event committed by a request waits for the next request).
+        # CPU stays allocated (instance billing).
         cpu_idle          = false
         startup_cpu_boost = true
       }

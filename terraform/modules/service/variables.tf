@@ -93,8 +93,14 @@ variable "invoker_members" {
   default     = {}
 }
 
+variable "background_work" {
+  description = "What the service does between requests, completing the sentence \"Between requests it …\" (the outbox relay, sweepers, retries), or null for a service that only answers requests (a function Pub/Sub pushes to). When set, the service keeps at least one instance, whatever min_instances says, and the reason is its description."
+  type        = string
+  default     = null
+}
+
 variable "min_instances" {
-  description = "Minimum instances."
+  description = "Minimum instances (at least 1 when background_work is set)."
   type        = number
   default     = 0
 }
