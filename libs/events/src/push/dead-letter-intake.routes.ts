@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import type { Subscription } from '@shop/contracts';
-import { defineRoute, type AppEnv } from '@shop/http';
+import { defineRoute, DomainError, type AppEnv } from '@shop/http';
 import type { Logger } from '@shop/observability';
 import type { DeadLetterStore } from '../dead-letters';
 import { DEAD_LETTER_PUSH_PATH, deadLetterSubscriptionOf } from '../topology/pubsub-topology';
@@ -52,6 +52,7 @@ export function registerDeadLetterIntakeRoute(app: Hono<AppEnv>, options: DeadLe
       responses: {
         204: { description: 'Kept in the dead-letter list (once, however often it arrives): Pub/Sub acknowledges it' },
         401: { description: 'No valid OIDC token from the push service account; nothing was kept' },
+        503: { description: 'The list cannot be written right now; Pub/Sub redelivers the message with backoff' },
       },
     },
     async (c) => {
@@ -74,7 +75,13 @@ export function registerDeadLetterIntakeRoute(app: Hono<AppEnv>, options: DeadLe
   );
 
   async function keep(subscription: string, message: IncomingMessage, reason: string, error: string, attempts = message.deliveryAttempt): Promise<void> {
-    await deadLetters.recordOnce({ subscription, message, reason, error, attempts });
+    try {
+      await deadLetters.recordOnce({ subscription, message, reason, error, attempts });
+    } catch (err) {
+      // Not acknowledged, so Pub/Sub keeps the message and pushes it again with backoff once PostgreSQL is back.
+      logger.error({ err, subscription, reason }, 'dead letter could not be kept; Pub/Sub will redeliver it');
+      throw new DomainError('unavailable', 'The dead letter cannot be kept right now; it will be redelivered.');
+    }
     logger.error({ subscription, reason, event_id: message.attributes['event_id'] }, 'dead letter kept in the list');
   }
 }

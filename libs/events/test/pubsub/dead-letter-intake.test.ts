@@ -1,6 +1,9 @@
+import pg from 'pg';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { adminHeaders, useTestDatabase, type TestDatabase } from '@shop/testing';
-import type { IncomingMessage, PushOptions } from '../../src';
+import { subscriptionsOf } from '@shop/contracts';
+import { createHttpApp } from '@shop/http';
+import { adminHeaders, testLogger, testServiceConfig, useTestDatabase, type TestDatabase } from '@shop/testing';
+import { createDeadLetterStore, registerDeadLetterIntakeRoute, type IncomingMessage, type PushOptions } from '../../src';
 import { createEffectsTable, effects, PRODUCT_STOCK_CHANGED, stockChangedMessage } from '../fixtures';
 import { AUDIENCE, createTestSigner, deadLetterApp, footprint, PROJECT, PUSH_SERVICE_ACCOUNT, pushBody, pushRequest, resetProduct } from './support';
 
@@ -143,6 +146,22 @@ describe('POST /pubsub/dead-letters', () => {
     const res = await app.request('/pubsub/dead-letters', pushRequest(pushBody(movedByPubSub(stockChangedMessage('X', 1)), { subscription, project }), signer.token()));
     expect(res.status).toBe(204);
     expect(await listed(app)).toMatchObject([{ subscription: '(unknown)', reason: 'unknown_subscription' }]);
+  });
+
+  it('answers 503 (Pub/Sub redelivers) when the list cannot be written', async () => {
+    const unreachable = new pg.Pool({ connectionString: db.url });
+    await unreachable.end();
+    const { app } = createHttpApp({
+      service: 'product',
+      version: 'test',
+      logger: testLogger(),
+      identity: { adminToken: testServiceConfig.ADMIN_API_TOKEN, supportToken: testServiceConfig.SUPPORT_API_TOKEN, isKnownCustomer: async () => false },
+      readiness: {},
+    });
+    registerDeadLetterIntakeRoute(app, { deadLetters: createDeadLetterStore(unreachable, 'product'), subscriptions: subscriptionsOf('product'), logger: testLogger(), push });
+    const res = await app.request('/pubsub/dead-letters', intake(movedByPubSub(stockChangedMessage('DOWN', 1))));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('Content-Type')).toBe('application/problem+json');
   });
 
   it('keeps a body that is not a push envelope as an undecodable dead letter', async () => {
