@@ -30,8 +30,8 @@ const DeadLetterResource = z.object({
 
 /**
  * `GET /admin/dead-letters`, `POST /admin/dead-letters/:id/replay` and `POST /admin/dead-letters/replay`
- * (bulk), on every service (admin only). Exempt
- * from the rate limit: recovering from an incident must not wait on the admin token's allowance.
+ * (bulk), on every service (admin only). Exempt from the rate limit: recovering from an incident must not
+ * wait on the admin token's allowance.
  */
 export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer): void {
   const store = consumer.deadLetters;
