@@ -1,5 +1,5 @@
-# Every topic of the contracts, and per consumer a push subscription with its dead-letter topic
-# (modules/push-subscription), all from topology.json; no other topic or subscription exists. Who may publish where is granted per service in
+# Every topic of the contracts, and per consumer a push subscription with its dead-letter topic and the push
+# subscription that files its dead letters in the service's list (modules/push-subscription), all from topology.json; no other topic or subscription exists. Who may publish where is granted per service in
 # modules/service, from the contracts' producers.
 
 resource "google_pubsub_topic" "event" {
@@ -55,6 +55,7 @@ module "subscription" {
   subscription               = each.value
   topic_id                   = google_pubsub_topic.event[each.value.topic].id
   push_endpoint              = local.push_endpoints[each.key]
+  dead_letter_push_endpoint  = "${local.service_urls[each.value.service]}${each.value.dead_letter_push_path}"
   audience                   = local.push_audience[each.value.service]
   push_service_account_email = google_service_account.pubsub_push.email
   pubsub_service_agent       = local.pubsub_service_agent

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SUBSCRIPTIONS, TOPIC_NAMES, TOPICS } from '@shop/contracts';
-import { deadLetterSubscriptionOf } from '@shop/events';
+import { DEAD_LETTER_PUSH_PATH, deadLetterSubscriptionOf } from '@shop/events';
 import { REPO_ROOT } from './package-app';
 
 export const TOPOLOGY_FILE = join(REPO_ROOT, 'terraform/topology.json');
@@ -23,8 +23,10 @@ export interface TerraformSubscription {
   min_backoff_seconds: number;
   max_backoff_seconds: number;
   dead_letter_topic: string;
-  /** The pull subscription that keeps what lands on the dead-letter topic (libs/events `deadLetterSubscriptionOf`). */
+  /** The push subscription that files what lands on the dead-letter topic in the service's dead-letter list (libs/events `deadLetterSubscriptionOf`). */
   dead_letter_subscription: string;
+  /** Where that subscription pushes on the consuming service (libs/events `DEAD_LETTER_PUSH_PATH`). */
+  dead_letter_push_path: string;
 }
 
 export interface TerraformTopology {
@@ -50,6 +52,7 @@ export function contractTopology(): TerraformTopology {
           max_backoff_seconds: s.maxBackoffSeconds,
           dead_letter_topic: s.deadLetterTopic,
           dead_letter_subscription: deadLetterSubscriptionOf(s),
+          dead_letter_push_path: DEAD_LETTER_PUSH_PATH,
         },
       ]),
     ),

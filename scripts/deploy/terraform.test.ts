@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { SERVICE_NAMES, SUBSCRIPTIONS, subscriptionName, topicsPublishedBy, TOPIC_NAMES, TOPICS, type ServiceName, type TopicName } from '@shop/contracts';
-import { deadLetterSubscriptionOf, planPubSubTopology } from '@shop/events';
+import { DEAD_LETTER_PUSH_PATH, deadLetterSubscriptionOf, planPubSubTopology } from '@shop/events';
 import { envKeysOf } from './env-schema';
 import { hclFormatProblems } from './hcl-format';
 import { deployables, functionBundlePath, FUNCTIONS_FRAMEWORK_MAIN, hasFunction, MIGRATE, REPO_ROOT } from './package-app';
@@ -422,12 +422,17 @@ describe('the Pub/Sub topology in Terraform', () => {
         }
       });
 
-      it('keeps every dead-letter topic\'s messages in a pull subscription of its own', () => {
+      it('pushes every dead-letter topic\'s messages to the consuming service\'s dead-letter list (never a function), OIDC-signed, retried with the contract\'s backoff', () => {
         expect(difference(SUBSCRIPTIONS.map(deadLetterSubscriptionOf), Object.keys(rendered.deadLetter), ['missing', 'extra'])).toEqual({ missing: [], extra: [] });
         for (const s of SUBSCRIPTIONS) {
           const deadLetter = rendered.deadLetter[deadLetterSubscriptionOf(s)]!;
           expect(deadLetter, s.name).toMatchObject({ topic: topicId(s.deadLetterTopic), expiration_policy: [{ ttl: '' }] });
-          expect(deadLetter, s.name).not.toHaveProperty('push_config');
+          const pushConfig = block(deadLetter as Body, 'push_config');
+          expect(pushConfig['push_endpoint'], s.name).toBe(`${runUrl(s.service)}${DEAD_LETTER_PUSH_PATH}`);
+          expect(block(pushConfig, 'oidc_token'), s.name).toEqual({ service_account_email: PUSH_SA, audience: audienceOf(s.service, scope) });
+          expect(block(deadLetter as Body, 'retry_policy'), s.name).toEqual({ minimum_backoff: `${s.minBackoffSeconds}s`, maximum_backoff: `${s.maxBackoffSeconds}s` });
+          // A dead letter of a dead letter would go nowhere: it waits (7 days) and is retried until filed.
+          expect(deadLetter, s.name).not.toHaveProperty('dead_letter_policy');
         }
       });
 
@@ -474,6 +479,10 @@ describe('the Pub/Sub topology in Terraform', () => {
       const deadLetter = rendered.deadLetter[planned.name]!;
       expect(`${(planned.options.messageRetentionDuration as { seconds: number }).seconds}s`).toBe(deadLetter['message_retention_duration']);
       expect(planned.options.ackDeadlineSeconds).toBe(deadLetter['ack_deadline_seconds']);
+      expect(planned.options.pushConfig?.pushEndpoint).toBe(block(deadLetter as Body, 'push_config')['push_endpoint']);
+      const retry = block(deadLetter as Body, 'retry_policy');
+      expect(planned.options.retryPolicy).toEqual({ minimumBackoff: { seconds: parseInt(String(retry['minimum_backoff']), 10) }, maximumBackoff: { seconds: parseInt(String(retry['maximum_backoff']), 10) } });
+      expect(planned.options.deadLetterPolicy).toBeUndefined();
     }
   });
 });

@@ -257,6 +257,7 @@ const VALID_BODIES: Record<string, unknown> = {
   'POST notification /notifications': { customer_id: JOHN, subject: 'Hello', text: 'A message' },
   'POST push /subscriptions': { endpoint, expirationTime: Date.parse('2030-01-01T00:00:00Z'), keys: pushKeys },
   'DELETE push /subscriptions': { endpoint },
+  ...Object.fromEntries(SERVICE_NAMES.map((s) => [`POST ${s} /admin/dead-letters/replay`, { topic: 'stock.changed', since: '2026-01-01T00:00:00Z' }])),
 };
 
 const routes = await documentedRoutes();
@@ -287,6 +288,7 @@ describe('bad input on every route of every service (DESIGN.md, invariant 7)', (
       'POST push /subscriptions',
       'DELETE push /subscriptions',
       ...SERVICE_NAMES.map((s) => `POST ${s} /admin/dead-letters/{id}/replay`),
+      ...SERVICE_NAMES.map((s) => `POST ${s} /admin/dead-letters/replay`),
     ]) {
       expect(found, expected).toContain(expected);
     }

@@ -91,10 +91,10 @@ describe('TOPOLOGY', () => {
         name: `${s.service}.${s.topic}`,
         pushPath: '/pubsub/push',
         ordering: true,
-        maxDeliveryAttempts: 10,
+        maxDeliveryAttempts: 100,
         ackDeadlineSeconds: 30,
-        minBackoffSeconds: 1,
-        maxBackoffSeconds: 60,
+        minBackoffSeconds: 10,
+        maxBackoffSeconds: 600,
         deadLetterTopic: `${s.service}.${s.topic}.dead-letter`,
       });
       expect(TOPIC_NAMES).not.toContain(s.deadLetterTopic);

@@ -26,14 +26,18 @@ export const CONSUMES: { readonly [S in ServiceName]: readonly TopicName[] } = {
 /** Where Pub/Sub push subscriptions deliver on every service. */
 export const PUSH_PATH = '/pubsub/push';
 
-/** Delivery settings shared by every subscription, within Pub/Sub's limits (5–100 attempts, 10–600 s, 0–600 s). */
+/**
+ * Delivery settings shared by every subscription, within Pub/Sub's limits (5–100 attempts, 10–600 s, 0–600 s).
+ * DESIGN.md "Recovery": retries back off from 10 s to 600 s for up to 100 attempts before dead-lettering, so a
+ * consumer that is down or a step behind (a rolling deploy, an unknown `event_version`) has hours to catch up.
+ */
 export const SUBSCRIPTION_DEFAULTS = {
   pushPath: PUSH_PATH,
   ordering: true,
-  maxDeliveryAttempts: 10,
+  maxDeliveryAttempts: 100,
   ackDeadlineSeconds: 30,
-  minBackoffSeconds: 1,
-  maxBackoffSeconds: 60,
+  minBackoffSeconds: 10,
+  maxBackoffSeconds: 600,
 } as const;
 
 /** One consuming service's subscription to one topic; the same on Pub/Sub and on the embedded transport. */

@@ -31,8 +31,9 @@ export interface Consumer {
 type Decoded = { index: number; message: IncomingMessage; envelope: EventEnvelope<TopicName> };
 
 /**
- * The idempotent consumer. For every message: decode and validate it (an undecodable message, an unknown
- * version or an invalid payload is dead-lettered at once, never retried); then, in ONE transaction, record
+ * The idempotent consumer. For every message: decode and validate it (an undecodable message or an invalid
+ * payload is dead-lettered at once, never retried; an unknown `event_version` is retried, see `deliver`); then,
+ * in ONE transaction, record
  * `(subscriber, event_id)` in `processed_messages` with `INSERT … ON CONFLICT DO NOTHING`, run the handler,
  * and commit together with whatever the handler published. A duplicate, even one racing on another worker,
  * finds the row (or waits on its uncommitted insert) and changes nothing. A failing handler rolls back
@@ -186,6 +187,14 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       const valid: Decoded[] = [];
       for (const [index, message] of messages.entries()) {
         const decoded = decodeEnvelope(message.attributes, message.data);
+        // DESIGN.md "Recovery": a version this consumer does not read yet comes from a producer deployed
+        // before it; a rolling deploy catches up, so it is retried (and nothing recorded as processed). Only
+        // on its last attempt is it kept as a dead letter, as for a failing handler: never dropped silently.
+        if (!decoded.ok && decoded.reason === 'unknown_version' && message.deliveryAttempt < spec.maxDeliveryAttempts) {
+          logger.warn({ subscription, attempt: message.deliveryAttempt, detail: decoded.detail }, 'unknown event_version; will retry');
+          outcomes[index] = { status: 'retry', error: decoded.detail };
+          continue;
+        }
         if (!decoded.ok || decoded.envelope.attributes.event_type !== spec.topic) {
           const reason = decoded.ok ? 'wrong_topic' : decoded.reason;
           const detail = decoded.ok ? `expected ${spec.topic}, got ${decoded.envelope.attributes.event_type}` : decoded.detail;

@@ -1,8 +1,9 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { StorableString } from '@shop/contracts';
+import { StorableString, TOPIC_NAMES, UtcTimestamp } from '@shop/contracts';
 import { decodeCursor, defineRoute, DomainError, fail, pageQuerySchema, toPage, type AppEnv } from '@shop/http';
 import type { Consumer } from './consumer';
+import { replayDeadLetter, replayDeadLetters } from './dead-letter-replay';
 
 const IdParams = z.object({ id: z.string().regex(/^\d{1,18}$/) });
 const ListQuery = pageQuerySchema.extend({
@@ -10,6 +11,9 @@ const ListQuery = pageQuerySchema.extend({
   include_replayed: z.enum(['true', 'false']).default('false'),
 });
 const Cursor = z.object({ id: z.string().regex(/^\d+$/) });
+const BulkReplayBody = z
+  .strictObject({ topic: z.enum(TOPIC_NAMES).optional(), since: UtcTimestamp.optional() })
+  .refine((b) => b.topic !== undefined || b.since !== undefined, { error: 'give a topic, a since, or both' });
 const DeadLetterResource = z.object({
   id: z.string(),
   subscription: z.string(),
@@ -25,8 +29,9 @@ const DeadLetterResource = z.object({
 });
 
 /**
- * `GET /admin/dead-letters` and `POST /admin/dead-letters/:id/replay`, on every service (admin only). Exempt
- * from the rate limit: recovering from an incident must not wait on the admin token's allowance.
+ * `GET /admin/dead-letters`, `POST /admin/dead-letters/:id/replay` and `POST /admin/dead-letters/replay`
+ * (bulk), on every service (admin only). Exempt from the rate limit: recovering from an incident must not
+ * wait on the admin token's allowance.
  */
 export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer): void {
   const store = consumer.deadLetters;
@@ -94,20 +99,32 @@ export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer):
     async (c, { params }) => {
       const row = await store.get(params.id);
       if (!row) throw fail.notFound(`Dead letter ${params.id} does not exist.`);
-      if (!consumer.subscriptions().some((s) => s.name === row.subscription)) {
-        throw new DomainError('validation', `No handler here for subscription "${row.subscription}": this message cannot be replayed.`);
+      const result = await replayDeadLetter(consumer, row);
+      if (!result.ok) {
+        if (result.failure === 'handler_failed') throw fail.conflict(result.detail);
+        throw new DomainError('validation', result.detail, result.reason ? { extensions: { reason: result.reason } } : undefined);
       }
-      // Replaying runs the same idempotent consumer: if the message was handled after all, it is a no-op.
-      const [outcome] = await consumer.deliver(row.subscription, [{ attributes: row.attributes, data: row.data, deliveryAttempt: 1 }]);
-      if (outcome?.status === 'dead-letter') {
-        throw new DomainError('validation', `The message still cannot be handled: ${outcome.reason}.`, { extensions: { reason: outcome.reason } });
-      }
-      if (outcome?.status !== 'ack') {
-        throw fail.conflict(`The handler failed again: ${outcome?.status === 'retry' ? outcome.error : 'unknown error'}`);
-      }
-      await store.markReplayed(params.id);
       const replayed = await store.get(params.id);
-      return c.json({ ...replayed!, outcome: outcome.duplicate ? 'duplicate' : 'processed' });
+      return c.json({ ...replayed!, outcome: result.outcome });
     },
+  );
+
+  defineRoute(
+    app,
+    {
+      method: 'post',
+      path: '/admin/dead-letters/replay',
+      // Each as the single replay does, oldest first; what fails again stays listed, so a repeat replays nothing new.
+      summary: 'Replay every not-yet-replayed dead letter of a `topic` and/or dead-lettered `since` a moment (admin)',
+      tags: ['admin'],
+      access: { staff: ['admin'] },
+      rateLimited: false,
+      body: BulkReplayBody,
+      responses: {
+        200: { description: 'How many were replayed (handled, or found handled already) and how many failed again', schema: z.object({ replayed: z.number().int(), failed: z.number().int() }) },
+        422: { description: 'Neither `topic` nor `since`, an unknown field, an unknown topic or a `since` that is not RFC 3339' },
+      },
+    },
+    async (c, { body }) => c.json(await replayDeadLetters(consumer, body)),
   );
 }

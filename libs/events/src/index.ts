@@ -1,7 +1,7 @@
 export { messageOfCloudEvent, type CloudEventMessage } from './cloud-event-message';
 export { createConsumer, type Consumer, type ConsumerOptions } from './consumer';
 export { registerDeadLetterRoutes } from './dead-letter.routes';
-export { createDeadLetterStore, type DeadLetter, type DeadLetterStore } from './dead-letters';
+export { createDeadLetterStore, type DeadLetter, type DeadLetterStore, type ReplayFilter } from './dead-letters';
 export { startDueWorkLoop, type DueWorkLoop, type DueWorkLoopOptions } from './due-work-loop';
 export { monotonicUuid } from './monotonic-uuid';
 export { createPublisher, envelopeOf, outboxChannel, writeOutbox } from './outbox';
@@ -33,9 +33,11 @@ export {
 } from './push/oidc-verifier';
 export { createPushBatcher, type PushBatcher, type PushBatcherOptions } from './push/push-batcher';
 export { parsePushEnvelope, type PushEnvelope } from './push/push-envelope';
+export { MOVED_BY_PUBSUB, registerDeadLetterIntakeRoute, type DeadLetterIntakeOptions } from './push/dead-letter-intake.routes';
 export { registerPushRoute, UNKNOWN_SUBSCRIPTION, type PushOptions, type PushRouteOptions } from './push/push.routes';
 export {
   applyPubSubTopology,
+  DEAD_LETTER_PUSH_PATH,
   deadLetterSubscriptionOf,
   localBaseUrls,
   planPubSubTopology,

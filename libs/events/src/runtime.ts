@@ -6,6 +6,7 @@ import type { Logger } from '@shop/observability';
 import { createConsumer, type Consumer } from './consumer';
 import { registerDeadLetterRoutes } from './dead-letter.routes';
 import { createPublisher } from './outbox';
+import { registerDeadLetterIntakeRoute } from './push/dead-letter-intake.routes';
 import { registerPushRoute, type PushOptions } from './push/push.routes';
 import { startRelay, type Relay, type RelayOptions } from './relay';
 import type { EventHandler, PublishFn, SubscriptionSpec, Transport } from './types';
@@ -35,7 +36,7 @@ export interface EventRuntimeOptions {
 export interface EventRuntime {
   publish: PublishFn;
   consumer: Consumer;
-  /** Adds the admin dead-letter routes to the service's app, and `POST /pubsub/push` on Pub/Sub. */
+  /** Adds the admin dead-letter routes to the service's app, and `POST /pubsub/push` and `/pubsub/dead-letters` on Pub/Sub. */
   registerRoutes(app: Hono<AppEnv>): void;
   /** Starts the relay and, for pull engines, the subscriptions. */
   start(): Promise<void>;
@@ -91,7 +92,10 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
     consumer,
     registerRoutes(app) {
       registerDeadLetterRoutes(app, consumer);
-      if (transport.kind === 'pubsub' && options.push) registerPushRoute(app, { consumer, logger, push: options.push });
+      if (transport.kind === 'pubsub' && options.push) {
+        registerPushRoute(app, { consumer, logger, push: options.push });
+        registerDeadLetterIntakeRoute(app, { deadLetters: consumer.deadLetters, subscriptions, logger, push: options.push });
+      }
     },
     async start() {
       relay = startRelay({ databaseUrl: options.databaseUrl, pool: db.pool, schema, transport, logger, ...options.relay });

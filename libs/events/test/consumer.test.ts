@@ -57,7 +57,6 @@ describe('idempotent consumer', () => {
 
   it.each([
     ['an invalid payload', { data: JSON.stringify({ sku: 'X', available: -1, version: 1 }) }, 'invalid_payload'],
-    ['an unknown event_version', { attributes: { ...stockChangedMessage('X', 1).attributes, event_version: '2' } }, 'unknown_version'],
     ['data that is not JSON', { data: Buffer.from([0xff, 0x00, 0x7b]) }, 'undecodable'],
   ])('dead-letters %s at once, on the first delivery', async (_name, overrides, reason) => {
     const consumer = consumerWith();
@@ -65,6 +64,30 @@ describe('idempotent consumer', () => {
     expect(outcome).toEqual({ status: 'dead-letter', reason });
     expect(await consumer.deadLetters.list({ limit: 10 })).toHaveLength(1);
     expect(await effects(db)).toHaveLength(0);
+  });
+
+  it('retries an unknown event_version without recording it as processed or dead-lettered, and handles it once it is a known version', async () => {
+    const consumer = consumerWith();
+    const v1 = stockChangedMessage('NEXT', 1);
+    const v2 = { ...v1, attributes: { ...v1.attributes, event_version: '2' } };
+    for (const attempt of [1, PRODUCT_STOCK_CHANGED.maxDeliveryAttempts - 1]) {
+      const [outcome] = await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [{ ...v2, deliveryAttempt: attempt }]);
+      expect(outcome).toMatchObject({ status: 'retry', error: expect.stringContaining('event_version "2"') });
+    }
+    expect(await consumer.deadLetters.list({ limit: 10 })).toEqual([]);
+    expect((await db.pool.query('SELECT 1 FROM product.processed_messages')).rowCount).toBe(0);
+    expect(await effects(db)).toHaveLength(0);
+    // Not recorded as processed: the same event id, once readable, is handled.
+    expect(await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [v1])).toEqual([{ status: 'ack' }]);
+    expect(await effects(db)).toHaveLength(1);
+  });
+
+  it('keeps an unknown event_version as a dead letter on its last attempt instead of dropping it', async () => {
+    const consumer = consumerWith();
+    const message = stockChangedMessage('NEXT', 1, { deliveryAttempt: PRODUCT_STOCK_CHANGED.maxDeliveryAttempts });
+    const v2 = { ...message, attributes: { ...message.attributes, event_version: '2' } };
+    expect(await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [v2])).toEqual([{ status: 'dead-letter', reason: 'unknown_version' }]);
+    expect(await consumer.deadLetters.list({ limit: 10 })).toMatchObject([{ reason: 'unknown_version', attempts: PRODUCT_STOCK_CHANGED.maxDeliveryAttempts }]);
   });
 
   it('dead-letters a message of another topic delivered to this subscription', async () => {

@@ -1,6 +1,8 @@
 # One consumer's subscription to one topic (libs/contracts SUBSCRIPTIONS): pushed to the consuming service
 # with an OIDC token, retried with backoff, and after the contract's maximum attempts moved to a dead-letter
-# topic of its own, where a pull subscription keeps it for inspection and replay.
+# topic of its own, whose push subscription files it in the service's dead-letter list (POST
+# /pubsub/dead-letters) for inspection and replay. Push, not a pull worker: it wakes a service Cloud Run
+# scaled to zero.
 
 resource "google_pubsub_topic" "dead_letter" {
   project = var.project_id
@@ -16,8 +18,23 @@ resource "google_pubsub_subscription" "dead_letter" {
   topic   = google_pubsub_topic.dead_letter.id
 
   ack_deadline_seconds = 60
-  # Pub/Sub's maximum for unacknowledged messages of a subscription.
+  # Pub/Sub's maximum for unacknowledged messages of a subscription: how long a dead letter waits for a
+  # service that cannot file it yet. No dead-letter policy of its own: it is retried until filed.
   message_retention_duration = "604800s"
+
+  push_config {
+    push_endpoint = var.dead_letter_push_endpoint
+
+    oidc_token {
+      service_account_email = var.push_service_account_email
+      audience              = var.audience
+    }
+  }
+
+  retry_policy {
+    minimum_backoff = "${var.subscription.min_backoff_seconds}s"
+    maximum_backoff = "${var.subscription.max_backoff_seconds}s"
+  }
 
   expiration_policy {
     ttl = "" # never: Pub/Sub would otherwise delete a subscription idle for 31 days, and its dead letters with it

@@ -9,6 +9,6 @@ output "dead_letter_topic_id" {
 }
 
 output "dead_letter_subscription_id" {
-  description = "The pull subscription that keeps the dead letters."
+  description = "The push subscription that files the dead letters in the service's dead-letter list."
   value       = google_pubsub_subscription.dead_letter.id
 }

@@ -21,6 +21,7 @@ variable "subscription" {
     max_backoff_seconds      = number
     dead_letter_topic        = string
     dead_letter_subscription = string
+    dead_letter_push_path    = string
   })
 
   validation {
@@ -51,6 +52,16 @@ variable "push_endpoint" {
   validation {
     condition     = startswith(var.push_endpoint, "https://")
     error_message = "push_endpoint must be an https URL."
+  }
+}
+
+variable "dead_letter_push_endpoint" {
+  description = "Where the dead-letter topic's subscription pushes: the consuming Cloud Run service's URL and dead_letter_push_path (always the service, which keeps the dead-letter list, even when a function took the subscription over)."
+  type        = string
+
+  validation {
+    condition     = startswith(var.dead_letter_push_endpoint, "https://")
+    error_message = "dead_letter_push_endpoint must be an https URL."
   }
 }
 

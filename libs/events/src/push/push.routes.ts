@@ -1,11 +1,11 @@
 import type { Certificates } from 'google-auth-library';
 import type { Hono } from 'hono';
 import { PUSH_PATH } from '@shop/contracts';
-import { defineRoute, DomainError, fail, type AppEnv } from '@shop/http';
+import { defineRoute, DomainError, type AppEnv } from '@shop/http';
 import type { Logger } from '@shop/observability';
 import type { Consumer } from '../consumer';
 import type { DeliveryOutcome, IncomingMessage, SubscriptionSpec } from '../types';
-import { createOidcVerifier, type OidcVerification, type OidcVerifier } from './oidc-verifier';
+import { createPushAuthenticator } from './push-auth';
 import { createPushBatcher, type PushBatcher } from './push-batcher';
 import { parsePushEnvelope } from './push-envelope';
 
@@ -45,10 +45,8 @@ export const UNKNOWN_SUBSCRIPTION = '(unknown)';
  */
 export function registerPushRoute(app: Hono<AppEnv>, options: PushRouteOptions): void {
   const { consumer, logger, push } = options;
-  const verifier: OidcVerifier | undefined = push.verify
-    ? createOidcVerifier({ audience: push.audience, serviceAccountEmail: push.serviceAccountEmail, certs: push.certs })
-    : undefined;
-  if (!verifier) logger.warn('Pub/Sub push requests are NOT authenticated (PUBSUB_VERIFY_OIDC=false): use this with the emulator only');
+  const authenticate = createPushAuthenticator(push, logger);
+  if (!push.verify) logger.warn('Pub/Sub push requests are NOT authenticated (PUBSUB_VERIFY_OIDC=false): use this with the emulator only');
   const batchers = new Map<string, PushBatcher>();
 
   function batcherFor(spec: SubscriptionSpec & { batch: NonNullable<SubscriptionSpec['batch']> }): PushBatcher {
@@ -90,19 +88,7 @@ export function registerPushRoute(app: Hono<AppEnv>, options: PushRouteOptions):
       },
     },
     async (c) => {
-      if (verifier) {
-        let verdict: OidcVerification;
-        try {
-          verdict = await verifier.verify(c.req.header('Authorization'));
-        } catch (err) {
-          logger.error({ err }, 'push token could not be verified: verification keys unavailable');
-          throw new DomainError('unavailable', 'The push token cannot be verified right now.');
-        }
-        if (!verdict.ok) {
-          logger.warn({ reason: verdict.reason, detail: verdict.detail }, 'push request refused: bad OIDC token');
-          throw fail.unauthorized(verdict.reason === 'missing' ? 'The push request carries no bearer token.' : `The push request's OIDC token was refused (${verdict.reason}).`);
-        }
-      }
+      await authenticate(c.req.header('Authorization'));
 
       const envelope = parsePushEnvelope(await c.req.text());
       if (!envelope.ok) {

@@ -8,8 +8,14 @@ const ALREADY_EXISTS = 6;
 /** Dead letters are kept this long (Pub/Sub's maximum for a subscription's own retention). */
 const DEAD_LETTER_RETENTION_SECONDS = 7 * 24 * 3600;
 
-/** The pull subscription that keeps a dead-letter topic's messages until someone looks at them. */
-export function deadLetterSubscriptionOf(subscription: Subscription): string {
+/** Where the push subscription of every dead-letter topic delivers, on the service that owns the subscription. */
+export const DEAD_LETTER_PUSH_PATH = '/pubsub/dead-letters';
+
+/**
+ * The push subscription that files a dead-letter topic's messages in the consuming service's dead-letter
+ * list (`POST /pubsub/dead-letters`, see push/dead-letter-intake.routes.ts).
+ */
+export function deadLetterSubscriptionOf(subscription: Pick<Subscription, 'deadLetterTopic'>): string {
   return `${subscription.deadLetterTopic}.sub`;
 }
 
@@ -46,10 +52,11 @@ export interface PubSubTopologyPlan {
 }
 
 /**
- * Derives the Pub/Sub resources from the contracts' topology: every event topic; per subscription a
- * dead-letter topic with a pull subscription that keeps what lands there, and the push subscription itself
- * with the contract's ordering, ack deadline, retry backoff and dead-letter policy. Pure, so the Terraform
- * and the emulator setup can both be checked against it.
+ * Derives the Pub/Sub resources from the contracts' topology: every event topic; per subscription the push
+ * subscription itself with the contract's ordering, ack deadline, retry backoff and dead-letter policy, and a
+ * dead-letter topic whose push subscription delivers what lands there to the same service's dead-letter list
+ * (retried with the same backoff, kept up to 7 days while the service cannot take it). Pure, so the
+ * Terraform and the emulator setup can both be checked against it.
  */
 export function planPubSubTopology(options: PubSubTopologyOptions): PubSubTopologyPlan {
   const subscriptions = options.subscriptions ?? SUBSCRIPTIONS;
@@ -58,20 +65,22 @@ export function planPubSubTopology(options: PubSubTopologyOptions): PubSubTopolo
   for (const s of subscriptions) {
     const baseUrl = options.baseUrls[s.service]?.replace(/\/+$/, '');
     if (!baseUrl) throw new Error(`no base URL for ${s.service}, which consumes ${s.topic}`);
+    const pushConfig = (path: string) => ({
+      pushEndpoint: `${baseUrl}${path}`,
+      ...(options.oidc
+        ? { oidcToken: { serviceAccountEmail: options.oidc.serviceAccountEmail, audience: options.oidc.audience?.(s.service, baseUrl) ?? baseUrl } }
+        : {}),
+    });
+    const retryPolicy = { minimumBackoff: { seconds: s.minBackoffSeconds }, maximumBackoff: { seconds: s.maxBackoffSeconds } };
     planned.push({
       name: s.name,
       topic: s.topic,
       kind: 'push',
       options: {
-        pushConfig: {
-          pushEndpoint: `${baseUrl}${s.pushPath}`,
-          ...(options.oidc
-            ? { oidcToken: { serviceAccountEmail: options.oidc.serviceAccountEmail, audience: options.oidc.audience?.(s.service, baseUrl) ?? baseUrl } }
-            : {}),
-        },
+        pushConfig: pushConfig(s.pushPath),
         ackDeadlineSeconds: s.ackDeadlineSeconds,
         enableMessageOrdering: s.ordering,
-        retryPolicy: { minimumBackoff: { seconds: s.minBackoffSeconds }, maximumBackoff: { seconds: s.maxBackoffSeconds } },
+        retryPolicy,
         deadLetterPolicy: { deadLetterTopic: topicPath(s.deadLetterTopic), maxDeliveryAttempts: s.maxDeliveryAttempts },
         // An empty policy means "never expire": by default Pub/Sub deletes a subscription idle for 31 days.
         expirationPolicy: {},
@@ -81,7 +90,14 @@ export function planPubSubTopology(options: PubSubTopologyOptions): PubSubTopolo
       name: deadLetterSubscriptionOf(s),
       topic: s.deadLetterTopic,
       kind: 'dead-letter',
-      options: { ackDeadlineSeconds: 60, messageRetentionDuration: { seconds: DEAD_LETTER_RETENTION_SECONDS }, expirationPolicy: {} },
+      // No dead-letter policy of its own: a dead letter that cannot be filed yet waits here, retried.
+      options: {
+        pushConfig: pushConfig(DEAD_LETTER_PUSH_PATH),
+        ackDeadlineSeconds: 60,
+        retryPolicy,
+        messageRetentionDuration: { seconds: DEAD_LETTER_RETENTION_SECONDS },
+        expirationPolicy: {},
+      },
     });
   }
   const consumed = new Set(subscriptions.map((s) => s.topic));

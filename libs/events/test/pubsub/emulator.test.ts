@@ -177,8 +177,11 @@ describe.skipIf(!gcloud)(`Pub/Sub against Google's emulator${gcloud ? '' : ' (SK
       expect(subscription).toMatchObject({
         pushConfig: { pushEndpoint: `${baseUrl}/pubsub/push` },
         enableMessageOrdering: true,
-        deadLetterPolicy: { deadLetterTopic: `projects/${emulator.projectId}/topics/product.stock.changed.dead-letter`, maxDeliveryAttempts: 10 },
+        deadLetterPolicy: { deadLetterTopic: `projects/${emulator.projectId}/topics/product.stock.changed.dead-letter`, maxDeliveryAttempts: 100 },
+        retryPolicy: { minimumBackoff: { seconds: '10' }, maximumBackoff: { seconds: '600' } },
       });
+      const [deadLetters] = await admin.subscription('product.stock.changed.dead-letter.sub').getMetadata();
+      expect(deadLetters).toMatchObject({ pushConfig: { pushEndpoint: `${baseUrl}/pubsub/dead-letters` }, deadLetterPolicy: null });
       const again = await applyPubSubTopology(admin, planPubSubTopology({ projectId: emulator.projectId, baseUrls: { ...localBaseUrls(), product: baseUrl } }));
       expect(again.created).toEqual([]);
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SERVICES, SUBSCRIPTIONS, TOPIC_NAMES } from '@shop/contracts';
-import { deadLetterSubscriptionOf, localBaseUrls, planPubSubTopology } from '../../src';
+import { DEAD_LETTER_PUSH_PATH, deadLetterSubscriptionOf, localBaseUrls, planPubSubTopology } from '../../src';
 
 describe('planPubSubTopology', () => {
   const plan = planPubSubTopology({ projectId: 'shop-prod', baseUrls: localBaseUrls() });
@@ -30,10 +30,18 @@ describe('planPubSubTopology', () => {
     }
   });
 
-  it('keeps every dead-letter topic readable through a pull subscription', () => {
+  it('pushes every dead-letter topic to the consuming service’s POST /pubsub/dead-letters, retried with the same backoff, with no dead-letter policy of its own', () => {
     const keepers = plan.subscriptions.filter((s) => s.kind === 'dead-letter');
     expect(keepers.map((s) => [s.name, s.topic])).toEqual(SUBSCRIPTIONS.map((s) => [deadLetterSubscriptionOf(s), s.deadLetterTopic]));
-    expect(keepers.every((s) => s.options.pushConfig === undefined)).toBe(true);
+    for (const s of SUBSCRIPTIONS) {
+      expect(keepers.find((k) => k.name === deadLetterSubscriptionOf(s))?.options, s.name).toEqual({
+        pushConfig: { pushEndpoint: `http://127.0.0.1:${SERVICES[s.service].localPort}${DEAD_LETTER_PUSH_PATH}` },
+        ackDeadlineSeconds: 60,
+        retryPolicy: { minimumBackoff: { seconds: s.minBackoffSeconds }, maximumBackoff: { seconds: s.maxBackoffSeconds } },
+        messageRetentionDuration: { seconds: 7 * 24 * 3600 },
+        expirationPolicy: {},
+      });
+    }
   });
 
   it('signs pushes with the push service account, for the receiving service’s URL by default', () => {
@@ -46,6 +54,11 @@ describe('planPubSubTopology', () => {
     const push = signed.subscriptions.find((s) => s.name === 'inventory.order-requested');
     expect(push?.options.pushConfig).toEqual({
       pushEndpoint: 'https://inventory-abc-ew.a.run.app/pubsub/push',
+      oidcToken: { serviceAccountEmail: 'pubsub-push@shop-prod.iam.gserviceaccount.com', audience: 'https://inventory-abc-ew.a.run.app' },
+    });
+    const deadLetters = signed.subscriptions.find((s) => s.name === 'inventory.order-requested.dead-letter.sub');
+    expect(deadLetters?.options.pushConfig).toEqual({
+      pushEndpoint: 'https://inventory-abc-ew.a.run.app/pubsub/dead-letters',
       oidcToken: { serviceAccountEmail: 'pubsub-push@shop-prod.iam.gserviceaccount.com', audience: 'https://inventory-abc-ew.a.run.app' },
     });
     expect(signed.topics).not.toContain('customer.upserted');

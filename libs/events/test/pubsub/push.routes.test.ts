@@ -48,6 +48,16 @@ describe('POST /pubsub/push', () => {
     expect(await footprint(db)).toEqual({ processed: 1, deadLetters: 0, effects: 1 });
   });
 
+  it('answers 503 for an unknown event_version, so Pub/Sub redelivers it: not processed, not dead-lettered', async () => {
+    const { app } = pushApp(db, { push });
+    const message = stockChangedMessage('NEXT', 1);
+    const v2 = { ...message, attributes: { ...message.attributes, event_version: '2' } };
+    const res = await app.request('/pubsub/push', pushRequest(pushBody(v2, { deliveryAttempt: 1 }), signer.token()));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+    expect(await footprint(db)).toEqual({ processed: 0, deadLetters: 0, effects: 0 });
+  });
+
   it('acknowledges and dead-letters a message that fails on its last attempt, taking deliveryAttempt from the body', async () => {
     const { app } = pushApp(db, { push, poison: new Set(['BAD']) });
     const body = pushBody(stockChangedMessage('BAD', 1), { deliveryAttempt: PRODUCT_STOCK_CHANGED.maxDeliveryAttempts });

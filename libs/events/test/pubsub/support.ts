@@ -3,7 +3,17 @@ import type { Hono } from 'hono';
 import { createHttpApp, type AppEnv } from '@shop/http';
 import { testLogger, testServiceConfig } from '@shop/testing';
 import type { Database } from '@shop/db';
-import { createConsumer, createPublisher, registerPushRoute, type Consumer, type IncomingMessage, type PushOptions } from '../../src';
+import { subscriptionsOf } from '@shop/contracts';
+import {
+  createConsumer,
+  createPublisher,
+  registerDeadLetterIntakeRoute,
+  registerDeadLetterRoutes,
+  registerPushRoute,
+  type Consumer,
+  type IncomingMessage,
+  type PushOptions,
+} from '../../src';
 import { PRODUCT_STOCK_CHANGED, stockChangedHandler } from '../fixtures';
 
 export const PROJECT = 'test-project';
@@ -84,6 +94,26 @@ export function pushApp(
     readiness: {},
   });
   registerPushRoute(app, { consumer, logger, push: options.push });
+  return { app, consumer };
+}
+
+/**
+ * The product service's `stock.changed` consumer with its admin dead-letter routes and `POST
+ * /pubsub/dead-letters`, as an app without a socket.
+ */
+export function deadLetterApp(db: Database, options: { push: PushOptions; poison?: Set<string> }): { app: Hono<AppEnv>; consumer: Consumer } {
+  const logger = testLogger();
+  const consumer = createConsumer({ db, schema: 'product', publish: createPublisher({ schema: 'product', producer: 'product' }), logger });
+  consumer.register(PRODUCT_STOCK_CHANGED, stockChangedHandler(options.poison));
+  const { app } = createHttpApp({
+    service: 'product',
+    version: 'test',
+    logger,
+    identity: { adminToken: testServiceConfig.ADMIN_API_TOKEN, supportToken: testServiceConfig.SUPPORT_API_TOKEN, isKnownCustomer: async () => false },
+    readiness: {},
+  });
+  registerDeadLetterRoutes(app, consumer);
+  registerDeadLetterIntakeRoute(app, { deadLetters: consumer.deadLetters, subscriptions: subscriptionsOf('product'), logger, push: options.push });
   return { app, consumer };
 }
 
