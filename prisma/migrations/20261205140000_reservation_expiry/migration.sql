@@ -8,8 +8,9 @@ ALTER TABLE "inventory"."reservations" ADD COLUMN     "currency" CHAR(3),
 ADD COLUMN     "expires_at" TIMESTAMPTZ(3),
 ADD COLUMN     "rejection" JSONB;
 
--- Reservations open before this release get the default lifetime from when they were made.
-UPDATE "inventory"."reservations" SET "expires_at" = "created_at" + interval '900 seconds' WHERE "status" = 'reserved';
+-- Reservations made before this release get the default lifetime from when they were made (a repeat of one
+-- is answered with it).
+UPDATE "inventory"."reservations" SET "expires_at" = "created_at" + interval '900 seconds' WHERE "status" <> 'rejected';
 
 -- CreateIndex
 CREATE INDEX "reservations_open_expiry_idx" ON "inventory"."reservations"("expires_at") WHERE (status = 'reserved'::text);
