@@ -1,37 +1,41 @@
-// Invariant 9 ("stock follows orders") when inventory hears of an order only after the order's reservation
-// expired: reservations live 2 s, the sweeper waits 1 s more; inventory's copy of one customer's
-// `order.created` is held back in the real transport (its pg-boss job scheduled for never) until the test
-// releases it, long after the sweeper returned the units.
+// Invariants 8 and 9 when a message of a checkout comes only after its reservation expired: reservations live
+// 2 s, the sweeper waits 1 s more. One subscription's copy of one customer's message is held back in the real
+// transport (its pg-boss job scheduled for never) until the test releases it, long after the sweeper returned
+// the units.
 import { describe, expect, it } from 'vitest';
+import { inTransaction } from '@shop/db';
 import { SUPPORT, type System } from './system';
 import { allOrders, stockOf, unitsSold } from './race-kit';
+import { theEvent } from './scenario-kit';
 import { asCustomer, eventually, expectJson, JANE, JOHN, post, stockedProduct, useSystem } from './system-kit';
 
 const system = await useSystem({ env: { RESERVATION_TTL_SECONDS: '2', RESERVATION_EXPIRY_GRACE_SECONDS: '1' } });
 
 /**
- * Holds back every job of inventory's `order.created` subscription whose message mentions `marker`: a BEFORE
- * INSERT trigger schedules it for never. `release()` makes the held jobs due at once.
+ * Holds back every job of `subscription` whose message mentions `marker`: a BEFORE INSERT trigger on
+ * pg-boss's job table schedules it for never. `release()` makes the held jobs due at once.
  */
-async function holdInventoryOrderCreated(db: System['db'], marker: string): Promise<{ release(): Promise<number> }> {
+async function hold(db: System['db'], subscription: string, marker: string): Promise<{ release(): Promise<number> }> {
   await db.pool.query(`
-    CREATE OR REPLACE FUNCTION public.hold_order_created() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE OR REPLACE FUNCTION public.hold_message() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF NEW.name = 'inventory.order.created' AND NEW.data::text LIKE '%' || TG_ARGV[0] || '%' THEN
+      IF NEW.name = TG_ARGV[0] AND NEW.data::text LIKE '%' || TG_ARGV[1] || '%' THEN
         NEW.start_after := 'infinity';
       END IF;
       RETURN NEW;
     END $$`);
-  await db.pool.query('DROP TRIGGER IF EXISTS hold_order_created ON pgboss.job');
-  await db.pool.query(`CREATE TRIGGER hold_order_created BEFORE INSERT ON pgboss.job FOR EACH ROW EXECUTE FUNCTION public.hold_order_created('${marker}')`);
+  await db.pool.query('DROP TRIGGER IF EXISTS hold_message ON pgboss.job');
+  await db.pool.query(`CREATE TRIGGER hold_message BEFORE INSERT ON pgboss.job FOR EACH ROW EXECUTE FUNCTION public.hold_message('${subscription}', '${marker}')`);
   return {
     async release() {
-      await db.pool.query('DROP TRIGGER IF EXISTS hold_order_created ON pgboss.job');
-      const { rowCount } = await db.pool.query(`UPDATE pgboss.job SET start_after = now() WHERE name = 'inventory.order.created' AND start_after = 'infinity'`);
+      await db.pool.query('DROP TRIGGER IF EXISTS hold_message ON pgboss.job');
+      const { rowCount } = await db.pool.query(`UPDATE pgboss.job SET start_after = now() WHERE name = $1 AND start_after = 'infinity'`, [subscription]);
       return rowCount ?? 0;
     },
   };
 }
+
+const holdInventoryOrderCreated = (db: System['db'], marker: string) => hold(db, 'inventory.order.created', marker);
 
 async function reservationOf(requestId: string): Promise<{ status: string; order_id: string | null }> {
   const { rows } = await system.db.pool.query('SELECT status, order_id::text FROM inventory.reservations WHERE request_id = $1', [requestId]);
@@ -119,5 +123,40 @@ describe('an order.created that reaches inventory after its reservation expired'
     );
     expect(told.items.filter((n) => n.order_id === john.order_id).map((n) => n.channel)).toContain('email');
     await expectStockFollowsOrders({ 'EXP-CAP': 2 });
+  });
+});
+
+describe('a stock-available that reaches order after its reservation expired', () => {
+  it('creates no order; the cart asking again is answered stock.rejected (reservation_expired), ends stock-unavailable, and the customer is told', async () => {
+    await stockedProduct(system, 'EXP-MUG', 3);
+    const held = await hold(system.db, 'order.stock-available', JOHN);
+    await expectJson(system.request('cart', '/cart/items', post({ product_sku: 'EXP-MUG', quantity: 3 }, asCustomer(JOHN))), 200);
+    const { request_id, cart_id } = await expectJson<{ request_id: string; cart_id: string }>(system.request('cart', '/cart/convert-to-order', post({}, asCustomer(JOHN))), 202);
+    await eventually(() => reservationOf(request_id), (r) => r?.status === 'expired', 15_000);
+    await eventually(() => stockOf(system, 'EXP-MUG'), (s) => s.available === 3 && s.reserved === 0);
+
+    expect(await held.release()).toBe(1);
+    await system.quiesce();
+    const { rows: orders } = await system.db.pool.query('SELECT order_id FROM "order".orders WHERE request_id = $1', [request_id]);
+    expect(orders).toEqual([]);
+    expect(await expectJson(system.request('cart', '/cart', { headers: asCustomer(JOHN) }), 200)).toMatchObject({ cart_id, status: 'pending' });
+
+    // What the cart's re-asking does when it has heard nothing: the same order-requested, a new event id.
+    const asked = await theEvent(system, 'cart', 'order-requested', (p) => p.request_id === request_id);
+    const cart = system.services.cart;
+    await inTransaction(cart.db.prisma, (tx) => cart.events.publish(tx, 'order-requested', asked.payload, { correlationId: asked.attributes['correlation_id'] }));
+    await system.quiesce();
+    expect(await expectJson(system.request('cart', '/cart', { headers: asCustomer(JOHN) }), 200)).toMatchObject({
+      cart_id,
+      status: 'stock-unavailable',
+      cart_locked: false,
+      rejection: { reason: 'reservation_expired', details: [] },
+    });
+    const told = await expectJson<{ items: { type: string; text: string }[] }>(
+      system.request('notification', `/notifications?customer_id=${JOHN}&type=stock_rejected`, { headers: SUPPORT }),
+      200,
+    );
+    expect(told.items.some((n) => n.text.includes('the hold ran out'))).toBe(true);
+    await expectStockFollowsOrders({ 'EXP-MUG': 3 });
   });
 });

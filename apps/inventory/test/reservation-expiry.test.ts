@@ -272,6 +272,16 @@ describe('an expired reservation and the order events that come late', () => {
     expect(await outbox(db, mark)).toEqual([]);
   });
 
+  it('answers the request asked again after the sweep with stock.rejected reservation_expired, reserving nothing again', async () => {
+    const sku = fresh('ASK');
+    const { request } = await expired({ [sku]: 3 }, [[sku, 3]]);
+    const mark = await outboxMark(db);
+    expect(await deliver(context, 'order-requested', [message('order-requested', request)])).toEqual([{ status: 'ack' }]);
+    expect((await outbox(db, mark)).map((e) => [e.topic, e.payload['reason'], e.payload['details']])).toEqual([['stock.rejected', 'reservation_expired', []]]);
+    expect(await stockOf(db, sku)).toMatchObject({ available: 3, reserved: 0 });
+    expect(await reservationFor(db, request.request_id)).toMatchObject({ status: 'expired' });
+  });
+
   it('counts only open reservations: GET shows reserved 0 after expiry, and DELETE is refused only while one is open', async () => {
     const sku = fresh('ROUTE');
     await seedStock(db, { [sku]: 6 });
