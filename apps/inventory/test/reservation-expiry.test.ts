@@ -272,6 +272,18 @@ describe('an expired reservation and the order events that come late', () => {
     expect(await outbox(db, mark)).toEqual([]);
   });
 
+  it('an order cancelled before its late order.created arrives takes no units: reservation.expired answers it', async () => {
+    const sku = fresh('CX2');
+    const { request, reservationId } = await expired({ [sku]: 4 }, [[sku, 3]]);
+    const created = orderCreated(request, reservationId);
+    await deliver(context, 'order.cancelled', [message('order.cancelled', orderCancelled(request, reservationId, created.order_id))]);
+    const mark = await outboxMark(db);
+    expect(await deliver(context, 'order.created', [message('order.created', created)])).toEqual([{ status: 'ack' }]);
+    expect(await stockOf(db, sku)).toEqual({ available: 4, reserved: 0, version: 3 });
+    expect(await reservationFor(db, request.request_id)).toMatchObject({ status: 'expired', order_id: created.order_id });
+    expect((await outbox(db, mark)).map((e) => [e.topic, e.payload['order_id']])).toEqual([['reservation.expired', created.order_id]]);
+  });
+
   it('answers the request asked again after the sweep with stock.rejected reservation_expired, reserving nothing again', async () => {
     const sku = fresh('ASK');
     const { request } = await expired({ [sku]: 3 }, [[sku, 3]]);

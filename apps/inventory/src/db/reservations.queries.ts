@@ -126,13 +126,14 @@ export interface LockedReservation {
 }
 
 /**
- * Records the order an expired reservation was refused to (reservation.expired was published for it), so a
- * repeat of that order.created gets the same answer instead of re-taking units. `updated_at` stays the
- * moment it expired.
+ * Records on an expired reservation the order that may no longer take its units: one refused with
+ * `reservation.expired`, or one cancelled meanwhile. A later `order.created` of it is then answered with
+ * `reservation.expired` instead of re-taking units. Only the first order is kept; `updated_at` stays the
+ * moment the reservation expired.
  */
 export async function recordRefusedOrder(tx: Tx, reservationId: string, orderId: string): Promise<void> {
   await tx.$executeRawUnsafe(
-    `UPDATE inventory.reservations SET order_id = $2::uuid WHERE reservation_id = $1::uuid AND status = 'expired'`,
+    `UPDATE inventory.reservations SET order_id = COALESCE(order_id, $2::uuid) WHERE reservation_id = $1::uuid AND status = 'expired'`,
     reservationId,
     orderId,
   );

@@ -90,6 +90,9 @@ async function commitExpired(
 export async function releaseReservation(tx: Tx, publish: PublishFn, input: { reservationId: string; orderId: string }): Promise<ReservationTransition> {
   const reservation = await lockReservation(tx, input.reservationId);
   if (!reservation) return 'unknown';
+  // Its units went back when it expired; a cancelled order must not take them again if its order.created
+  // arrives after this.
+  if (reservation.status === 'expired') await recordRefusedOrder(tx, input.reservationId, input.orderId);
   if (reservation.status !== 'reserved' && reservation.status !== 'committed') return 'unchanged';
   const wasReserved = reservation.status === 'reserved';
   await lockStock(tx, sortedSkus(reservation.lines));
