@@ -91,9 +91,10 @@ describe('stock-available and its expires_at', () => {
 });
 
 describe('reservation.expired', () => {
-  function expiredFor(placed: Order): PayloadOf<'reservation.expired'> {
+  async function expiredFor(placed: Order): Promise<PayloadOf<'reservation.expired'>> {
+    const { rows } = await db.pool.query('SELECT reservation_id::text FROM "order".orders WHERE order_id = $1', [placed.order_id]);
     return {
-      reservation_id: randomUUID(),
+      reservation_id: rows[0].reservation_id,
       request_id: placed.request_id,
       order_id: placed.order_id,
       customer_id: placed.customer_id,
@@ -105,18 +106,17 @@ describe('reservation.expired', () => {
   it('cancels the order (reason reservation_expired) and publishes order.cancelled once, however often it arrives', async () => {
     const customer = await newCustomer(order);
     const placed = await placeOrder(order, db, customer);
-    const delivery = message('reservation.expired', expiredFor(placed));
+    const delivery = message('reservation.expired', await expiredFor(placed));
     expect(await order.deliver('reservation.expired', delivery)).toEqual([{ status: 'ack' }]);
     expect(await ordersOf(placed.request_id)).toEqual([{ order_id: placed.order_id, status: 'cancelled', cancel_reason: 'reservation_expired' }]);
     const cancelled = await eventsOf('order.cancelled', 'order_id', placed.order_id);
-    const { rows } = await db.pool.query('SELECT reservation_id::text FROM "order".orders WHERE order_id = $1', [placed.order_id]);
     expect(cancelled).toEqual([
       expect.objectContaining({
         payload: {
           order_id: placed.order_id,
           cart_id: placed.cart_id,
           customer_id: customer,
-          reservation_id: rows[0].reservation_id,
+          reservation_id: (await expiredFor(placed)).reservation_id,
           items: expect.any(Array),
           reason: 'reservation_expired',
           cancelled_at: expect.any(String),
@@ -127,7 +127,7 @@ describe('reservation.expired', () => {
 
     const before = await orderState(db);
     expect(await order.deliver('reservation.expired', delivery)).toEqual([{ status: 'ack', duplicate: true }]);
-    expect(await order.deliver('reservation.expired', message('reservation.expired', expiredFor(placed)))).toEqual([{ status: 'ack' }]);
+    expect(await order.deliver('reservation.expired', message('reservation.expired', await expiredFor(placed)))).toEqual([{ status: 'ack' }]);
     expect(await orderState(db)).toEqual(before);
   });
 
@@ -136,16 +136,17 @@ describe('reservation.expired', () => {
     const placed = await placeOrder(order, db, customer);
     expect((await order.app.request(`/orders/${placed.order_id}/cancel`, { method: 'POST', headers: asCustomer(customer) })).status).toBe(200);
     const before = await orderState(db);
-    expect(await order.publishToOrder('reservation.expired', expiredFor(placed))).toEqual({ status: 'ack' });
+    expect(await order.publishToOrder('reservation.expired', await expiredFor(placed))).toEqual({ status: 'ack' });
     expect(await orderState(db)).toEqual(before);
     expect(await ordersOf(placed.request_id)).toEqual([expect.objectContaining({ cancel_reason: 'cancelled by the customer' })]);
   });
 
-  it('acknowledges one for an order it does not have, changing nothing', async () => {
+  it('acknowledges one for an order it does not have, or for another reservation than the order’s, changing nothing', async () => {
     const customer = await newCustomer(order);
     const placed = await placeOrder(order, db, customer);
     const before = await orderState(db);
-    expect(await order.publishToOrder('reservation.expired', { ...expiredFor(placed), order_id: randomUUID() })).toEqual({ status: 'ack' });
+    expect(await order.publishToOrder('reservation.expired', { ...(await expiredFor(placed)), order_id: randomUUID() })).toEqual({ status: 'ack' });
+    expect(await order.publishToOrder('reservation.expired', { ...(await expiredFor(placed)), reservation_id: randomUUID() })).toEqual({ status: 'ack' });
     expect(await orderState(db)).toEqual(before);
   });
 });

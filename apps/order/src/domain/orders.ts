@@ -236,10 +236,11 @@ export const RESERVATION_EXPIRED = 'reservation_expired';
 /**
  * `reservation.expired` → the order is cancelled (reason `reservation_expired`) and `order.cancelled`
  * published as for any cancel, so the cart, inventory and the customer hear of it. An order already
- * cancelled stays as it is; an order this service does not have is `unknown`.
+ * cancelled stays as it is; an order this service does not have, or not on that reservation, is `unknown`.
  */
 export async function cancelExpiredOrder(tx: Tx, publish: PublishFn, event: PayloadOf<'reservation.expired'>): Promise<'cancelled' | 'unchanged' | 'unknown'> {
-  if (!(await findOrder(tx, event.order_id))) return 'unknown';
+  const order = await findOrder(tx, event.order_id);
+  if (!order || order.reservationId !== event.reservation_id) return 'unknown';
   return (await cancelAndPublish(tx, publish, event.order_id, RESERVATION_EXPIRED)) ? 'cancelled' : 'unchanged';
 }
 
