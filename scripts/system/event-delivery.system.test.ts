@@ -49,6 +49,9 @@ async function notificationsOfOrder(customerId: string, orderId: string): Promis
   return page.items.filter((n) => n.order_id === orderId).map(({ type, channel }) => ({ type, channel }));
 }
 
+/** How many different payloads: a question asked again is answered with the same event again, under a new event id. */
+const distinct = (events: { payload: unknown }[]) => new Set(events.map((e) => JSON.stringify(e.payload))).size;
+
 /** Everything one checkout left behind, to compare before and after a redelivery. */
 async function footprint(customerId: string, sku: string, requestId: string, orderId: string) {
   return {
@@ -59,8 +62,8 @@ async function footprint(customerId: string, sku: string, requestId: string, ord
     cart: await cartOf(system, customerId),
     notifications: await notificationsOfOrder(customerId, orderId),
     stockEvents: (await outboxEvents(system, 'inventory', 'stock.changed', (p) => p.sku === sku)).length,
-    outcomes: (await outboxEvents(system, 'inventory', 'stock-available', (p) => p.request_id === requestId)).length,
-    created: (await outboxEvents(system, 'order', 'order.created', (p) => p.request_id === requestId)).length,
+    outcomes: distinct(await outboxEvents(system, 'inventory', 'stock-available', (p) => p.request_id === requestId)),
+    created: distinct(await outboxEvents(system, 'order', 'order.created', (p) => p.request_id === requestId)),
     cancelled: (await outboxEvents(system, 'order', 'order.cancelled', (p) => p.order_id === orderId)).length,
   };
 }
@@ -87,7 +90,8 @@ describe('a message delivered more than once', () => {
     expect(await deliverTo(system, 'order', available)).toEqual([DUPLICATE]);
     expect(await deliverToSubscribers(system, created)).toEqual({ inventory: [DUPLICATE], notification: [DUPLICATE], cart: [DUPLICATE] });
 
-    // A producer that published twice (another event id, the same request): the domain's own guards hold.
+    // A producer that published twice (another event id, the same request): the domain's own guards hold, and
+    // inventory and order answer the repeated question with their first answer again.
     expect(await deliverTo(system, 'inventory', withNewEventId(requested))).toEqual([{ status: 'ack' }]);
     expect(await deliverTo(system, 'order', withNewEventId(available))).toEqual([{ status: 'ack' }]);
     expect(await deliverTo(system, 'inventory', withNewEventId(created))).toEqual([{ status: 'ack' }]);
@@ -117,8 +121,9 @@ describe('a message delivered more than once', () => {
     expect(await deliverToSubscribers(system, cancelled)).toEqual({ inventory: [DUPLICATE], notification: [DUPLICATE], cart: [DUPLICATE] });
     expect(await deliverTo(system, 'inventory', withNewEventId(cancelled))).toEqual([{ status: 'ack' }]);
     // A late order.created (its copy under a new id) must not take the returned units again.
-    const created = await theEvent(system, 'order', 'order.created', (p) => p.order_id === orderId);
-    expect(await deliverTo(system, 'inventory', withNewEventId(created))).toEqual([{ status: 'ack' }]);
+    // The first of the (identical) order.created events the repeats above answered with.
+    const [created] = await outboxEvents(system, 'order', 'order.created', (p) => p.order_id === orderId);
+    expect(await deliverTo(system, 'inventory', withNewEventId(created!))).toEqual([{ status: 'ack' }]);
     await republish(system, 'order', cancelled.eventId);
     await system.quiesce();
 

@@ -18,7 +18,9 @@ import { startMailDelivery } from '../../apps/email/src/delivery/mail-delivery';
 import { emailRequestedHandler } from '../../apps/email/src/events/email-requested.handler';
 import { createMailbox, type Mailbox } from '../../apps/email/src/smtp/mail-catcher';
 import { createApp as inventoryApp } from '../../apps/inventory/src/app';
+import { inventoryConfigSchema } from '../../apps/inventory/src/config';
 import { inventoryHandlers } from '../../apps/inventory/src/events/handlers';
+import { startReservationSweeper } from '../../apps/inventory/src/expiry/reservation-sweeper';
 import { createApp as notificationApp } from '../../apps/notification/src/app';
 import { notificationHandlers } from '../../apps/notification/src/events/handlers';
 import { createApp as orderApp } from '../../apps/order/src/app';
@@ -38,7 +40,10 @@ export interface ModuleDeps {
   db: Database;
   logger: Logger;
   databaseUrl: string;
-  /** Extra environment for the services that read their own (email: SMTP_URL…, push: VAPID_…, cart and order: CHECKOUT_RETRY_…). */
+  /**
+   * Extra environment for the services that read their own (email: SMTP_URL…, push: VAPID_…, cart and order:
+   * CHECKOUT_RETRY_…, inventory: RESERVATION_…).
+   */
   env: Record<string, string | undefined>;
 }
 
@@ -95,10 +100,22 @@ function orderModule(deps: ModuleDeps): ServiceModule {
   };
 }
 
+function inventoryModule(deps: ModuleDeps): ServiceModule {
+  const config = loadConfig(inventoryConfigSchema, { DATABASE_URL: deps.databaseUrl, NODE_ENV: 'test', ...deps.env });
+  return {
+    createApp: inventoryApp,
+    handlers: inventoryHandlers({ logger: deps.logger, config }),
+    async startBackground({ publish }) {
+      const sweeper = startReservationSweeper(config, { db: deps.db, databaseUrl: deps.databaseUrl, publish, logger: deps.logger });
+      return () => sweeper.stop();
+    },
+  };
+}
+
 export const SERVICE_MODULES: Record<ServiceName, (deps: ModuleDeps) => ServiceModule> = {
   order: orderModule,
   product: () => plain(productApp, productHandlers()),
-  inventory: (deps) => plain(inventoryApp, inventoryHandlers(deps)),
+  inventory: inventoryModule,
   notification: (deps) => plain(notificationApp, notificationHandlers(deps)),
   email: emailModule,
   cart: cartModule,

@@ -1,7 +1,18 @@
 import { serviceEnvSchema } from '@shop/config';
 import { eventsEnvSchema } from '@shop/events';
-import type { z } from 'zod';
+import { z } from 'zod';
 
-/** The inventory service's environment: the common service variables (local port 3002) and the event backbone's. */
-export const inventoryConfigSchema = serviceEnvSchema(3002).and(eventsEnvSchema);
+const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** How long reservations hold their units (DESIGN.md, "Recovery: nothing stays stuck"). */
+export const reservationEnv = z.object({
+  /** A reservation's lifetime: `expires_at` is this long after it was made. */
+  RESERVATION_TTL_SECONDS: seconds(1, 86_400).default(900),
+  /** How long after `expires_at` the sweeper waits, so an order created just in time can still reach inventory. */
+  RESERVATION_EXPIRY_GRACE_SECONDS: seconds(0, 86_400).default(30),
+});
+export type ReservationSettings = z.infer<typeof reservationEnv>;
+
+/** The inventory service's environment: the common service variables (local port 3002), the event backbone's and the reservations'. */
+export const inventoryConfigSchema = serviceEnvSchema(3002).and(eventsEnvSchema).and(reservationEnv);
 export type InventoryConfig = z.infer<typeof inventoryConfigSchema>;

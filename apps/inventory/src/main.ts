@@ -3,5 +3,17 @@ import { runService } from '@shop/service';
 import { createApp } from './app';
 import { inventoryConfigSchema } from './config';
 import { inventoryHandlers } from './events/handlers';
+import { startReservationSweeper } from './expiry/reservation-sweeper';
 
-await runService({ service: 'inventory', config: loadConfig(inventoryConfigSchema), createApp, handlers: ({ logger }) => inventoryHandlers({ logger }) });
+const config = loadConfig(inventoryConfigSchema);
+
+await runService({
+  service: 'inventory',
+  config,
+  createApp,
+  handlers: ({ logger }) => inventoryHandlers({ logger, config }),
+  async startBackground(context) {
+    const sweeper = startReservationSweeper(config, { db: context.db, databaseUrl: config.DATABASE_URL, publish: context.events.publish, logger: context.logger });
+    return () => sweeper.stop();
+  },
+});

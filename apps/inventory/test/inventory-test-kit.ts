@@ -8,9 +8,13 @@ import { inventoryHandlers } from '../src/events/handlers';
 
 export const CUSTOMER = '550e8400-e29b-41d4-a716-446655440000';
 
+/** Reservations in tests live the default 900 s unless a test says otherwise. */
+export const TTL_SECONDS = 900;
+
 /** The inventory app and its event runtime (every handler registered) over a test database. */
-export function inventoryContext(db: TestDatabase): TestAppContext & { app: ReturnType<typeof createApp>['app'] } {
-  const context = testAppContext('inventory', db, { handlers: inventoryHandlers({ logger: testLogger('inventory') }) });
+export function inventoryContext(db: TestDatabase, options: { ttlSeconds?: number } = {}): TestAppContext & { app: ReturnType<typeof createApp>['app'] } {
+  const config = { RESERVATION_TTL_SECONDS: options.ttlSeconds ?? TTL_SECONDS };
+  const context = testAppContext('inventory', db, { handlers: inventoryHandlers({ logger: testLogger('inventory'), config }) });
   return { ...context, app: createApp(context).app };
 }
 
@@ -111,18 +115,26 @@ export interface ReservationRecord {
   request_id: string;
   status: string;
   order_id: string | null;
+  /** RFC 3339 UTC, as `stock-available` carries it; null for a rejected request. */
+  expires_at: string | null;
   lines: { sku: string; quantity: number }[];
 }
 
 export async function reservationFor(db: TestDatabase, requestId: string): Promise<ReservationRecord | undefined> {
   const { rows } = await db.pool.query<ReservationRecord>(
     `SELECT r.reservation_id::text, r.request_id::text, r.status, r.order_id::text,
+            to_char(r.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at,
             COALESCE(json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity) ORDER BY l.sku) FILTER (WHERE l.sku IS NOT NULL), '[]') AS lines
      FROM inventory.reservations r LEFT JOIN inventory.reservation_lines l USING (reservation_id)
      WHERE r.request_id = $1 GROUP BY r.reservation_id`,
     [requestId],
   );
   return rows[0];
+}
+
+/** Moves a reservation's `expires_at` to `secondsAgo` seconds before now: the passing of time, for tests. */
+export async function expireAgo(db: TestDatabase, requestId: string, secondsAgo: number): Promise<void> {
+  await db.pool.query(`UPDATE inventory.reservations SET expires_at = now() - make_interval(secs => $2) WHERE request_id = $1`, [requestId, secondsAgo]);
 }
 
 /** Deadlocks PostgreSQL has detected in this database so far (pg_stat_database). */

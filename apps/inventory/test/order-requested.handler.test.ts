@@ -8,12 +8,14 @@ import {
   deliver,
   inventoryContext,
   message,
+  orderCreated,
   orderRequested,
   outbox,
   outboxMark,
   reservationFor,
   seedStock,
   stockOf,
+  TTL_SECONDS,
 } from './inventory-test-kit';
 
 let db: TestDatabase;
@@ -43,6 +45,9 @@ describe('order-requested handler', () => {
     expect(await stockOf(db, b)).toEqual({ available: 0, reserved: 5, version: 2 });
     const reservation = await reservationFor(db, request.request_id);
     expect(reservation).toMatchObject({ status: 'reserved', order_id: null, lines: [{ sku: a, quantity: 3 }, { sku: b, quantity: 5 }].sort((x, y) => (x.sku < y.sku ? -1 : 1)) });
+    const expiresInMs = Date.parse(reservation!.expires_at!) - Date.now();
+    expect(expiresInMs).toBeGreaterThan((TTL_SECONDS - 60) * 1000);
+    expect(expiresInMs).toBeLessThanOrEqual(TTL_SECONDS * 1000);
     const events = await outbox(db, mark);
     expect(events.map((e) => [e.topic, e.payload])).toEqual([
       [
@@ -55,6 +60,7 @@ describe('order-requested handler', () => {
           reservation_id: reservation!.reservation_id,
           items: request.items,
           currency: 'EUR',
+          expires_at: reservation!.expires_at,
         },
       ],
       ...[
@@ -169,26 +175,78 @@ describe('order-requested handler', () => {
     expect((await outbox(db, mark)).map((e) => e.topic)).toEqual(['stock-available', 'stock.changed']);
   });
 
-  it('does not reserve twice for a second event of the same request_id (another event id), nor publish again', async () => {
-    const sku = uniqueSku('REQ');
-    await seedStock(db, { [sku]: 10 });
-    const request = orderRequested([[sku, 2]]);
-    await deliver(context, 'order-requested', [message('order-requested', request)]);
+  it('answers a second event of the same request_id (another event id) with the same stock-available, reserving nothing more', async () => {
+    const [a, b] = [uniqueSku('REQ-B'), uniqueSku('REQ-A')];
+    await seedStock(db, { [a]: 10, [b]: 10 });
+    const request = orderRequested([
+      [a, 2],
+      [b, 1],
+    ]);
     const mark = await outboxMark(db);
+    await deliver(context, 'order-requested', [message('order-requested', request)]);
+    const [first] = await outbox(db, mark);
+    const again = await outboxMark(db);
     expect(await deliver(context, 'order-requested', [message('order-requested', request)])).toEqual([{ status: 'ack' }]);
-    expect(await stockOf(db, sku)).toEqual({ available: 8, reserved: 2, version: 2 });
-    expect(await outbox(db, mark)).toEqual([]);
+    expect(await stockOf(db, a)).toEqual({ available: 8, reserved: 2, version: 2 });
+    expect(await stockOf(db, b)).toEqual({ available: 9, reserved: 1, version: 2 });
+    const repeated = await outbox(db, again);
+    expect(repeated.map((e) => [e.topic, e.payload])).toEqual([['stock-available', first!.payload]]);
+    expect(first!.payload).toMatchObject({ reservation_id: (await reservationFor(db, request.request_id))!.reservation_id, expires_at: expect.any(String) });
+    expect(repeated[0]!.attributes['event_id']).not.toBe(first!.attributes['event_id']);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM inventory.reservations WHERE request_id = $1', [request.request_id]);
+    expect(rows[0].n).toBe(1);
   });
 
-  it('does not reserve a repeat of a rejected request after stock arrived: the first answer stands', async () => {
+  it('answers a repeat of a rejected request with the same rejection, though stock arrived meanwhile', async () => {
     const sku = uniqueSku('LATE');
     await seedStock(db, { [sku]: 0 });
     const request = orderRequested([[sku, 1]]);
+    const mark = await outboxMark(db);
     await deliver(context, 'order-requested', [message('order-requested', request)]);
+    const [first] = await outbox(db, mark);
     await db.pool.query('UPDATE inventory.stock SET available = 5 WHERE sku = $1', [sku]);
+    const again = await outboxMark(db);
     await deliver(context, 'order-requested', [message('order-requested', request)]);
     expect(await stockOf(db, sku)).toMatchObject({ available: 5, reserved: 0 });
     expect(await reservationFor(db, request.request_id)).toMatchObject({ status: 'rejected' });
+    expect(first!.payload).toMatchObject({ reason: 'insufficient_stock', details: [{ product_sku: sku, requested: 1, available: 0 }] });
+    expect((await outbox(db, again)).map((e) => [e.topic, e.payload])).toEqual([['stock.rejected', first!.payload]]);
+  });
+
+  it('answers a repeat once the reservation expired with stock.rejected, reason reservation_expired and no details', async () => {
+    const sku = uniqueSku('EXP');
+    await seedStock(db, { [sku]: 5 });
+    const request = orderRequested([[sku, 2]]);
+    await deliver(context, 'order-requested', [message('order-requested', request)]);
+    await db.pool.query(`UPDATE inventory.reservations SET status = 'expired' WHERE request_id = $1`, [request.request_id]);
+    await db.pool.query('UPDATE inventory.stock SET available = 5, reserved = 0 WHERE sku = $1', [sku]);
+    const mark = await outboxMark(db);
+    await deliver(context, 'order-requested', [message('order-requested', request)]);
+    expect((await outbox(db, mark)).map((e) => [e.topic, e.payload])).toEqual([
+      [
+        'stock.rejected',
+        { request_id: request.request_id, source: 'cart', cart_id: request.cart_id, customer_id: CUSTOMER, reason: 'reservation_expired', details: [] },
+      ],
+    ]);
+    expect(await stockOf(db, sku)).toMatchObject({ available: 5, reserved: 0 });
+  });
+
+  it('answers a repeat of a request whose order was created (or cancelled since) with its stock-available, taking nothing', async () => {
+    const sku = uniqueSku('DONE');
+    await seedStock(db, { [sku]: 5 });
+    const request = orderRequested([[sku, 2]], { source: 'buy-now', cart_id: null });
+    const mark = await outboxMark(db);
+    await deliver(context, 'order-requested', [message('order-requested', request)]);
+    const [first] = await outbox(db, mark);
+    const { reservation_id } = (await reservationFor(db, request.request_id))!;
+    await deliver(context, 'order.created', [message('order.created', orderCreated(request, reservation_id))]);
+    for (const status of ['committed', 'released']) {
+      await db.pool.query(`UPDATE inventory.reservations SET status = $2 WHERE request_id = $1`, [request.request_id, status]);
+      const again = await outboxMark(db);
+      await deliver(context, 'order-requested', [message('order-requested', request)]);
+      expect((await outbox(db, again)).map((e) => [e.topic, e.payload])).toEqual([['stock-available', first!.payload]]);
+    }
+    expect(await stockOf(db, sku)).toMatchObject({ available: 3, reserved: 0 });
   });
 
   it.each([
@@ -251,14 +309,20 @@ describe('order-requested handler, batched', () => {
     expect(events[3]!.payload).toMatchObject({ reason: 'insufficient_stock', details: [{ product_sku: a, requested: 1, available: 0 }] });
   });
 
-  it('handles a request_id repeated within one batch (two event ids) once', async () => {
+  it('reserves a request_id repeated within one batch (two event ids) once, and answers both alike', async () => {
     const sku = uniqueSku('TWICE');
-    await seedStock(db, { [sku]: 10 });
+    const short = uniqueSku('SHORT');
+    await seedStock(db, { [sku]: 10, [short]: 0 });
     const request = orderRequested([[sku, 4]]);
+    const refused = orderRequested([[short, 1]]);
     const mark = await outboxMark(db);
-    await deliver(context, 'order-requested', [message('order-requested', request), message('order-requested', request)]);
+    const batch = [request, refused, request, refused].map((r) => message('order-requested', r));
+    await deliver(context, 'order-requested', batch);
     expect(await stockOf(db, sku)).toMatchObject({ available: 6, reserved: 4 });
-    expect((await outbox(db, mark)).map((e) => e.topic)).toEqual(['stock-available', 'stock.changed']);
+    const events = await outbox(db, mark);
+    expect(events.map((e) => e.topic)).toEqual(['stock-available', 'stock.rejected', 'stock-available', 'stock.rejected', 'stock.changed']);
+    expect(events[2]!.payload).toEqual(events[0]!.payload);
+    expect(events[3]!.payload).toEqual(events[1]!.payload);
   });
 
   it('handles the same message twice within one batch once, and a batch of repeats not at all', async () => {
@@ -315,7 +379,7 @@ describe('reserveStock', () => {
     });
     return db.prisma.$transaction(async (tx) => {
       const counted = counting(tx);
-      const outcomes = await reserveStock(counted.tx, requests);
+      const outcomes = await reserveStock(counted.tx, requests, TTL_SECONDS);
       expect(outcomes.every((o) => o.status === 'reserved')).toBe(true);
       return counted.statements();
     });

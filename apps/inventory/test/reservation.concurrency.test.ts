@@ -14,6 +14,7 @@ import {
   reservationFor,
   seedStock,
   stockOf,
+  TTL_SECONDS,
   type Line,
 } from './inventory-test-kit';
 
@@ -33,7 +34,7 @@ const fresh = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
  */
 async function reserveOnce(lines: Line[]): Promise<{ request: PayloadOf<'order-requested'>; outcome: ReservationOutcome }> {
   const request = orderRequested(lines);
-  const [outcome] = await db.prisma.$transaction((tx) => reserveStock(tx, [{ request, correlationId: request.cart_id! }]), {
+  const [outcome] = await db.prisma.$transaction((tx) => reserveStock(tx, [{ request, correlationId: request.cart_id! }], TTL_SECONDS), {
     timeout: 30_000,
     maxWait: 30_000,
   });
@@ -46,7 +47,7 @@ function reserveBatchOnce(batch: Line[][]): Promise<ReservationOutcome[]> {
     const request = orderRequested(lines);
     return { request, correlationId: request.cart_id! };
   });
-  return db.prisma.$transaction((tx) => reserveStock(tx, requests), { timeout: 30_000, maxWait: 30_000 });
+  return db.prisma.$transaction((tx) => reserveStock(tx, requests, TTL_SECONDS), { timeout: 30_000, maxWait: 30_000 });
 }
 
 /**
@@ -114,17 +115,32 @@ describe('reservations under concurrency', () => {
     await expectBooksBalance({ [sku]: 25 });
   });
 
-  it('reserves once for 10 concurrent events of one request (different event ids), publishing one outcome', async () => {
+  it.each([
+    ['a stocked SKU (the copies queue on its lock)', 100],
+    ['an unknown SKU (nothing to lock: the copies race to insert)', null],
+  ])('reserves once for 10 concurrent events of one request (different event ids) on %s, each answered with the same decision', async (_label, units) => {
     const sku = fresh('ONCE');
-    await seedStock(db, { [sku]: 100 });
+    if (units !== null) await seedStock(db, { [sku]: units });
     const request = orderRequested([[sku, 7]]);
-    const outcomes = await Promise.all(Array.from({ length: 10 }, () => deliver(context, 'order-requested', [message('order-requested', request)])));
-    expect(outcomes.flat().every((o) => o.status === 'ack')).toBe(true);
-    expect(await stockOf(db, sku)).toEqual({ available: 93, reserved: 7, version: 2 });
-    const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM inventory.outbox WHERE payload->>'request_id' = $1`, [
+    // As the transport does: a copy that lost the race (a unique violation, retried) is delivered again.
+    const untilAcked = async (copy: ReturnType<typeof message>) => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const [outcome] = await deliver(context, 'order-requested', [copy]);
+        if (outcome!.status !== 'retry') return outcome;
+      }
+      throw new Error('still retried after 5 deliveries');
+    };
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => untilAcked(message('order-requested', request))));
+    expect(outcomes).toEqual(Array.from({ length: 10 }, () => ({ status: 'ack' })));
+    if (units !== null) expect(await stockOf(db, sku)).toEqual({ available: 93, reserved: 7, version: 2 });
+    const { rows: reservations } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM inventory.reservations WHERE request_id = $1`, [request.request_id]);
+    expect(reservations[0]!.n).toBe(1);
+    const { rows } = await db.pool.query<{ topic: string; payload: unknown }>(`SELECT topic, payload FROM inventory.outbox WHERE payload->>'request_id' = $1`, [
       request.request_id,
     ]);
-    expect(rows[0]!.n).toBe(1);
+    expect(rows).toHaveLength(10);
+    expect(new Set(rows.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(rows[0]!.topic).toBe(units === null ? 'stock.rejected' : 'stock-available');
   });
 
   it('300 checkouts of a SKU with 25 units in six concurrent batches of 50: exactly 25 reserved', async () => {

@@ -107,7 +107,7 @@ describe('email.delivered, email.failed, push.delivered, push.failed', () => {
   it('applies an outcome that arrived before its notification once the notification is created', async () => {
     const order = orderCreated(JOHN.customer_id);
     const created = message('order.created', order);
-    const emailId = notificationIdFor(created.attributes['event_id']!, 'email');
+    const emailId = notificationIdFor(`order.created/${order.order_id}`, 'email');
     const at = new Date(Date.now() - 1_000);
     expect(await h.deliver(outcome('email.delivered', emailId, 1, undefined, at))).toEqual({ status: 'ack' });
     expect(await notificationById(h.db, emailId)).toBeUndefined();
@@ -232,7 +232,7 @@ describe('push.failed marked no_subscription (a push the customer cannot receive
     const order = orderCreated(JOHN.customer_id);
     const created = message('order.created', order);
     await h.deliver(created);
-    const pushId = notificationIdFor(eventIdOf(created), 'push');
+    const pushId = notificationIdFor(`order.created/${order.order_id}`, 'push');
     await h.deliver(outcome('push.failed', pushId, 1, NO_PUSH_SUBSCRIPTION));
     await h.db.pool.query('DELETE FROM notification.processed_messages WHERE event_id = $1::uuid', [eventIdOf(created)]);
     const before = await outboxSize(h.db);

@@ -35,7 +35,7 @@ describe('order.created', () => {
 
     const [email, push] = await notificationsOf(h.db, { orderId: order.order_id });
     expect(email).toMatchObject({
-      notification_id: notificationIdFor(eventIdOf(m), 'email'),
+      notification_id: notificationIdFor(`order.created/${order.order_id}`, 'email'),
       customer_id: JOHN.customer_id,
       type: 'order_confirmed',
       channel: 'email',
@@ -105,6 +105,15 @@ describe('order.created', () => {
     const before = await outboxSize(h.db);
     expect(await h.deliver(m)).toEqual({ status: 'ack' });
     expect(await outboxSize(h.db)).toBe(before);
+    expect(await notificationsOf(h.db, { orderId: order.order_id })).toHaveLength(2);
+  });
+
+  it('confirms an order once when its order.created comes again under another event id (a repeated question answered again)', async () => {
+    const order = orderCreated(JOHN.customer_id);
+    expect(await h.deliver(message('order.created', order))).toEqual({ status: 'ack' });
+    const before = await snapshot(h.db);
+    expect(await h.deliver(message('order.created', order))).toEqual({ status: 'ack' });
+    expect(await snapshot(h.db)).toEqual(before);
     expect(await notificationsOf(h.db, { orderId: order.order_id })).toHaveLength(2);
   });
 

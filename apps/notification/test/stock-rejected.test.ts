@@ -75,6 +75,22 @@ describe('stock.rejected', () => {
     expect(await snapshot(h.db)).toEqual(before);
   });
 
+  it('tells the customer once when the rejection of one request comes again under another event id (inventory answering a repeat)', async () => {
+    const rejection = stockRejected(JOHN.customer_id);
+    await h.deliver(message('stock.rejected', rejection));
+    const before = await snapshot(h.db);
+    expect(await h.deliver(message('stock.rejected', rejection))).toEqual({ status: 'ack' });
+    expect(await snapshot(h.db)).toEqual(before);
+  });
+
+  it('tells a customer whose reservation expired before the order was placed, once', async () => {
+    const rejection = stockRejected(JOHN.customer_id, { reason: 'reservation_expired', details: [] });
+    expect(await h.deliver(message('stock.rejected', rejection))).toEqual({ status: 'ack' });
+    const [email, push] = await latestTwo(JOHN.customer_id);
+    expect(email!.text).toContain('the hold ran out before your order could be placed');
+    expect(push).toMatchObject({ channel: 'push', url: '/cart' });
+  });
+
   it('dead-letters an invalid payload and writes nothing', async () => {
     const valid = message('stock.rejected', stockRejected(JOHN.customer_id));
     const invalid = { ...valid, data: JSON.stringify({ ...JSON.parse(valid.data as string), reason: 'out_of_stock' }) };

@@ -31,6 +31,7 @@ export const EXAMPLES: { [T in TopicName]: PayloadOf<T> } = {
     reservation_id: RESERVATION_ID,
     items,
     currency: 'EUR',
+    expires_at: '2026-11-24T18:15:00.000Z',
   },
   'stock.rejected': {
     request_id: REQUEST_ID,
@@ -62,6 +63,14 @@ export const EXAMPLES: { [T in TopicName]: PayloadOf<T> } = {
     items,
     reason: 'customer changed their mind',
     cancelled_at: '2026-11-24T19:00:00Z',
+  },
+  'reservation.expired': {
+    reservation_id: RESERVATION_ID,
+    request_id: REQUEST_ID,
+    order_id: ORDER_ID,
+    customer_id: CUSTOMER_ID,
+    items,
+    expired_at: '2026-11-24T18:15:30.000Z',
   },
   'product.upserted': {
     sku: 'MUG-01',

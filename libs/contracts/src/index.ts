@@ -49,6 +49,7 @@ export { ProductUpsertedV1 } from './events/product-upserted.v1';
 export { PushDeliveredV1 } from './events/push-delivered.v1';
 export { PushFailedV1 } from './events/push-failed.v1';
 export { PushRequestedV1 } from './events/push-requested.v1';
+export { ReservationExpiredV1 } from './events/reservation-expired.v1';
 export { StockAvailableV1 } from './events/stock-available.v1';
 export { StockChangedV1 } from './events/stock-changed.v1';
 export { StockRejectedV1 } from './events/stock-rejected.v1';

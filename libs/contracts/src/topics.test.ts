@@ -3,7 +3,7 @@ import { CART_ID, CUSTOMER_ID, EXAMPLES, NOTIFICATION_ID, ORDER_ID, REQUEST_ID }
 import { isTopicName, orderingKeyOf, parsePayload, TOPIC_NAMES, TOPICS, type PayloadOf, type TopicName } from './topics';
 
 describe('TOPICS', () => {
-  it('holds exactly the sixteen topics of the contract, each under its own wire name, at version 1', () => {
+  it('holds exactly the seventeen topics of the contract, each under its own wire name, at version 1', () => {
     expect([...TOPIC_NAMES].sort()).toEqual(
       [
         'order-requested',
@@ -12,6 +12,7 @@ describe('TOPICS', () => {
         'stock.changed',
         'order.created',
         'order.cancelled',
+        'reservation.expired',
         'product.upserted',
         'product.deleted',
         'customer.upserted',
@@ -67,6 +68,7 @@ describe('orderingKeyOf', () => {
       [EXAMPLES['order.cancelled'], CART_ID],
       [{ ...EXAMPLES['order.cancelled'], cart_id: null }, ORDER_ID],
     ],
+    'reservation.expired': [[EXAMPLES['reservation.expired'], REQUEST_ID]],
     'product.upserted': [[EXAMPLES['product.upserted'], 'MUG-01']],
     'product.deleted': [[EXAMPLES['product.deleted'], 'MUG-01']],
     'customer.upserted': [[EXAMPLES['customer.upserted'], CUSTOMER_ID]],

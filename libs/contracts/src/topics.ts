@@ -12,6 +12,7 @@ import { ProductUpsertedV1 } from './events/product-upserted.v1';
 import { PushDeliveredV1 } from './events/push-delivered.v1';
 import { PushFailedV1 } from './events/push-failed.v1';
 import { PushRequestedV1 } from './events/push-requested.v1';
+import { ReservationExpiredV1 } from './events/reservation-expired.v1';
 import { StockAvailableV1 } from './events/stock-available.v1';
 import { StockChangedV1 } from './events/stock-changed.v1';
 import { StockRejectedV1 } from './events/stock-rejected.v1';
@@ -74,6 +75,12 @@ export const TOPICS = {
     schema: OrderCancelledV1,
     producers: ['order'],
     orderingKey: (p) => p.cart_id ?? p.order_id,
+  }),
+  'reservation.expired': defineTopic({
+    topic: 'reservation.expired',
+    schema: ReservationExpiredV1,
+    producers: ['inventory'],
+    orderingKey: (p) => p.request_id,
   }),
   'product.upserted': defineTopic({
     topic: 'product.upserted',

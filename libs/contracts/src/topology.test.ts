@@ -8,12 +8,12 @@ const DESIGN_TABLE: Record<ServiceName, { port: number; publishes: string[]; con
   order: {
     port: 3000,
     publishes: ['order-requested', 'order.created', 'order.cancelled'],
-    consumes: ['stock-available', 'stock.rejected', 'product.upserted', 'product.deleted', 'customer.upserted', 'customer.deleted'],
+    consumes: ['stock-available', 'stock.rejected', 'reservation.expired', 'product.upserted', 'product.deleted', 'customer.upserted', 'customer.deleted'],
   },
   product: { port: 3001, publishes: ['product.upserted', 'product.deleted'], consumes: ['stock.changed'] },
   inventory: {
     port: 3002,
-    publishes: ['stock-available', 'stock.rejected', 'stock.changed'],
+    publishes: ['stock-available', 'stock.rejected', 'stock.changed', 'reservation.expired'],
     consumes: ['order-requested', 'order.created', 'order.cancelled', 'product.upserted', 'product.deleted'],
   },
   notification: {

@@ -3,7 +3,7 @@ import { TOPIC_NAMES, TOPICS, type TopicName } from './topics';
 
 /** DESIGN.md's service table, "consumes" column: the topics each service subscribes to. */
 export const CONSUMES: { readonly [S in ServiceName]: readonly TopicName[] } = {
-  order: ['stock-available', 'stock.rejected', 'product.upserted', 'product.deleted', 'customer.upserted', 'customer.deleted'],
+  order: ['stock-available', 'stock.rejected', 'reservation.expired', 'product.upserted', 'product.deleted', 'customer.upserted', 'customer.deleted'],
   product: ['stock.changed'],
   inventory: ['order-requested', 'order.created', 'order.cancelled', 'product.upserted', 'product.deleted'],
   notification: [

@@ -1,15 +1,22 @@
+import type { OrderSource, StockRejectionReason, StockShortfallV1 } from '@shop/contracts';
 import type { Tx } from '@shop/db';
 
-/** reserved → committed | released; `rejected` records a request that reserved nothing. */
-export type ReservationStatus = 'reserved' | 'committed' | 'released' | 'rejected';
+/**
+ * reserved → committed | released | expired; expired → committed when a late order re-takes the units.
+ * `rejected` records a request that reserved nothing.
+ */
+export type ReservationStatus = 'reserved' | 'committed' | 'released' | 'expired' | 'rejected';
 
 export interface NewReservation {
   reservationId: string;
   requestId: string;
-  source: string;
+  source: OrderSource;
   cartId: string | null;
   customerId: string;
+  currency: string;
   status: 'reserved' | 'rejected';
+  /** A rejected request's answer, kept to give it again. */
+  rejection: { reason: StockRejectionReason; details: StockShortfallV1[] } | null;
 }
 
 export interface ReservationLineRow {
@@ -19,29 +26,61 @@ export interface ReservationLineRow {
   unitPriceCents: number;
 }
 
-/** The request ids among `requestIds` that already have a reservation (reserved, rejected, or later). */
-export async function findHandledRequests(tx: Tx, requestIds: readonly string[]): Promise<Set<string>> {
-  if (requestIds.length === 0) return new Set();
-  const rows = await tx.$queryRawUnsafe<{ request_id: string }[]>(
-    'SELECT request_id::text FROM inventory.reservations WHERE request_id = ANY($1::uuid[])',
-    [...requestIds],
-  );
-  return new Set(rows.map((r) => r.request_id));
+/** What inventory decided for a request, as recorded: enough to give the same answer again. */
+export interface RecordedDecision {
+  reservationId: string;
+  requestId: string;
+  status: ReservationStatus;
+  source: OrderSource;
+  cartId: string | null;
+  customerId: string;
+  /** Null only on rows from before it was kept. */
+  currency: string | null;
+  expiresAt: Date | null;
+  rejection: { reason: StockRejectionReason; details: StockShortfallV1[] } | null;
+  /** In SKU order. */
+  lines: { sku: string; quantity: number; unitPriceCents: number }[];
 }
 
-/** Inserts reservations in one statement; a request id that already has one is a unique violation. */
-export async function insertReservations(tx: Tx, rows: readonly NewReservation[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.$executeRawUnsafe(
-    `INSERT INTO inventory.reservations (reservation_id, request_id, source, cart_id, customer_id, status)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::text[])`,
+/** The recorded decisions for those of `requestIds` inventory has already decided (reserved, rejected, or later), in one statement. */
+export async function findDecisions(tx: Tx, requestIds: readonly string[]): Promise<Map<string, RecordedDecision>> {
+  if (requestIds.length === 0) return new Map();
+  const rows = await tx.$queryRawUnsafe<RecordedDecision[]>(
+    `SELECT r.reservation_id::text AS "reservationId", r.request_id::text AS "requestId", r.status, r.source, r.cart_id::text AS "cartId",
+            r.customer_id::text AS "customerId", r.currency, r.expires_at AS "expiresAt", r.rejection,
+            COALESCE((SELECT json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity, 'unitPriceCents', l.unit_price_cents) ORDER BY l.sku COLLATE "C")
+                      FROM inventory.reservation_lines l WHERE l.reservation_id = r.reservation_id), '[]') AS lines
+     FROM inventory.reservations r WHERE r.request_id = ANY($1::uuid[])`,
+    [...requestIds],
+  );
+  return new Map(rows.map((row) => [row.requestId, row]));
+}
+
+/**
+ * Inserts reservations in one statement; a request id that already has one is a unique violation. Each
+ * reserved one expires `ttlSeconds` from now by the database's clock, the clock the sweeper reads; returns
+ * those expiry times by reservation id, as stored (to the millisecond).
+ */
+export async function insertReservations(tx: Tx, rows: readonly NewReservation[], ttlSeconds: number): Promise<Map<string, Date>> {
+  if (rows.length === 0) return new Map();
+  const inserted = await tx.$queryRawUnsafe<{ reservation_id: string; expires_at: Date | null }[]>(
+    `INSERT INTO inventory.reservations (reservation_id, request_id, source, cart_id, customer_id, currency, status, rejection, expires_at)
+     SELECT r.id, r.request_id, r.source, r.cart_id, r.customer_id, r.currency, r.status, r.rejection,
+            CASE WHEN r.status = 'reserved' THEN statement_timestamp() + make_interval(secs => $9) END
+     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::jsonb[])
+       AS r(id, request_id, source, cart_id, customer_id, currency, status, rejection)
+     RETURNING reservation_id::text, expires_at`,
     rows.map((r) => r.reservationId),
     rows.map((r) => r.requestId),
     rows.map((r) => r.source),
     rows.map((r) => r.cartId),
     rows.map((r) => r.customerId),
+    rows.map((r) => r.currency),
     rows.map((r) => r.status),
+    rows.map((r) => (r.rejection ? JSON.stringify(r.rejection) : null)),
+    ttlSeconds,
   );
+  return new Map(inserted.flatMap((r) => (r.expires_at ? [[r.reservation_id, r.expires_at] as const] : [])));
 }
 
 export async function insertReservationLines(tx: Tx, rows: readonly ReservationLineRow[]): Promise<void> {
@@ -60,20 +99,44 @@ export async function insertReservationLines(tx: Tx, rows: readonly ReservationL
  * Locks a reservation's row, so two events moving it (order.created and order.cancelled, or two copies of
  * order.cancelled with different event ids) take turns and each sees the status the other left.
  */
-export async function lockReservation(
-  tx: Tx,
-  reservationId: string,
-): Promise<{ status: ReservationStatus; lines: { sku: string; quantity: number }[] } | null> {
-  const rows = await tx.$queryRawUnsafe<{ status: ReservationStatus }[]>(
-    'SELECT status FROM inventory.reservations WHERE reservation_id = $1::uuid FOR UPDATE',
+export async function lockReservation(tx: Tx, reservationId: string): Promise<LockedReservation | null> {
+  const rows = await tx.$queryRawUnsafe<Omit<LockedReservation, 'lines'>[]>(
+    `SELECT status, request_id::text AS "requestId", customer_id::text AS "customerId", order_id::text AS "orderId", updated_at AS "updatedAt"
+     FROM inventory.reservations WHERE reservation_id = $1::uuid FOR UPDATE`,
     reservationId,
   );
   if (!rows[0]) return null;
-  const lines = await tx.$queryRawUnsafe<{ sku: string; quantity: number }[]>(
-    'SELECT sku, quantity FROM inventory.reservation_lines WHERE reservation_id = $1::uuid',
+  const lines = await tx.$queryRawUnsafe<LockedReservation['lines']>(
+    `SELECT sku, quantity, unit_price_cents AS "unitPriceCents" FROM inventory.reservation_lines WHERE reservation_id = $1::uuid ORDER BY sku COLLATE "C"`,
     reservationId,
   );
-  return { status: rows[0].status, lines };
+  return { ...rows[0], lines };
+}
+
+/** A reservation locked for a transition. */
+export interface LockedReservation {
+  status: ReservationStatus;
+  requestId: string;
+  customerId: string;
+  orderId: string | null;
+  /** For an expired reservation: when it expired (nothing touches it after that but a re-take). */
+  updatedAt: Date;
+  /** In SKU order. */
+  lines: { sku: string; quantity: number; unitPriceCents: number }[];
+}
+
+/**
+ * Records on an expired reservation the order that may no longer take its units: one refused with
+ * `reservation.expired`, or one cancelled meanwhile. A later `order.created` of it is then answered with
+ * `reservation.expired` instead of re-taking units. Only the first order is kept; `updated_at` stays the
+ * moment the reservation expired.
+ */
+export async function recordRefusedOrder(tx: Tx, reservationId: string, orderId: string): Promise<void> {
+  await tx.$executeRawUnsafe(
+    `UPDATE inventory.reservations SET order_id = COALESCE(order_id, $2::uuid) WHERE reservation_id = $1::uuid AND status = 'expired'`,
+    reservationId,
+    orderId,
+  );
 }
 
 export async function setReservationStatus(tx: Tx, reservationId: string, status: ReservationStatus, orderId: string): Promise<void> {
@@ -86,7 +149,7 @@ export async function setReservationStatus(tx: Tx, reservationId: string, status
   );
 }
 
-/** True while a reservation that is not yet committed or released holds units of `sku`. */
+/** True while an open reservation (not yet committed, released or expired) holds units of `sku`. */
 export async function hasOpenReservations(tx: Tx, sku: string): Promise<boolean> {
   const rows = await tx.$queryRawUnsafe<unknown[]>(
     `SELECT 1 FROM inventory.reservation_lines l JOIN inventory.reservations r USING (reservation_id)

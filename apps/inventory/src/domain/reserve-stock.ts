@@ -3,7 +3,14 @@ import type { PayloadOf, StockRejectionReason, StockShortfallV1 } from '@shop/co
 import type { Tx } from '@shop/db';
 import { findCatalogEntries, type CatalogEntry } from '../db/catalog.queries';
 import { publishAll, type PendingEvent } from '../db/outbox.queries';
-import { findHandledRequests, insertReservationLines, insertReservations, type NewReservation, type ReservationLineRow } from '../db/reservations.queries';
+import {
+  findDecisions,
+  insertReservationLines,
+  insertReservations,
+  type NewReservation,
+  type RecordedDecision,
+  type ReservationLineRow,
+} from '../db/reservations.queries';
 import { applyStockDeltas, lockStock, type StockChange } from '../db/stock.queries';
 
 export type OrderRequest = PayloadOf<'order-requested'>;
@@ -14,11 +21,14 @@ export interface StockRequest {
   correlationId: string;
 }
 
-/** What became of one request. `duplicate`: its request_id was already handled; nothing was done again. */
+/**
+ * What became of one request. `repeated`: its request_id was decided before (or earlier in the batch);
+ * nothing was reserved again, and that decision was published again.
+ */
 export type ReservationOutcome =
   | { requestId: string; status: 'reserved'; reservationId: string }
   | { requestId: string; status: 'rejected'; reason: StockRejectionReason; details: StockShortfallV1[] }
-  | { requestId: string; status: 'duplicate' };
+  | { requestId: string; status: 'repeated' };
 
 /** A decision on one request, made in memory against the levels the batch has left. */
 export type Allocation =
@@ -60,22 +70,28 @@ function byteOrder(a: string, b: string): number {
  *
  * 1. Lock every SKU the batch touches, once, in one fixed order (`lockStock`): concurrent batches and
  *    single requests over overlapping SKUs queue behind each other instead of deadlocking.
- * 2. Read the catalog, and which request ids were already handled. This runs after the locks on purpose: a
- *    duplicate request racing us for the same SKUs waited on our locks and now sees our reservation.
- * 3. Allocate request by request in memory; a repeated request_id (here or before) is a duplicate.
- * 4. Write: one UPDATE for all SKUs (the CHECK constraints refuse any negative level), the reservations and
- *    their lines in bulk, then, in one more statement, `stock-available` or `stock.rejected` per request and
- *    `stock.changed` per SKU whose availability moved, into the outbox of this same transaction.
+ * 2. Read the catalog, and the decisions already recorded for these request ids. This runs after the locks
+ *    on purpose: a repeat of a request racing us for the same SKUs waited on our locks and now sees our
+ *    reservation.
+ * 3. Allocate request by request in memory; a repeated request_id (here or before) is not allocated again.
+ * 4. Write: one UPDATE for all SKUs (the CHECK constraints refuse any negative level), the reservations (each
+ *    reserved one expiring `ttlSeconds` from now) and their lines in bulk, then, in one more statement,
+ *    `stock-available` or `stock.rejected` per request and `stock.changed` per SKU whose availability moved,
+ *    into the outbox of this same transaction.
  *
- * Rejected requests are recorded too (status `rejected`, no lines), so a repeat of one is not reserved after
- * all. A repeat with other SKUs racing the first is a unique violation on `request_id`: the transaction
- * fails and the consumer's retry then finds it handled.
+ * Ask again, get the same answer (DESIGN.md, "Recovery"): a requester that heard nothing asks again with the
+ * same request_id, and a repeat is answered with the recorded decision, never a second reservation: the same
+ * `stock-available` (reservation id, lines, `expires_at`), or the same `stock.rejected`, which is
+ * why a rejection is recorded with its reason and details; once the reservation has expired, `stock.rejected`
+ * with reason `reservation_expired`. A repeat with other SKUs racing the first is a unique violation on
+ * `request_id`: the transaction fails and the consumer's retry then finds the decision.
  */
-export async function reserveStock(tx: Tx, requests: readonly StockRequest[]): Promise<ReservationOutcome[]> {
+export async function reserveStock(tx: Tx, requests: readonly StockRequest[], ttlSeconds: number): Promise<ReservationOutcome[]> {
   const skus = [...new Set(requests.flatMap(({ request }) => request.items.map((line) => line.product_sku)))].sort(byteOrder);
   const locked = await lockStock(tx, skus);
   const catalog = await findCatalogEntries(tx, skus);
-  const handled = await findHandledRequests(tx, requests.map(({ request }) => request.request_id));
+  const decided = await findDecisions(tx, requests.map(({ request }) => request.request_id));
+  const decidedNow = new Set<string>();
 
   const available = new Map(locked.map((row) => [row.sku, row.available]));
   const reservedUnits = new Map<string, number>();
@@ -83,11 +99,11 @@ export async function reserveStock(tx: Tx, requests: readonly StockRequest[]): P
   const lines: ReservationLineRow[] = [];
   const outcomes: ReservationOutcome[] = [];
   for (const { request } of requests) {
-    if (handled.has(request.request_id)) {
-      outcomes.push({ requestId: request.request_id, status: 'duplicate' });
+    if (decided.has(request.request_id) || decidedNow.has(request.request_id)) {
+      outcomes.push({ requestId: request.request_id, status: 'repeated' });
       continue;
     }
-    handled.add(request.request_id);
+    decidedNow.add(request.request_id);
     const reservationId = randomUUID();
     const decision = allocate(request, available, catalog);
     reservations.push({
@@ -96,7 +112,9 @@ export async function reserveStock(tx: Tx, requests: readonly StockRequest[]): P
       source: request.source,
       cartId: request.cart_id,
       customerId: request.customer_id,
+      currency: request.currency,
       status: decision.status,
+      rejection: decision.status === 'rejected' ? { reason: decision.reason, details: decision.details } : null,
     });
     if (decision.status === 'rejected') {
       outcomes.push({ requestId: request.request_id, ...decision });
@@ -114,22 +132,65 @@ export async function reserveStock(tx: Tx, requests: readonly StockRequest[]): P
     tx,
     [...reservedUnits].map(([sku, units]) => ({ sku, available: -units, reserved: units })),
   );
-  await insertReservations(tx, reservations);
+  const expiries = await insertReservations(tx, reservations, ttlSeconds);
   await insertReservationLines(tx, lines);
-  await publishAll(tx, [...requests.flatMap(({ request, correlationId }, i) => outcomeEvents(request, outcomes[i]!, correlationId)), ...changeEvents(changes)]);
+  const firstAnswers = new Map<string, (correlationId: string) => PendingEvent>();
+  const answers: PendingEvent[] = [];
+  requests.forEach(({ request, correlationId }, i) => {
+    const outcome = outcomes[i]!;
+    const prior = decided.get(request.request_id);
+    if (prior) {
+      const answer = repeatedAnswer(prior, request, correlationId);
+      if (answer) answers.push(answer);
+    } else if (outcome.status === 'repeated') {
+      answers.push(firstAnswers.get(request.request_id)!(correlationId));
+    } else {
+      const answer = (id: string) => outcomeEvent(request, outcome, expiries, id);
+      firstAnswers.set(request.request_id, answer);
+      answers.push(answer(correlationId));
+    }
+  });
+  await publishAll(tx, [...answers, ...changeEvents(changes)]);
   return outcomes;
 }
 
-function outcomeEvents(request: OrderRequest, outcome: ReservationOutcome, correlationId: string): PendingEvent[] {
+function outcomeEvent(request: OrderRequest, outcome: Exclude<ReservationOutcome, { status: 'repeated' }>, expiries: ReadonlyMap<string, Date>, correlationId: string): PendingEvent {
   const { request_id, source, cart_id, customer_id } = request;
   if (outcome.status === 'reserved') {
-    const payload = { request_id, source, cart_id, customer_id, reservation_id: outcome.reservationId, items: request.items, currency: request.currency };
-    return [{ topic: 'stock-available', payload, correlationId }];
+    const expires_at = expiries.get(outcome.reservationId)!.toISOString();
+    // In SKU order, as a repeat reads the lines back: the answer to a repeat is this payload, field for field.
+    const items = [...request.items].sort((a, b) => byteOrder(a.product_sku, b.product_sku));
+    const payload = { request_id, source, cart_id, customer_id, reservation_id: outcome.reservationId, items, currency: request.currency, expires_at };
+    return { topic: 'stock-available', payload, correlationId };
   }
-  if (outcome.status === 'rejected') {
-    return [{ topic: 'stock.rejected', payload: { request_id, source, cart_id, customer_id, reason: outcome.reason, details: outcome.details }, correlationId }];
+  return { topic: 'stock.rejected', payload: { request_id, source, cart_id, customer_id, reason: outcome.reason, details: outcome.details }, correlationId };
+}
+
+/**
+ * The answer to a request decided before: the recorded decision, published again. A rejection recorded
+ * before rejections were kept has nothing to repeat (null). A row kept without its currency (from before it
+ * was) answers in the repeat's: a request_id is one checkout, in one currency.
+ */
+function repeatedAnswer(prior: RecordedDecision, repeat: OrderRequest, correlationId: string): PendingEvent | null {
+  const { requestId: request_id, source, cartId: cart_id, customerId: customer_id } = prior;
+  if (prior.status === 'rejected') {
+    if (!prior.rejection) return null;
+    return { topic: 'stock.rejected', payload: { request_id, source, cart_id, customer_id, ...prior.rejection }, correlationId };
   }
-  return [];
+  if (prior.status === 'expired') {
+    return { topic: 'stock.rejected', payload: { request_id, source, cart_id, customer_id, reason: 'reservation_expired', details: [] }, correlationId };
+  }
+  const payload = {
+    request_id,
+    source,
+    cart_id,
+    customer_id,
+    reservation_id: prior.reservationId,
+    items: prior.lines.map((l) => ({ product_sku: l.sku, quantity: l.quantity, unit_price_cents: l.unitPriceCents })),
+    currency: prior.currency ?? repeat.currency,
+    ...(prior.expiresAt ? { expires_at: new Date(prior.expiresAt).toISOString() } : {}),
+  };
+  return { topic: 'stock-available', payload, correlationId };
 }
 
 /** `stock.changed` per SKU whose availability moved; the SKU is its ordering key and its correlation id. */

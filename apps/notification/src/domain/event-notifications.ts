@@ -16,7 +16,9 @@ export interface EventCause {
 }
 
 /**
- * `order.created` → "order confirmed". Skipped when the order's cancellation was already notified:
+ * `order.created` → "order confirmed", once per order: the order service answers a repeated question with
+ * the same `order.created` under a new event id (DESIGN.md, "Recovery"), so the notification is keyed by the
+ * order, not by the event, and a repeat finds it made. Skipped when the order's cancellation was already notified:
  * `order.created` and `order.cancelled` come on different subscriptions, and a confirmation arriving after
  * the cancellation would tell the customer the opposite of the truth.
  */
@@ -33,7 +35,7 @@ export async function notifyOrderConfirmed(tx: Tx, cause: EventCause, order: Ord
     total_cents: order.total_cents,
     currency: order.currency,
   };
-  return createNotifications(tx, cause.publish, { customerId: order.customer_id, input, orderId: order.order_id, causeId: cause.eventId });
+  return createNotifications(tx, cause.publish, { customerId: order.customer_id, input, orderId: order.order_id, causeId: `order.created/${order.order_id}` });
 }
 
 /**
@@ -55,7 +57,10 @@ export async function notifyOrderCancelled(tx: Tx, cause: EventCause, order: Ord
   return createNotifications(tx, cause.publish, { customerId: order.customer_id, input, orderId: order.order_id, causeId: cause.eventId });
 }
 
-/** `stock.rejected` → "we could not place your order", with the lines inventory could not serve. */
+/**
+ * `stock.rejected` → "we could not place your order", with the lines inventory could not serve; once per
+ * request: inventory answers a repeated request with the same rejection under a new event id.
+ */
 export async function notifyStockRejected(tx: Tx, cause: EventCause, rejection: StockRejectedV1): Promise<NotificationRow[]> {
   const input: TemplateInput = {
     type: 'stock_rejected',
@@ -65,5 +70,5 @@ export async function notifyStockRejected(tx: Tx, cause: EventCause, rejection: 
     reason: rejection.reason,
     lines: rejection.details,
   };
-  return createNotifications(tx, cause.publish, { customerId: rejection.customer_id, input, orderId: null, causeId: cause.eventId });
+  return createNotifications(tx, cause.publish, { customerId: rejection.customer_id, input, orderId: null, causeId: `stock.rejected/${rejection.request_id}` });
 }

@@ -30,6 +30,24 @@ describe('renderNotification', () => {
     expect(r.push).toEqual({ title: 'Order 2D904B6E confirmed', text: '3 items, total €48.48. Thank you!', url: `/orders/${ORDER_ID}` });
   });
 
+  it('tells a customer whose reservation expired that the hold ran out, with no table of lines', () => {
+    const r = renderNotification(
+      { type: 'stock_rejected', request_id: ORDER_ID, cart_id: null, source: 'buy-now', reason: 'reservation_expired', lines: [] },
+      { name: 'John Smith' },
+    );
+    expect(r.email.text).toBe(
+      [
+        'Hello John Smith,',
+        '',
+        'We held your items for a while, but the hold ran out before your order could be placed.',
+        '',
+        'Nothing was reserved or charged. You can try again with fewer items.',
+      ].join('\n'),
+    );
+    expect(r.email.html).not.toContain('>Requested</th>');
+    expect(r.push.text).toBe('We held your items for a while, but the hold ran out before your order could be placed.');
+  });
+
   it('greets without a name when the customer is not known yet', () => {
     const r = renderNotification({ type: 'manual', subject: 'Hi', text: 'Text' }, { name: null });
     expect(r.email.text).toBe('Hello,\n\nText');

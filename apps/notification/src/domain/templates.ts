@@ -7,6 +7,9 @@ export interface OrderLine {
   unit_price_cents: number;
 }
 
+/** Why inventory refused a checkout (the contract's `StockRejectionReason`). */
+export type StockRejection = 'insufficient_stock' | 'unknown_product' | 'reservation_expired';
+
 export interface Shortfall {
   product_sku: string;
   requested: number;
@@ -25,7 +28,7 @@ export type TemplateInput =
       request_id: string;
       cart_id: string | null;
       source: 'cart' | 'buy-now';
-      reason: 'insufficient_stock' | 'unknown_product';
+      reason: StockRejection;
       lines: Shortfall[];
     }
   | { type: 'manual'; subject: string; text: string };
@@ -82,7 +85,9 @@ function linesTable(lines: OrderLine[], totalCents: number, currency: string | n
 </table>`;
 }
 
-function shortfallTable(lines: Shortfall[], reason: 'insufficient_stock' | 'unknown_product'): SafeHtml {
+function shortfallTable(lines: Shortfall[], reason: StockRejection): SafeHtml | '' {
+  // An expired reservation lists no lines: everything was reserved once, and the hold ran out.
+  if (lines.length === 0) return '';
   return html`<table cellspacing="0" cellpadding="0" style="width:100%;border-collapse:collapse;margin:16px 0;font-size:14px">
 <thead><tr><th style="${cell}">Item</th><th style="${num}">Requested</th><th style="${num}">Available</th></tr></thead>
 <tbody>${lines.map(
@@ -168,7 +173,9 @@ function stockRejected(input: Extract<TemplateInput, { type: 'stock_rejected' }>
   const why =
     input.reason === 'unknown_product'
       ? 'Some of the items you asked for are no longer sold.'
-      : 'Some of the items you asked for are not available in the quantity you wanted.';
+      : input.reason === 'reservation_expired'
+        ? 'We held your items for a while, but the hold ran out before your order could be placed.'
+        : 'Some of the items you asked for are not available in the quantity you wanted.';
   const next =
     input.source === 'cart'
       ? 'Nothing was reserved or charged. Your cart is open again: change it and check out again.'
@@ -178,7 +185,7 @@ function stockRejected(input: Extract<TemplateInput, { type: 'stock_rejected' }>
       ? `  ${l.product_sku}: requested ${l.requested}, no longer sold`
       : `  ${l.product_sku}: requested ${l.requested}, available ${l.available}`,
   );
-  const text = [greeting(name), '', why, '', ...lineText, '', next].join('\n');
+  const text = [greeting(name), '', why, '', ...(lineText.length ? [...lineText, ''] : []), next].join('\n');
   const content = html`<h1 style="margin:0 0 16px;font-size:20px">We could not place your order</h1>
 <p style="margin:0 0 16px">${greeting(name)}</p>
 <p style="margin:0 0 16px">${why}</p>
@@ -189,7 +196,7 @@ ${shortfallTable(input.lines, input.reason)}
     email: { subject, text, html: layout(subject, content) },
     push: {
       title: subject,
-      text: truncate(`Not available: ${summary}`, PUSH_TEXT_MAX),
+      text: truncate(summary ? `Not available: ${summary}` : why, PUSH_TEXT_MAX),
       url: input.source === 'cart' ? '/cart' : `/orders/requests/${input.request_id}`,
     },
   };

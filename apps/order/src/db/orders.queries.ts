@@ -36,6 +36,11 @@ export function findOrder(db: Client, orderId: string): Promise<OrderRow | null>
   return db.order.findUnique({ where: { orderId }, include: withLines });
 }
 
+/** The order a checkout request led to, if any (`orders.request_id` is unique). */
+export function findOrderByRequest(db: Client, requestId: string): Promise<OrderRow | null> {
+  return db.order.findUnique({ where: { requestId }, include: withLines });
+}
+
 /** Newest first, keyset-paged on (created_at, order_id) descending; fetches `limit + 1` to know if more follow. */
 export function listOrderRows(
   db: Client,

@@ -7,6 +7,7 @@ import { findBuyNowRequest, insertBuyNowRequest, settleBuyNowRequest, type BuyNo
 import {
   cancelOrderRow,
   findOrder,
+  findOrderByRequest,
   insertOrderIfAbsent,
   insertOrderLines,
   listOrderRows,
@@ -34,12 +35,48 @@ function orderNotFound(orderId: string): never {
 
 // ---------------------------------------------------------------------------------------------- events
 
+/** What a `stock-available` led to: a new order, the existing order's `order.created` again, or nothing (expired). */
+export type ReservationAnswer = 'created' | 'repeated' | 'expired';
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** True once the reservation's `expires_at` has passed; a message from before the field existed never expires. */
+function hasExpired(event: PayloadOf<'stock-available'>, now: Date): boolean {
+  return event.expires_at !== undefined && Date.parse(event.expires_at) <= now.getTime();
+}
+
 /**
  * `stock-available` → the order, `confirmed`, with its lines and total, and `order.created`, in one
- * transaction. Once per request: a redelivery, or a second `stock-available` for the same request under
- * another event id, finds the order and changes nothing. A buy-now request is confirmed with the order id.
+ * transaction. A buy-now request is confirmed with the order id.
+ *
+ * Ask again, get the same answer (DESIGN.md, "Recovery"): a second `stock-available` for a request that has
+ * its order, whatever its event id (inventory answers a repeated `order-requested` with it), publishes that
+ * order's `order.created` again, field for field, and creates nothing. Copies racing each other queue on the
+ * unique `request_id`; the later ones find the order.
+ *
+ * A reservation is good until its `expires_at`: after that inventory may have given its units back, so no
+ * order is created. A buy-now request is then `rejected` (`reservation_expired`); a cart asks again and
+ * inventory answers with `stock.rejected`.
  */
-export async function createOrderFromReservation(tx: Tx, publish: PublishFn, event: PayloadOf<'stock-available'>): Promise<'created' | 'exists'> {
+export async function createOrderFromReservation(
+  tx: Tx,
+  publish: PublishFn,
+  event: PayloadOf<'stock-available'>,
+  now = new Date(),
+): Promise<ReservationAnswer> {
+  if (hasExpired(event, now)) {
+    const existing = await findOrderByRequest(tx, event.request_id);
+    if (existing) {
+      await publishOrderCreated(tx, publish, existing);
+      return 'repeated';
+    }
+    if (event.source === 'buy-now') {
+      await settleBuyNowRequest(tx, event.request_id, { status: 'rejected', rejection: { reason: 'reservation_expired', details: [] } satisfies Rejection });
+    }
+    return 'expired';
+  }
   const orderId = randomUUID();
   const totalCents = totalOf(event.items);
   const createdAt = await insertOrderIfAbsent(tx, {
@@ -52,7 +89,10 @@ export async function createOrderFromReservation(tx: Tx, publish: PublishFn, eve
     totalCents,
     currency: event.currency,
   });
-  if (!createdAt) return 'exists';
+  if (!createdAt) {
+    await publishOrderCreated(tx, publish, (await findOrderByRequest(tx, event.request_id))!);
+    return 'repeated';
+  }
   const names = new Map((await findProducts(tx, event.items.map((i) => i.product_sku))).map((p) => [p.sku, p.name]));
   await insertOrderLines(
     tx,
@@ -61,25 +101,53 @@ export async function createOrderFromReservation(tx: Tx, publish: PublishFn, eve
     event.items.map((i) => ({ productSku: i.product_sku, name: names.get(i.product_sku) ?? i.product_sku, quantity: i.quantity, unitPriceCents: i.unit_price_cents })),
   );
   if (event.source === 'buy-now') await settleBuyNowRequest(tx, event.request_id, { status: 'confirmed', orderId });
+  await publishOrderCreated(tx, publish, {
+    orderId,
+    requestId: event.request_id,
+    source: event.source,
+    cartId: event.cart_id,
+    customerId: event.customer_id,
+    reservationId: event.reservation_id,
+    totalCents,
+    currency: event.currency,
+    createdAt,
+    lines: event.items.map((i) => ({ productSku: i.product_sku, quantity: i.quantity, unitPriceCents: i.unit_price_cents })),
+  });
+  return 'created';
+}
+
+/**
+ * `order.created` for an order, built only from what the order keeps, so publishing it again repeats it
+ * exactly: lines in SKU byte order (as inventory lists them), the order's own `created_at`.
+ */
+async function publishOrderCreated(
+  tx: Tx,
+  publish: PublishFn,
+  order: Pick<OrderRow, 'orderId' | 'requestId' | 'source' | 'cartId' | 'customerId' | 'reservationId' | 'totalCents' | 'currency' | 'createdAt'> & {
+    lines: Pick<OrderRow['lines'][number], 'productSku' | 'quantity' | 'unitPriceCents'>[];
+  },
+): Promise<void> {
+  const source = order.source as PayloadOf<'order.created'>['source'];
   await publish(
     tx,
     'order.created',
     {
-      order_id: orderId,
-      request_id: event.request_id,
-      source: event.source,
-      cart_id: event.cart_id,
-      customer_id: event.customer_id,
-      reservation_id: event.reservation_id,
-      items: event.items,
-      total_cents: totalCents,
-      currency: event.currency,
+      order_id: order.orderId,
+      request_id: order.requestId,
+      source,
+      cart_id: order.cartId,
+      customer_id: order.customerId,
+      reservation_id: order.reservationId,
+      items: [...order.lines]
+        .sort((a, b) => byteOrder(a.productSku, b.productSku))
+        .map((l) => ({ product_sku: l.productSku, quantity: l.quantity, unit_price_cents: l.unitPriceCents })),
+      total_cents: order.totalCents,
+      currency: order.currency,
       status: 'confirmed',
-      created_at: createdAt.toISOString(),
+      created_at: order.createdAt.toISOString(),
     },
-    { correlationId: event.cart_id ?? orderId },
+    { correlationId: order.cartId ?? order.orderId },
   );
-  return 'created';
 }
 
 /** `stock.rejected` for buy now → the request `rejected`, with the rejection shaped as the cart's. */
@@ -134,26 +202,46 @@ export async function cancelOrder(store: OrderStore, principal: Principal, order
     const order = await findOrder(tx, orderId);
     if (!order || !mayAccess(principal, order.customerId)) orderNotFound(orderId);
     const reason = principal.kind === 'customer' ? 'cancelled by the customer' : `cancelled by ${principal.role}`;
-    if (await cancelOrderRow(tx, orderId, reason)) {
-      const cancelled = (await findOrder(tx, orderId))!;
-      await store.publish(
-        tx,
-        'order.cancelled',
-        {
-          order_id: orderId,
-          cart_id: cancelled.cartId,
-          customer_id: cancelled.customerId,
-          reservation_id: cancelled.reservationId,
-          items: cancelled.lines.map((l) => ({ product_sku: l.productSku, quantity: l.quantity, unit_price_cents: l.unitPriceCents })),
-          reason,
-          cancelled_at: cancelled.cancelledAt!.toISOString(),
-        },
-        { correlationId: cancelled.cartId ?? orderId },
-      );
-      return cancelled;
-    }
-    return (await findOrder(tx, orderId))!;
+    return (await cancelAndPublish(tx, store.publish, orderId, reason)) ?? (await findOrder(tx, orderId))!;
   });
+}
+
+/**
+ * Cancels a confirmed order and publishes `order.cancelled` in the caller's transaction; the cancelled order,
+ * or null when it was not confirmed (already cancelled: nothing changes, nothing is published).
+ */
+async function cancelAndPublish(tx: Tx, publish: PublishFn, orderId: string, reason: string): Promise<OrderRow | null> {
+  if (!(await cancelOrderRow(tx, orderId, reason))) return null;
+  const cancelled = (await findOrder(tx, orderId))!;
+  await publish(
+    tx,
+    'order.cancelled',
+    {
+      order_id: orderId,
+      cart_id: cancelled.cartId,
+      customer_id: cancelled.customerId,
+      reservation_id: cancelled.reservationId,
+      items: cancelled.lines.map((l) => ({ product_sku: l.productSku, quantity: l.quantity, unit_price_cents: l.unitPriceCents })),
+      reason,
+      cancelled_at: cancelled.cancelledAt!.toISOString(),
+    },
+    { correlationId: cancelled.cartId ?? orderId },
+  );
+  return cancelled;
+}
+
+/** The cancel reason of an order whose reservation expired before inventory could commit it. */
+export const RESERVATION_EXPIRED = 'reservation_expired';
+
+/**
+ * `reservation.expired` → the order is cancelled (reason `reservation_expired`) and `order.cancelled`
+ * published as for any cancel, so the cart, inventory and the customer hear of it. An order already
+ * cancelled stays as it is; an order this service does not have, or not on that reservation, is `unknown`.
+ */
+export async function cancelExpiredOrder(tx: Tx, publish: PublishFn, event: PayloadOf<'reservation.expired'>): Promise<'cancelled' | 'unchanged' | 'unknown'> {
+  const order = await findOrder(tx, event.order_id);
+  if (!order || order.reservationId !== event.reservation_id) return 'unknown';
+  return (await cancelAndPublish(tx, publish, event.order_id, RESERVATION_EXPIRED)) ? 'cancelled' : 'unchanged';
 }
 
 // ---------------------------------------------------------------------------------------------- buy now

@@ -4,6 +4,7 @@ import { customerDeletedHandler } from './customer-deleted.handler';
 import { customerUpsertedHandler } from './customer-upserted.handler';
 import { productDeletedHandler } from './product-deleted.handler';
 import { productUpsertedHandler } from './product-upserted.handler';
+import { reservationExpiredHandler } from './reservation-expired.handler';
 import { stockAvailableHandler } from './stock-available.handler';
 import { stockRejectedHandler } from './stock-rejected.handler';
 
@@ -12,6 +13,7 @@ export function orderHandlers(deps: { logger: Logger }): EventHandler[] {
   return [
     stockAvailableHandler(deps.logger),
     stockRejectedHandler(),
+    reservationExpiredHandler(deps.logger),
     productUpsertedHandler(),
     productDeletedHandler(),
     customerUpsertedHandler(),

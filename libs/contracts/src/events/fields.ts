@@ -7,8 +7,11 @@ export { AmountCents, CurrencyCode, Quantity, Sku, UtcTimestamp } from '../field
 export const OrderSource = z.enum(['cart', 'buy-now']);
 export type OrderSource = z.infer<typeof OrderSource>;
 
-/** Why inventory refused a whole request. */
-export const StockRejectionReason = z.enum(['insufficient_stock', 'unknown_product']);
+/**
+ * Why inventory refused a whole request. `reservation_expired`: the request was reserved once, but asked
+ * again after its reservation had expired (DESIGN.md, "Recovery"); nothing is held for it any more.
+ */
+export const StockRejectionReason = z.enum(['insufficient_stock', 'unknown_product', 'reservation_expired']);
 export type StockRejectionReason = z.infer<typeof StockRejectionReason>;
 
 /** One line of a checkout, a reservation or an order. */

@@ -10,6 +10,7 @@ import { OrderRequestedV1 } from './order-requested.v1';
 import { ProductUpsertedV1 } from './product-upserted.v1';
 import { PushFailedV1 } from './push-failed.v1';
 import { PushRequestedV1 } from './push-requested.v1';
+import { ReservationExpiredV1 } from './reservation-expired.v1';
 import { StockAvailableV1 } from './stock-available.v1';
 import { StockChangedV1 } from './stock-changed.v1';
 import { StockRejectedV1 } from './stock-rejected.v1';
@@ -114,14 +115,26 @@ describe('StockAvailableV1', () => {
     expect(problems(StockAvailableV1, { ...EXAMPLES['stock-available'], cart_id: null })).toEqual(['cart_id']);
     expect(problems(StockAvailableV1, { ...EXAMPLES['stock-available'], source: 'buy-now', cart_id: null })).toEqual([]);
   });
+
+  it('accepts no expires_at (a message from before the field, in flight during the deploy) and refuses one that is not UTC RFC 3339', () => {
+    expect(problems(StockAvailableV1, without(EXAMPLES['stock-available'], 'expires_at'))).toEqual([]);
+    expect(problems(StockAvailableV1, { ...EXAMPLES['stock-available'], expires_at: '2026-11-24T19:15:00+01:00' })).toEqual(['expires_at']);
+    expect(problems(StockAvailableV1, { ...EXAMPLES['stock-available'], expires_at: null })).toEqual(['expires_at']);
+  });
 });
 
 describe('StockRejectedV1', () => {
   const example = EXAMPLES['stock.rejected'];
 
-  it('accepts the two reasons and refuses any other', () => {
+  it('accepts the three reasons and refuses any other', () => {
     expect(problems(StockRejectedV1, { ...example, reason: 'unknown_product', details: [{ product_sku: 'GONE', requested: 1, available: 0 }] })).toEqual([]);
+    expect(problems(StockRejectedV1, { ...example, reason: 'reservation_expired', details: [] })).toEqual([]);
     expect(problems(StockRejectedV1, { ...example, reason: 'out_of_stock' })).toEqual(['reason']);
+  });
+
+  it('allows empty details only for reservation_expired, which must have none', () => {
+    expect(problems(StockRejectedV1, { ...example, reason: 'unknown_product', details: [] })).toEqual(['details']);
+    expect(problems(StockRejectedV1, { ...example, reason: 'reservation_expired', details: example.details })).toEqual(['details']);
   });
 
   it('refuses empty details, a negative available and a zero requested', () => {
@@ -132,6 +145,16 @@ describe('StockRejectedV1', () => {
 
   it('refuses a cart rejection without its cart_id', () => {
     expect(problems(StockRejectedV1, { ...example, cart_id: null })).toEqual(['cart_id']);
+  });
+});
+
+describe('ReservationExpiredV1', () => {
+  const example = EXAMPLES['reservation.expired'];
+
+  it('refuses no lines, a missing order_id and an expired_at that is not UTC RFC 3339', () => {
+    expect(problems(ReservationExpiredV1, { ...example, items: [] })).toEqual(['items']);
+    expect(problems(ReservationExpiredV1, without(example, 'order_id'))).toEqual(['order_id']);
+    expect(problems(ReservationExpiredV1, { ...example, expired_at: '2026-11-24 18:15:30' })).toEqual(['expired_at']);
   });
 });
 

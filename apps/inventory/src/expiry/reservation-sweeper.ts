@@ -1,0 +1,47 @@
+import { inTransaction, type Database } from '@shop/db';
+import { startDueWorkLoop, type DueWorkLoop, type PublishFn } from '@shop/events';
+import type { Logger } from '@shop/observability';
+import type { ReservationSettings } from '../config';
+import { nextExpiryInMs } from '../db/expiry.queries';
+import { expireReservations, type ExpirySettings } from '../domain/expire-reservations';
+
+/** Reservations expired per transaction. */
+export const EXPIRY_BATCH_SIZE = 100;
+
+/** NOTIFY on this channel makes the sweeper look at once (an operator, a test); it also looks when the next reservation falls due. */
+export const EXPIRY_CHANNEL = 'inventory_reservation_expiry';
+
+/** The sweeper's settings from the service's configuration. */
+export function expirySettingsOf(config: ReservationSettings, batchSize = EXPIRY_BATCH_SIZE): ExpirySettings {
+  return { graceSeconds: config.RESERVATION_EXPIRY_GRACE_SECONDS, batchSize };
+}
+
+/** One batch in a transaction of its own; resolves with how many reservations it expired. */
+export function sweepOnce(deps: { db: Database; publish: PublishFn }, settings: ExpirySettings): Promise<number> {
+  return inTransaction(deps.db.prisma, (tx) => expireReservations(tx, deps.publish, settings));
+}
+
+/**
+ * Inventory's reservation sweeper: a due-work loop that expires reservations batch after batch while any is
+ * due, then sleeps until the earliest open one falls due (one index probe: cheap when idle). A reservation
+ * made while it sleeps falls due a whole TTL plus grace later, so it never sleeps longer than that.
+ */
+export function startReservationSweeper(
+  config: ReservationSettings,
+  deps: { db: Database; databaseUrl: string; publish: PublishFn; logger: Logger; batchSize?: number },
+): DueWorkLoop {
+  const settings = expirySettingsOf(config, deps.batchSize);
+  return startDueWorkLoop({
+    name: 'reservation-sweeper',
+    databaseUrl: deps.databaseUrl,
+    channel: EXPIRY_CHANNEL,
+    async runDue() {
+      const expired = await sweepOnce(deps, settings);
+      if (expired > 0) deps.logger.info({ expired }, 'expired reservations past their grace period; their units are available again');
+      return expired;
+    },
+    nextDueInMs: () => nextExpiryInMs(deps.db.prisma, settings.graceSeconds),
+    pollIntervalMs: Math.min(5_000, (config.RESERVATION_TTL_SECONDS + config.RESERVATION_EXPIRY_GRACE_SECONDS) * 1_000),
+    logger: deps.logger,
+  });
+}
