@@ -241,3 +241,39 @@ describe('outbox relay leases', () => {
     expect(sent(live)).toEqual(['K:1', 'K:2']);
   });
 });
+
+describe('dead-letter routes with set-aside outbox rows', () => {
+  it('pages through the set-aside outbox rows first, then the consumer dead letters, and filters by subscription', async () => {
+    await db.pool.query('TRUNCATE inventory.dead_letters');
+    await publishVersions([['S1', 1], ['S2', 1], ['FINE', 1]]);
+    await db.pool.query(`UPDATE inventory.outbox SET attempts = 10, leased_until = now(), set_aside_at = now(), last_error = 'refused' WHERE ordering_key <> 'FINE'`);
+    const consumer = createConsumer({ db, schema: 'inventory', publish, logger: testLogger() });
+    for (const n of [1, 2]) {
+      await consumer.deadLetters.record({ subscription: 'inventory.order-requested', message: { attributes: { event_id: `e${n}` }, data: '{}', deliveryAttempt: 1 }, reason: 'undecodable', error: 'x', attempts: 1 });
+    }
+    const { app } = createHttpApp({
+      service: 'inventory',
+      version: 't',
+      logger: testLogger(),
+      identity: { adminToken: adminHeaders.Authorization.slice(7), supportToken: 'support-token-for-tests', isKnownCustomer: async () => false },
+      readiness: {},
+    });
+    registerDeadLetterRoutes(app, consumer, { outbox: createOutboxDeadLetters(db.pool, 'inventory') });
+    const list = async (query: string) => (await (await app.request(`/admin/dead-letters?${query}`, { headers: adminHeaders })).json()) as { items: { id: string; subscription: string }[]; next_cursor: string | null };
+
+    const ids: string[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const page = await list(`limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      ids.push(...page.items.map((i) => i.id));
+      cursor = page.next_cursor;
+    }
+    const { rows } = await db.pool.query<{ id: string }>(`SELECT id::text FROM inventory.outbox WHERE set_aside_at IS NOT NULL ORDER BY id`);
+    const { rows: letters } = await db.pool.query<{ id: string }>(`SELECT id::text FROM inventory.dead_letters ORDER BY id`);
+    expect(ids).toEqual([...rows.map((r) => `outbox-${r.id}`), ...letters.map((r) => r.id)]);
+    expect((await list('subscription=outbox')).items.map((i) => i.subscription)).toEqual(['outbox', 'outbox']);
+    expect((await list('subscription=inventory.order-requested')).items.map((i) => i.id)).toEqual(letters.map((r) => r.id));
+    expect((await app.request('/admin/dead-letters/outbox-x/replay', { method: 'POST', headers: adminHeaders })).status).toBe(404);
+    expect((await app.request(`/admin/dead-letters/outbox-${rows[0]!.id}99`, { headers: adminHeaders })).status).toBe(404);
+  });
+});
