@@ -19,7 +19,7 @@ export interface LeasedOutboxRow {
 export interface OutboxLeases {
   /** Leases up to `limit` rows that may be published now, in id order, for `leaseMs`. */
   claim(limit: number, leaseMs: number): Promise<LeasedOutboxRow[]>;
-  /** The transport acknowledged these rows. */
+  /** The transport acknowledged these rows: published, and no longer leased (a row set unpublished by hand is free at once). */
   markPublished(rowIds: readonly string[]): Promise<void>;
   /**
    * The transport, reachable, refused this row: counts the refusal, holds the row (and so its key) back
@@ -90,7 +90,7 @@ export function outboxLeases(pool: pg.Pool, schema: string): OutboxLeases {
     },
     async markPublished(rowIds) {
       if (rowIds.length === 0) return;
-      await pool.query(`UPDATE ${table} SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL`, [rowIds]);
+      await pool.query(`UPDATE ${table} SET published_at = now(), leased_until = NULL WHERE id = ANY($1::bigint[]) AND published_at IS NULL`, [rowIds]);
     },
     async markRefused(row, { error, retryInMs, maxAttempts }) {
       // Only while the lease is still this attempt's: after it expired, another relay may own the row.
