@@ -3,7 +3,7 @@ import type { TopicName } from '@shop/contracts';
 import type { Logger } from '@shop/observability';
 import { listenOn } from './notify-listener';
 import { outboxChannel } from './outbox';
-import { outboxLeases } from './outbox-leases';
+import { outboxLeases, type LeasedOutboxRow } from './outbox-leases';
 import type { OutgoingMessage, Transport } from './types';
 import { createWakeup } from './wakeup';
 
@@ -55,6 +55,27 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
       timer = setTimeout(() => reject(new PublishTimeoutError(`${what} did not answer within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The transport calls of one batch, in id order: a row refused before goes alone, so that a refusal is
+ * blamed on the right row, and the rows after it (which a transport publishing in parallel, as Pub/Sub's
+ * client does, may have sent already) are not published again each time it is retried.
+ */
+function segmentsOf(rows: readonly LeasedOutboxRow[], messages: readonly OutgoingMessage[]): OutgoingMessage[][] {
+  const segments: OutgoingMessage[][] = [];
+  let fresh: OutgoingMessage[] = [];
+  rows.forEach((row, i) => {
+    if (row.attempts === 0) {
+      fresh.push(messages[i]!);
+      return;
+    }
+    if (fresh.length) segments.push(fresh);
+    segments.push([messages[i]!]);
+    fresh = [];
+  });
+  if (fresh.length) segments.push(fresh);
+  return segments;
 }
 
 /**
@@ -123,15 +144,19 @@ export function startRelay(options: RelayOptions): Relay {
       attributes: r.attributes,
       data: JSON.stringify(r.payload),
     }));
-    let published: number;
+    let published = 0;
     let failure: unknown;
-    try {
-      published = await within(transport.publish(messages), publishTimeoutMs, 'the transport');
-    } catch (err) {
-      failure = err;
-      published = (err as { published?: number }).published ?? 0;
+    for (const segment of segmentsOf(rows, messages)) {
+      let acknowledged: number;
+      try {
+        acknowledged = await within(transport.publish(segment), publishTimeoutMs, 'the transport');
+      } catch (err) {
+        failure = err;
+        acknowledged = (err as { published?: number }).published ?? 0;
+      }
+      published += Math.max(0, Math.min(acknowledged, segment.length));
+      if (failure !== undefined || acknowledged < segment.length) break;
     }
-    published = Math.max(0, Math.min(published, rows.length));
     await leases.markPublished(rows.slice(0, published).map((r) => r.rowId));
     if (published === rows.length) return { claimed: rows.length, failed: false };
 

@@ -35,6 +35,8 @@ interface ScriptedTransport extends MemoryTransport {
   refuse(predicate: (m: OutgoingMessage) => boolean): void;
   /** Waits this long in every publish. */
   delayMs: number;
+  /** Sends every message but the refused ones, as a client publishing in parallel does, and reports the prefix. */
+  parallel: boolean;
 }
 
 function scriptedTransport(): ScriptedTransport {
@@ -46,6 +48,7 @@ function scriptedTransport(): ScriptedTransport {
     ...inner,
     calls: 0,
     delayMs: 0,
+    parallel: false,
     hold() {
       let release!: () => void;
       gate = new Promise<void>((resolve) => (release = resolve));
@@ -71,7 +74,7 @@ function scriptedTransport(): ScriptedTransport {
       if (scripted.delayMs) await new Promise((resolve) => setTimeout(resolve, scripted.delayMs));
       const refused = messages.findIndex(refuses);
       if (refused === -1) return inner.publish(messages);
-      await inner.publish(messages.slice(0, refused));
+      await inner.publish(scripted.parallel ? messages.filter((m) => !refuses(m)) : messages.slice(0, refused));
       throw Object.assign(new Error(`refused event ${messages[refused]!.eventId}`), { published: refused });
     },
   };
@@ -207,6 +210,19 @@ describe('outbox relay leases', () => {
     expect(sent(transport)).toEqual(['OK1:1', 'OK2:1', 'OK1:2', 'BAD:1', 'BAD:2', 'BAD:3']);
     expect(((await (await app.request('/admin/dead-letters', { headers: adminHeaders })).json()) as { items: unknown[] }).items).toEqual([]);
     expect((await app.request(`/admin/dead-letters/outbox-${id}/replay`, { method: 'POST', headers: adminHeaders })).status).toBe(404);
+  });
+
+  it('publishes a row refused before on its own, so the rows after it are not sent again while it is retried', async () => {
+    await publishVersions([['BAD', 1], ['A', 1], ['B', 1]]);
+    await db.pool.query(`UPDATE inventory.outbox SET attempts = 1 WHERE ordering_key = 'BAD'`);
+    const transport = scriptedTransport();
+    transport.parallel = true;
+    transport.refuse((m) => m.orderingKey === 'BAD');
+    relay(transport, { maxAttempts: 5, retryMinMs: 60_000, retryMaxMs: 60_000 });
+    await until(async () => (await row('BAD', 1)).attempts === 2);
+    await until(() => transport.published.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(sent(transport)).toEqual(['A:1', 'B:1']);
   });
 
   it('never publishes a row twice while its lease holds when relays race, and keeps per-key order', async () => {

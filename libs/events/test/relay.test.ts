@@ -82,7 +82,7 @@ describe('outbox relay', () => {
     const transport = createMemoryTransport();
     const r = startRelay({ databaseUrl: db.url, pool: db.pool, schema: 'inventory', transport, logger: testLogger(), pollIntervalMs: 60_000 });
     relays.push(r);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // let it become leader and LISTEN
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let it LISTEN
     await publishChanges(30);
     await until(() => transport.published.length === 30, 3_000);
     expect(transport.published.map((m) => JSON.parse(m.data).version)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
