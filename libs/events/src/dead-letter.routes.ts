@@ -11,7 +11,7 @@ const ListQuery = pageQuerySchema.extend({
   subscription: StorableString.min(1).optional(),
   include_replayed: z.enum(['true', 'false']).default('false'),
 });
-const Cursor = z.object({ id: z.string().regex(/^(outbox-)?\d+$/) });
+const Cursor = z.object({ id: z.string().regex(/^(outbox-)?\d{1,18}$/) });
 const DeadLetterResource = z.object({
   id: z.string(),
   subscription: z.string(),
