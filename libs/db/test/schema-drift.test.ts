@@ -92,6 +92,11 @@ describe('findSchemaDrift on a changed database', () => {
         'index cart.outbox_unpublished_idx on cart.outbox is (id) WHERE (published_at IS NULL) in schema.prisma, (id) WHERE (attempts = 0) in the database',
     },
     {
+      change: 'a dropped index of held outbox rows',
+      ddl: 'DROP INDEX "push"."outbox_held_idx"',
+      reported: 'index push.outbox_held_idx on push.outbox: in schema.prisma but missing from the database',
+    },
+    {
       change: 'a renamed unique constraint',
       ddl: 'ALTER INDEX "customer"."customers_email_key" RENAME TO "customers_email_uq"',
       reported: 'index customer.customers_email_key on customer.customers: in schema.prisma but missing from the database',

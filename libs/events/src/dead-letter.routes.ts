@@ -4,13 +4,15 @@ import { StorableString, TOPIC_NAMES, UtcTimestamp } from '@shop/contracts';
 import { decodeCursor, defineRoute, DomainError, fail, pageQuerySchema, toPage, type AppEnv } from '@shop/http';
 import type { Consumer } from './consumer';
 import { replayDeadLetter, replayDeadLetters } from './dead-letter-replay';
+import { OUTBOX_DEAD_LETTER_SUBSCRIPTION, outboxRowIdOf, type OutboxDeadLetters } from './outbox-dead-letters';
 
-const IdParams = z.object({ id: z.string().regex(/^\d{1,18}$/) });
+// A consumer dead letter's number, or `outbox-<row id>` for an outbox row the transport kept refusing.
+const IdParams = z.object({ id: z.string().regex(/^(outbox-)?\d{1,18}$/) });
 const ListQuery = pageQuerySchema.extend({
   subscription: StorableString.min(1).optional(),
   include_replayed: z.enum(['true', 'false']).default('false'),
 });
-const Cursor = z.object({ id: z.string().regex(/^\d+$/) });
+const Cursor = z.object({ id: z.string().regex(/^(outbox-)?\d{1,18}$/) });
 const BulkReplayBody = z
   .strictObject({ topic: z.enum(TOPIC_NAMES).optional(), since: UtcTimestamp.optional() })
   .refine((b) => b.topic !== undefined || b.since !== undefined, { error: 'give a topic, a since, or both' });
@@ -31,10 +33,13 @@ const DeadLetterResource = z.object({
 /**
  * `GET /admin/dead-letters`, `POST /admin/dead-letters/:id/replay` and `POST /admin/dead-letters/replay`
  * (bulk), on every service (admin only). Exempt from the rate limit: recovering from an incident must not
- * wait on the admin token's allowance.
+ * wait on the admin token's allowance. With `outbox`, the outbox rows the transport kept refusing are listed
+ * too (first, as `outbox-<id>` under the subscription `outbox`), and replaying one puts it back to pending for
+ * the relay; the bulk replay covers the consumer's dead letters.
  */
-export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer): void {
+export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer, sources: { outbox?: OutboxDeadLetters } = {}): void {
   const store = consumer.deadLetters;
+  const { outbox } = sources;
   defineRoute(
     app,
     {
@@ -50,12 +55,21 @@ export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer):
     async (c, { query }) => {
       const after = query.cursor ? decodeCursor(query.cursor, Cursor) : undefined;
       if (query.cursor && !after) throw fail.validation('The cursor is not valid.', [{ field: 'cursor', message: 'not a cursor from this list' }]);
-      const rows = await store.list({
-        limit: query.limit + 1,
-        afterId: after?.id,
-        subscription: query.subscription,
-        includeReplayed: query.include_replayed === 'true',
-      });
+      const afterOutboxRow = after && outboxRowIdOf(after.id);
+      const rows =
+        outbox && (!query.subscription || query.subscription === OUTBOX_DEAD_LETTER_SUBSCRIPTION) && (!after || afterOutboxRow)
+          ? await outbox.list({ limit: query.limit + 1, afterRowId: afterOutboxRow })
+          : [];
+      if (rows.length <= query.limit && query.subscription !== OUTBOX_DEAD_LETTER_SUBSCRIPTION) {
+        rows.push(
+          ...(await store.list({
+            limit: query.limit + 1 - rows.length,
+            afterId: afterOutboxRow ? undefined : after?.id,
+            subscription: query.subscription,
+            includeReplayed: query.include_replayed === 'true',
+          })),
+        );
+      }
       return c.json(toPage(rows, query.limit, (r) => r, (r) => ({ id: r.id })));
     },
   );
@@ -73,7 +87,8 @@ export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer):
       responses: { 200: { description: 'The dead letter', schema: DeadLetterResource }, 404: { description: 'No such dead letter' } },
     },
     async (c, { params }) => {
-      const row = await store.get(params.id);
+      const outboxRowId = outboxRowIdOf(params.id);
+      const row = outboxRowId ? await outbox?.get(outboxRowId) : await store.get(params.id);
       if (!row) throw fail.notFound(`Dead letter ${params.id} does not exist.`);
       return c.json(row);
     },
@@ -90,13 +105,22 @@ export function registerDeadLetterRoutes(app: Hono<AppEnv>, consumer: Consumer):
       rateLimited: false,
       params: IdParams,
       responses: {
-        200: { description: 'Handled (or found already handled): the dead letter, now marked replayed', schema: DeadLetterResource.extend({ outcome: z.enum(['processed', 'duplicate']) }) },
+        200: {
+          description: 'Handled (or found already handled): the dead letter, now marked replayed; an outbox row is `requeued` for the relay',
+          schema: DeadLetterResource.extend({ outcome: z.enum(['processed', 'duplicate', 'requeued']) }),
+        },
         404: { description: 'No such dead letter' },
         409: { description: 'The handler failed again; the dead letter stays' },
         422: { description: 'The message is still undecodable or invalid' },
       },
     },
     async (c, { params }) => {
+      const outboxRowId = outboxRowIdOf(params.id);
+      if (outboxRowId) {
+        const requeued = await outbox?.replay(outboxRowId);
+        if (!requeued) throw fail.notFound(`Dead letter ${params.id} does not exist.`);
+        return c.json({ ...requeued, outcome: 'requeued' as const });
+      }
       const row = await store.get(params.id);
       if (!row) throw fail.notFound(`Dead letter ${params.id} does not exist.`);
       const result = await replayDeadLetter(consumer, row);

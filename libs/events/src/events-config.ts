@@ -37,6 +37,10 @@ function eventsEnvSchemaFor(defaultNodeEnv: string) {
       PUBSUB_VERIFY_OIDC: z.stringbool({ error: 'must be true or false' }).default(true),
       /** Caps the batches of the subscriptions that batch (inventory's order-requested); 1 turns batching off. */
       EVENT_BATCH_SIZE: z.coerce.number().int().min(1).max(500).optional(),
+      /** The relay abandons a publish the transport has not acknowledged after this long, and retries it. */
+      OUTBOX_PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+      /** An outbox row the reachable transport refused this many times is set aside (listed with the dead letters). */
+      OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(10),
     })
     .superRefine(
       (env, ctx) => {
@@ -82,7 +86,7 @@ export const functionEventsEnvSchema = eventsEnvSchemaFor(DEFAULT_NODE_ENV.funct
 export type EventsEnv = z.infer<typeof eventsEnvSchema>;
 
 /** The transport the configuration chooses; the embedded one fans out to every subscription of the topology. */
-export function createTransport(config: EventsEnv, deps: { databaseUrl: string; logger: Logger }): Transport {
+export function createTransport(config: Pick<EventsEnv, 'EVENT_TRANSPORT' | 'GOOGLE_CLOUD_PROJECT' | 'PUBSUB_EMULATOR_HOST'>, deps: { databaseUrl: string; logger: Logger }): Transport {
   switch (config.EVENT_TRANSPORT) {
     case 'embedded':
       return createPgBossTransport({ databaseUrl: deps.databaseUrl, topology: SUBSCRIPTIONS, logger: deps.logger });

@@ -5,7 +5,9 @@ export { createDeadLetterStore, type DeadLetter, type DeadLetterStore, type Repl
 export { startDueWorkLoop, type DueWorkLoop, type DueWorkLoopOptions } from './due-work-loop';
 export { monotonicUuid } from './monotonic-uuid';
 export { createPublisher, envelopeOf, outboxChannel, writeOutbox } from './outbox';
+export { createOutboxDeadLetters, OUTBOX_DEAD_LETTER_PREFIX, OUTBOX_DEAD_LETTER_SUBSCRIPTION, type OutboxDeadLetters } from './outbox-dead-letters';
 export { startRelay, type Relay, type RelayOptions } from './relay';
+export { DEFAULT_RETENTION, startRetention, type Retention, type RetentionAges, type RetentionOptions, type RetentionRound } from './retention';
 export { createEventRuntime, type EventRuntime, type EventRuntimeOptions } from './runtime';
 export { createMemoryTransport, type MemoryTransport } from './transports/memory.transport';
 export { createPgBossTransport, type PgBossTransportOptions } from './transports/pg-boss.transport';

@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import type { TopicName } from '@shop/contracts';
-import { quoteIdent } from '@shop/db';
 import type { Logger } from '@shop/observability';
 import { listenOn } from './notify-listener';
 import { outboxChannel } from './outbox';
+import { outboxLeases, type LeasedOutboxRow } from './outbox-leases';
 import type { OutgoingMessage, Transport } from './types';
 import { createWakeup } from './wakeup';
 
@@ -15,56 +15,98 @@ export interface RelayOptions {
   logger: Logger;
   /** Rows per transport call. */
   batchSize?: number;
-  /** Fallback poll when no NOTIFY arrives (a missed notification, a row written by hand). */
+  /** Fallback poll when no NOTIFY arrives (a missed notification, a row written by hand, a backoff ending). */
   pollIntervalMs?: number;
-  /** Backoff while the transport fails: doubles from `minBackoffMs` up to this. */
+  /** Pause while the transport is unreachable or refusing: doubles from `minBackoffMs` up to this. */
   maxBackoffMs?: number;
   minBackoffMs?: number;
-  /** Published rows older than this are deleted (they only matter for debugging). */
-  retainPublishedMs?: number;
+  /** A publish not acknowledged within this is abandoned and its rows retried (`OUTBOX_PUBLISH_TIMEOUT_MS`). */
+  publishTimeoutMs?: number;
+  /** How long claimed rows stay this relay's; must outlast the publish timeout. Default: timeout + 20 s. */
+  leaseMs?: number;
+  /** A row the reachable transport refused this many times is set aside (`OUTBOX_MAX_ATTEMPTS`). */
+  maxAttempts?: number;
+  /** Backoff of a refused row (and so of its key): doubles from `retryMinMs` up to `retryMaxMs`. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
 }
 
 export interface Relay {
   /** Publishes whatever is pending now, without waiting for a notification or poll. */
   wake(): void;
-  /** Resolves once no unpublished row is left (tests and benchmarks). */
+  /** Resolves once nothing is left that could be published now (held keys wait for their backoff or replay). */
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
-interface OutboxRow {
-  row_id: string;
-  event_id: string;
-  topic: string;
-  ordering_key: string;
-  attributes: Record<string, string>;
-  payload: unknown;
+/** A publish the relay stopped waiting for. */
+class PublishTimeoutError extends Error {
+  override name = 'PublishTimeoutError';
+  readonly published = 0;
+}
+
+/** Rejects after `ms` unless `promise` settled first; the abandoned promise's own rejection is swallowed. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  promise.catch(() => undefined);
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PublishTimeoutError(`${what} did not answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /**
- * The outbox relay: publishes a service's outbox rows in id order (so per ordering key too) until the
- * transport acknowledges them, woken by LISTEN/NOTIFY, polling only as a fallback, backing off while the
- * transport is down. Only one relay per service publishes at a time: the leader holds a session advisory
- * lock, and the others wait to take over. That keeps per-key order across instances, and no row is ever
- * published by two relays at once. A crash between publish and the `published_at` update republishes a
- * row: delivery is at-least-once, and consumers deduplicate by `event_id`.
+ * The transport calls of one batch, in id order: a row refused before goes alone, so that a refusal is
+ * blamed on the right row, and the rows after it (which a transport publishing in parallel, as Pub/Sub's
+ * client does, may have sent already) are not published again each time it is retried.
+ */
+function segmentsOf(rows: readonly LeasedOutboxRow[], messages: readonly OutgoingMessage[]): OutgoingMessage[][] {
+  const segments: OutgoingMessage[][] = [];
+  let fresh: OutgoingMessage[] = [];
+  rows.forEach((row, i) => {
+    if (row.attempts === 0) {
+      fresh.push(messages[i]!);
+      return;
+    }
+    if (fresh.length) segments.push(fresh);
+    segments.push([messages[i]!]);
+    fresh = [];
+  });
+  if (fresh.length) segments.push(fresh);
+  return segments;
+}
+
+/**
+ * The outbox relay: publishes a service's outbox rows until the transport acknowledges them, woken by
+ * LISTEN/NOTIFY, polling only as a fallback. It never publishes inside a database transaction: it leases a
+ * batch of rows (see `outboxLeases`), publishes them with `publishTimeoutMs` as the limit, then marks them.
+ * Several relays run side by side; a lease keeps a row from being published twice while it holds, and an
+ * expired one (its relay died) lets another take over, so delivery is at-least-once and consumers
+ * deduplicate by `event_id`. Rows of one ordering key go out in id order: an earlier row that is leased,
+ * backing off or set aside holds back the later rows of its key, and only those. When the transport fails,
+ * the relay asks it whether it is reachable: if not (an outage) nothing is counted and the relay backs off;
+ * if so, the first unacknowledged row was refused: it backs off on its own, and after `maxAttempts`
+ * refusals it is set aside, listed with the dead letters until an admin replays it, while its key waits.
  */
 export function startRelay(options: RelayOptions): Relay {
   const { schema, transport, logger, pool } = options;
-  const table = `${quoteIdent(schema)}.outbox`;
   const batchSize = options.batchSize ?? 200;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const minBackoffMs = options.minBackoffMs ?? 100;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
-  const retainMs = options.retainPublishedMs ?? 24 * 3600_000;
-  const lockKey = `outbox-relay:${schema}`;
+  const publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
+  const leaseMs = options.leaseMs ?? publishTimeoutMs + 20_000;
+  const maxAttempts = options.maxAttempts ?? 10;
+  const retryMinMs = options.retryMinMs ?? 1_000;
+  const retryMaxMs = options.retryMaxMs ?? 300_000;
+  const leases = outboxLeases(pool, schema);
 
   const wakeup = createWakeup();
   let stopped = false;
   let listener: pg.Client | undefined;
-  let isLeader = false;
   let idleWaiters: (() => void)[] = [];
-  let lastCleanup = 0;
 
   async function connectListener(): Promise<void> {
     listener = await listenOn({
@@ -72,82 +114,67 @@ export function startRelay(options: RelayOptions): Relay {
       applicationName: `${schema}-relay`,
       channel: outboxChannel(schema),
       onNotification: wakeup.wake,
-      onLost(err) {
-        logger.warn({ err }, 'outbox relay listener lost its connection');
-        // The leader lock was held on that session, so it went with it.
-        isLeader = false;
-        listener = undefined;
+      onLost(err, client) {
+        logger.warn({ err }, 'outbox relay listener lost its connection; polling until it is back');
+        if (listener === client) listener = undefined;
         wakeup.wake();
       },
     });
   }
 
-  async function tryLead(): Promise<boolean> {
-    if (!listener) await connectListener();
-    const { rows } = await listener!.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lockKey]);
-    isLeader = rows[0]?.locked === true;
-    return isLeader;
-  }
-
-  /** Publishes one batch; returns how many rows it published. */
-  async function publishBatch(): Promise<number> {
-    const client = await pool.connect();
+  /** Whether the transport answers: tells an outage (nothing counted) from a refusal of one row. */
+  async function isReachable(): Promise<boolean> {
     try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<OutboxRow>(
-        // Ordered by the bigint column itself: an output column named id (id::text) would sort as text.
-        `SELECT id::text AS row_id, event_id::text, topic, ordering_key, attributes, payload FROM ${table}
-         WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [batchSize],
-      );
-      if (rows.length === 0) {
-        await client.query('COMMIT');
-        return 0;
-      }
-      const messages: OutgoingMessage[] = rows.map((r) => ({
-        id: r.row_id,
-        topic: r.topic as TopicName,
-        eventId: r.event_id,
-        orderingKey: r.ordering_key,
-        attributes: r.attributes,
-        data: JSON.stringify(r.payload),
-      }));
-      let published = 0;
-      let failure: unknown;
-      try {
-        published = await transport.publish(messages);
-      } catch (err) {
-        failure = err;
-        published = (err as { published?: number }).published ?? 0;
-      }
-      if (published > 0) {
-        await client.query(`UPDATE ${table} SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])`, [
-          rows.slice(0, published).map((r) => r.row_id),
-        ]);
-      }
-      const stuck = rows[published];
-      if (stuck && published < rows.length) {
-        failure ??= new Error('the transport acknowledged only part of the batch');
-        await client.query(`UPDATE ${table} SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [
-          stuck.row_id,
-          String((failure as Error).message ?? failure).slice(0, 2_000),
-        ]);
-      }
-      await client.query('COMMIT');
-      if (failure) throw failure;
-      return published;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+      await within(transport.ping(), publishTimeoutMs, 'the transport');
+      return true;
+    } catch {
+      return false;
     }
   }
 
-  async function cleanup(): Promise<void> {
-    if (Date.now() - lastCleanup < 60_000) return;
-    lastCleanup = Date.now();
-    await pool.query(`DELETE FROM ${table} WHERE published_at < now() - make_interval(secs => $1)`, [retainMs / 1000]);
+  /** Publishes one leased batch; `failed` says whether the transport did not take all of it. */
+  async function publishBatch(): Promise<{ claimed: number; failed: boolean }> {
+    const rows = await leases.claim(batchSize, leaseMs);
+    if (rows.length === 0) return { claimed: 0, failed: false };
+    const messages: OutgoingMessage[] = rows.map((r) => ({
+      id: r.rowId,
+      topic: r.topic as TopicName,
+      eventId: r.eventId,
+      orderingKey: r.orderingKey,
+      attributes: r.attributes,
+      data: JSON.stringify(r.payload),
+    }));
+    let published = 0;
+    let failure: unknown;
+    for (const segment of segmentsOf(rows, messages)) {
+      let acknowledged: number;
+      try {
+        acknowledged = await within(transport.publish(segment), publishTimeoutMs, 'the transport');
+      } catch (err) {
+        failure = err;
+        acknowledged = (err as { published?: number }).published ?? 0;
+      }
+      published += Math.max(0, Math.min(acknowledged, segment.length));
+      if (failure !== undefined || acknowledged < segment.length) break;
+    }
+    await leases.markPublished(rows.slice(0, published).map((r) => r.rowId));
+    if (published === rows.length) return { claimed: rows.length, failed: false };
+
+    const refused = rows[published]!;
+    const error = String((failure as Error | undefined)?.message ?? failure ?? 'the transport acknowledged only part of the batch');
+    if (await isReachable()) {
+      const retryInMs = Math.min(retryMinMs * 2 ** Math.min(refused.attempts, 30), retryMaxMs);
+      const setAside = await leases.markRefused(refused, { error, retryInMs, maxAttempts });
+      await leases.release(rows.slice(published + 1));
+      logger.warn(
+        { err: failure, event_id: refused.eventId, topic: refused.topic, ordering_key: refused.orderingKey, attempts: refused.attempts + 1 },
+        setAside ? 'the transport keeps refusing an outbox row: set aside (listed with the dead letters)' : 'the transport refused an outbox row; its key waits for a retry',
+      );
+    } else {
+      await leases.release(rows.slice(published), error);
+      logger.warn({ err: failure }, 'the transport is unreachable; outbox rows wait');
+    }
+    return { claimed: rows.length, failed: true };
   }
 
   const loop = (async () => {
@@ -155,22 +182,23 @@ export function startRelay(options: RelayOptions): Relay {
     while (!stopped) {
       wakeup.rearm();
       try {
-        if (!isLeader && !(await tryLead())) {
-          await wakeup.sleep(pollIntervalMs);
+        if (!listener) await connectListener();
+        const { claimed, failed } = await publishBatch();
+        if (failed) {
+          // Not cut short by new rows: the transport is what failed. A success ends the streak.
+          await wakeup.pause(backoff);
+          backoff = Math.min(backoff * 2, maxBackoffMs);
           continue;
         }
-        const published = await publishBatch();
         backoff = minBackoffMs;
-        if (published === batchSize) continue;
-        if (published === 0) {
+        if (claimed === batchSize) continue;
+        if (claimed === 0) {
           for (const resolve of idleWaiters) resolve();
           idleWaiters = [];
-          await cleanup();
           await wakeup.sleep(pollIntervalMs);
         }
       } catch (err) {
-        logger.warn({ err, backoffMs: backoff }, 'outbox relay could not publish; retrying');
-        // Not cut short by new rows: the transport is what failed.
+        logger.warn({ err, backoffMs: backoff }, 'outbox relay could not reach its database; retrying');
         await wakeup.pause(backoff);
         backoff = Math.min(backoff * 2, maxBackoffMs);
       }

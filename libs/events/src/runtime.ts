@@ -7,8 +7,10 @@ import { createConsumer, type Consumer } from './consumer';
 import { registerDeadLetterRoutes } from './dead-letter.routes';
 import { createPublisher } from './outbox';
 import { registerDeadLetterIntakeRoute } from './push/dead-letter-intake.routes';
+import { createOutboxDeadLetters } from './outbox-dead-letters';
 import { registerPushRoute, type PushOptions } from './push/push.routes';
 import { startRelay, type Relay, type RelayOptions } from './relay';
+import { startRetention, type Retention, type RetentionOptions } from './retention';
 import type { EventHandler, PublishFn, SubscriptionSpec, Transport } from './types';
 
 export interface EventRuntimeOptions {
@@ -19,7 +21,9 @@ export interface EventRuntimeOptions {
   logger: Logger;
   /** One handler per consumed topic; every topic the service consumes must have one. */
   handlers: EventHandler[];
-  relay?: Pick<RelayOptions, 'batchSize' | 'pollIntervalMs' | 'minBackoffMs' | 'maxBackoffMs'>;
+  relay?: Pick<RelayOptions, 'batchSize' | 'pollIntervalMs' | 'minBackoffMs' | 'maxBackoffMs' | 'publishTimeoutMs' | 'maxAttempts'>;
+  /** Overrides of the retention job's sizes and schedule. */
+  retention?: Pick<RetentionOptions, 'ages' | 'batchSize' | 'timeBudgetMs' | 'intervalMs'>;
   consumerConcurrency?: number;
   /** Overrides the contracts' `maxDeliveryAttempts` of every subscription (tests reach the last attempt quickly). */
   maxDeliveryAttempts?: number;
@@ -38,7 +42,7 @@ export interface EventRuntime {
   consumer: Consumer;
   /** Adds the admin dead-letter routes to the service's app, and `POST /pubsub/push` and `/pubsub/dead-letters` on Pub/Sub. */
   registerRoutes(app: Hono<AppEnv>): void;
-  /** Starts the relay and, for pull engines, the subscriptions. */
+  /** Starts the relay, the retention job and, for pull engines, the subscriptions. */
   start(): Promise<void>;
   /** The relay, once started (tests wait on it). */
   relay(): Relay | undefined;
@@ -87,11 +91,12 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
   }
 
   let relay: Relay | undefined;
+  let retention: Retention | undefined;
   return {
     publish,
     consumer,
     registerRoutes(app) {
-      registerDeadLetterRoutes(app, consumer);
+      registerDeadLetterRoutes(app, consumer, { outbox: createOutboxDeadLetters(db.pool, schema) });
       if (transport.kind === 'pubsub' && options.push) {
         registerPushRoute(app, { consumer, logger, push: options.push });
         registerDeadLetterIntakeRoute(app, { deadLetters: consumer.deadLetters, subscriptions, logger, push: options.push });
@@ -99,6 +104,7 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
     },
     async start() {
       relay = startRelay({ databaseUrl: options.databaseUrl, pool: db.pool, schema, transport, logger, ...options.relay });
+      retention = startRetention({ pool: db.pool, schema, logger, ...options.retention });
       for (const spec of consumer.subscriptions()) {
         await transport.subscribe(spec, (messages) => consumer.deliver(spec.name, messages));
       }
@@ -107,6 +113,7 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
     ping: () => transport.ping(),
     unhandledTopics: () => missing,
     async stop() {
+      await retention?.stop();
       await relay?.stop();
       await transport.close();
     },

@@ -71,7 +71,15 @@ export function createDeliveryFunction<C extends FunctionEnv & EventsEnv, T exte
     const consumer = createConsumer({ db, schema: service, publish, logger });
     consumer.register(subscription, options.handler(config));
     const deliverer = options.deliverer({ config, db, publish, logger });
-    const relay = startRelay({ databaseUrl: config.DATABASE_URL, pool: db.pool, schema: service, transport: createTransport(config, { databaseUrl: config.DATABASE_URL, logger }), logger });
+    const relay = startRelay({
+      databaseUrl: config.DATABASE_URL,
+      pool: db.pool,
+      schema: service,
+      transport: createTransport(config, { databaseUrl: config.DATABASE_URL, logger }),
+      logger,
+      publishTimeoutMs: config.OUTBOX_PUBLISH_TIMEOUT_MS,
+      maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+    });
     return {
       consumer,
       deliverer,

@@ -50,6 +50,7 @@ export async function runService<C extends ServiceEnv & EventsEnv>(options: RunS
     logger,
     handlers: options.handlers?.(deps) ?? [],
     push: pushOptionsOf(config),
+    relay: { publishTimeoutMs: config.OUTBOX_PUBLISH_TIMEOUT_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS },
     ...(config.EVENT_BATCH_SIZE ? { batchSize: config.EVENT_BATCH_SIZE } : {}),
   });
   const context: ServiceContext<C> = { ...deps, events };

@@ -10,6 +10,8 @@ const PUBSUB = {
   PUBSUB_PUSH_SERVICE_ACCOUNT: 'pubsub-push@shop-prod.iam.gserviceaccount.com',
 };
 
+const RELAY_DEFAULTS = { OUTBOX_PUBLISH_TIMEOUT_MS: 10_000, OUTBOX_MAX_ATTEMPTS: 10 };
+
 function problemsOf(env: Record<string, string>, schema: Parameters<typeof loadConfig>[0] = eventsEnvSchema): { variable: string; message: string }[] {
   try {
     loadConfig(schema, env);
@@ -22,11 +24,16 @@ function problemsOf(env: Record<string, string>, schema: Parameters<typeof loadC
 
 describe('eventsEnvSchema', () => {
   it('defaults to the embedded transport with OIDC verification on', () => {
-    expect(loadConfig(eventsEnvSchema, {})).toEqual({ EVENT_TRANSPORT: 'embedded', PUBSUB_VERIFY_OIDC: true });
+    expect(loadConfig(eventsEnvSchema, {})).toEqual({ EVENT_TRANSPORT: 'embedded', PUBSUB_VERIFY_OIDC: true, ...RELAY_DEFAULTS });
+  });
+
+  it('reads the relay publish timeout and refusal limit, and refuses values out of range', () => {
+    expect(loadConfig(eventsEnvSchema, { OUTBOX_PUBLISH_TIMEOUT_MS: '2500', OUTBOX_MAX_ATTEMPTS: '3' })).toMatchObject({ OUTBOX_PUBLISH_TIMEOUT_MS: 2500, OUTBOX_MAX_ATTEMPTS: 3 });
+    expect(problemsOf({ OUTBOX_PUBLISH_TIMEOUT_MS: '0', OUTBOX_MAX_ATTEMPTS: 'many' }).map((p) => p.variable)).toEqual(['OUTBOX_PUBLISH_TIMEOUT_MS', 'OUTBOX_MAX_ATTEMPTS']);
   });
 
   it('accepts Pub/Sub with the project, audience and push service account', () => {
-    expect(loadConfig(eventsEnvSchema, PUBSUB)).toEqual({ ...PUBSUB, PUBSUB_VERIFY_OIDC: true });
+    expect(loadConfig(eventsEnvSchema, PUBSUB)).toEqual({ ...PUBSUB, PUBSUB_VERIFY_OIDC: true, ...RELAY_DEFAULTS });
   });
 
   it('requires the project, audience and push service account for Pub/Sub', () => {
