@@ -22,7 +22,9 @@ let db: TestDatabase;
 let context: ReturnType<typeof inventoryContext>;
 
 beforeAll(async () => {
-  db = await useTestDatabase({ poolMax: 20 });
+  // 300 transactions queue for 20 connections at once: on a loaded CI machine the last ones wait longer than the
+  // services' 5 s, which would turn into retries. These tests are about outcomes under concurrency, not pool timing.
+  db = await useTestDatabase({ poolMax: 20, connectTimeoutMs: 60_000 });
   context = inventoryContext(db);
 });
 

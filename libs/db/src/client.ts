@@ -19,6 +19,8 @@ export interface DatabaseOptions {
   poolMax?: number;
   applicationName?: string;
   onError?: (err: Error) => void;
+  /** How long a query waits for a connection, queue included (default 5 s). */
+  connectTimeoutMs?: number;
 }
 
 /** Opens a pool and a Prisma client over it (Prisma 7's pg driver adapter: no native engine). */
@@ -28,7 +30,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     max: options.poolMax ?? 10,
     application_name: options.applicationName,
     // Fail fast when the server is gone instead of queueing forever: readiness must be able to say no.
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
   });
   // An idle client losing its server emits 'error' on the pool; unhandled, it would kill the process.
   pool.on('error', (err) => options.onError?.(err));

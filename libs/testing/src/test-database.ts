@@ -10,12 +10,12 @@ export interface TestDatabase extends Database {
 }
 
 /** Clones the migrated template into a fresh database of this test file's own. */
-export async function createTestDatabase(options: { poolMax?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(options: { poolMax?: number; connectTimeoutMs?: number } = {}): Promise<TestDatabase> {
   const adminUrl = inject('pgAdminUrl');
   const name = `${inject('pgRunPrefix')}_${randomBytes(5).toString('hex')}`;
   await ensureDatabase(adminUrl, name, inject('pgTemplate'));
   const url = withDatabase(adminUrl, name);
-  const db = createDatabase(url, { poolMax: options.poolMax ?? 10 });
+  const db = createDatabase(url, { poolMax: options.poolMax ?? 10, ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
   return {
     ...db,
     url,
@@ -28,7 +28,7 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
 }
 
 /** `createTestDatabase` for the whole file: dropped after its last test. */
-export async function useTestDatabase(options: { poolMax?: number } = {}): Promise<TestDatabase> {
+export async function useTestDatabase(options: { poolMax?: number; connectTimeoutMs?: number } = {}): Promise<TestDatabase> {
   const db = await createTestDatabase(options);
   afterAll(() => db.drop());
   return db;
