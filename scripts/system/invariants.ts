@@ -4,6 +4,7 @@
 // expired reservations, orders cancelled or requests rejected because their reservation expired.
 import type pg from 'pg';
 import { expect } from 'vitest';
+import { messagesInFlight } from './quiet';
 
 export interface InvariantOptions {
   /** Units each SKU was stocked with (initial level plus restocks), to check the ledger against. */
@@ -116,4 +117,32 @@ export async function invariantViolations(pool: pg.Pool, options: InvariantOptio
 export async function expectInvariants(pool: pg.Pool, options: InvariantOptions): Promise<void> {
   const violations = await invariantViolations(pool, options);
   expect(violations).toEqual(Object.fromEntries(Object.keys(violations).map((k) => [k, []])));
+}
+
+/** Checkouts not yet final and reservations still holding units: what a healing system still has to settle. */
+export async function unsettled(pool: pg.Pool): Promise<{ carts: number; buyNow: number; reserved: number }> {
+  const { rows: [counts] } = await pool.query<{ carts: number; buyNow: number; reserved: number }>(
+    `SELECT (SELECT count(*)::int FROM cart.carts WHERE status = 'pending') AS carts,
+            (SELECT count(*)::int FROM "order".buy_now_requests WHERE status = 'pending') AS "buyNow",
+            (SELECT count(*)::int FROM inventory.reservations WHERE status = 'reserved') AS reserved`,
+  );
+  return counts!;
+}
+
+/**
+ * Waits until the system is quiet and settled: no message in flight, no checkout pending and no reservation
+ * still `reserved` (the re-asking and the sweeper have done their work), twice in a row. Returns what was
+ * still unsettled when `timeoutMs` ran out instead of throwing, so the invariant check that follows names it.
+ */
+export async function untilSettled(pool: pg.Pool, options: { queues: boolean; timeoutMs: number }): Promise<boolean> {
+  const deadline = Date.now() + options.timeoutMs;
+  let settledChecks = 0;
+  while (settledChecks < 2) {
+    if (Date.now() > deadline) return false;
+    const left = await unsettled(pool);
+    const settled = left.carts + left.buyNow + left.reserved === 0 && (await messagesInFlight(pool, options)) === 0;
+    settledChecks = settled ? settledChecks + 1 : 0;
+    await new Promise((r) => setTimeout(r, settled ? 200 : 250));
+  }
+  return true;
 }
