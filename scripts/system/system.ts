@@ -5,7 +5,7 @@ import { serve } from '@hono/node-server';
 import { loadConfig, LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN, serviceEnvSchema } from '@shop/config';
 import { SERVICE_NAMES, SUBSCRIPTIONS, type ServiceName } from '@shop/contracts';
 import { createDatabase, type Database } from '@shop/db';
-import { createEventRuntime, createMemoryTransport, createPgBossTransport, type EventHandler, type EventRuntime } from '@shop/events';
+import { createEventRuntime, createMemoryTransport, createPgBossTransport, type EventHandler, type EventRuntime, type Transport } from '@shop/events';
 import type { HttpApp } from '@shop/http';
 import { createLogger, type Logger } from '@shop/observability';
 import type { AppContext } from '@shop/service';
@@ -23,6 +23,8 @@ export interface SystemOptions {
   maxDeliveryAttempts?: number;
   /** Extra environment for email, push, cart and order (SMTP_URL, EMAIL_RETRY_MIN_MS, VAPID_…, CHECKOUT_RETRY_…); without SMTP_URL, the embedded catcher. */
   env?: Record<string, string | undefined>;
+  /** Wraps each service's transport (fault injection); by default the transport as it is. */
+  wrapTransport?: (transport: Transport, service: ServiceName) => Transport;
 }
 
 export interface RunningService {
@@ -78,11 +80,12 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const db = createDatabase(options.databaseUrl, { poolMax: options.poolMax ?? 4, applicationName: name });
     const module = SERVICE_MODULES[name]({ config, db, logger, databaseUrl: options.databaseUrl, env: options.env ?? {} });
     const handlers: EventHandler[] = module.handlers;
+    const transport = memory ?? createPgBossTransport({ databaseUrl: options.databaseUrl, topology: SUBSCRIPTIONS, logger, poolMax: 3 });
     const events = createEventRuntime({
       service: name,
       db,
       databaseUrl: options.databaseUrl,
-      transport: memory ?? createPgBossTransport({ databaseUrl: options.databaseUrl, topology: SUBSCRIPTIONS, logger, poolMax: 3 }),
+      transport: options.wrapTransport ? options.wrapTransport(transport, name) : transport,
       logger,
       handlers,
       relay: { pollIntervalMs: 500 },

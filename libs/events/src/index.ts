@@ -9,6 +9,7 @@ export { createOutboxDeadLetters, OUTBOX_DEAD_LETTER_PREFIX, OUTBOX_DEAD_LETTER_
 export { startRelay, type Relay, type RelayOptions } from './relay';
 export { DEFAULT_RETENTION, startRetention, type Retention, type RetentionAges, type RetentionOptions, type RetentionRound } from './retention';
 export { createEventRuntime, type EventRuntime, type EventRuntimeOptions } from './runtime';
+export { createFaultyTransport, seededRandom, type FaultCounts, type FaultOptions, type FaultyTransport } from './transports/faulty.transport';
 export { createMemoryTransport, type MemoryTransport } from './transports/memory.transport';
 export { createPgBossTransport, type PgBossTransportOptions } from './transports/pg-boss.transport';
 export { keepJobTableStatistics, type JobTableStatistics, type JobTableStatisticsOptions } from './transports/job-table-statistics';
