@@ -156,7 +156,8 @@ async function buyNow(urls: Record<ServiceName, string>, id: string, options: Sa
 
 /**
  * Quiet after a fault: no cart or buy-now request pending, no outbox row unrelayed, no message queued or
- * running (a message a killed process had taken runs again once pg-boss expires it), no e-mail waiting.
+ * running (a message a killed process had taken runs again once pg-boss expires it, up to 120 s after the
+ * kill: give `timeoutMs` that much), no e-mail waiting.
  */
 export async function untilQuietAfterFault(stack: ProcessStack, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
