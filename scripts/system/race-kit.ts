@@ -24,7 +24,7 @@ export interface OrderView {
 
 /**
  * What the invariant checks read: a pool over every service's schema and HTTP to each service. The in-process
- * `System` is one; services running as processes over the same database are another (`systemView`).
+ * `System` is one; services running as processes over the same database are another (fault-kit.ts).
  */
 export type SystemView = Pick<System, 'db' | 'request'>;
 
