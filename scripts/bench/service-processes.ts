@@ -12,6 +12,10 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 export interface ServiceProcesses {
   urls: Record<ServiceName, string>;
   pids: Record<ServiceName, number>;
+  /** SIGKILL to one service (no shutdown of any kind, as a crash or an OOM kill); resolves once it is gone. */
+  kill(name: ServiceName): Promise<void>;
+  /** Starts a killed or stopped service again with the same environment and port; resolves once it answers. */
+  restart(name: ServiceName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -29,9 +33,10 @@ export async function startServiceProcesses(databaseUrl: string, env: Record<str
     ...env,
   };
   const services: ServiceProcess[] = [];
-  for (const [index, name] of SERVICE_NAMES.entries()) {
-    services.push(startService({ name, index, port: await freePort(), env: common, entry: join(ROOT, 'dist', 'apps', name, 'main.js') }));
-  }
+  const start = (name: ServiceName, port: number) =>
+    startService({ name, index: SERVICE_NAMES.indexOf(name), port, env: common, entry: join(ROOT, 'dist', 'apps', name, 'main.js') });
+  for (const name of SERVICE_NAMES) services.push(start(name, await freePort()));
+  const find = (name: ServiceName) => services.findIndex((s) => s.name === name);
   try {
     await waitUntilReady(services, 60_000);
   } catch (err) {
@@ -40,5 +45,24 @@ export async function startServiceProcesses(databaseUrl: string, env: Record<str
   }
   const urls = Object.fromEntries(services.map((s) => [s.name, `http://127.0.0.1:${s.port}`])) as Record<ServiceName, string>;
   const pids = Object.fromEntries(services.map((s) => [s.name, s.child.pid!])) as Record<ServiceName, number>;
-  return { urls, pids, stop: () => stopServices(services, 9_000) };
+  return {
+    urls,
+    pids,
+    async kill(name) {
+      const { child } = services[find(name)]!;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async restart(name) {
+      const i = find(name);
+      const old = services[i]!;
+      if (old.child.exitCode === null && old.child.signalCode === null) throw new Error(`${name} is still running (pid ${old.child.pid})`);
+      services[i] = start(name, old.port);
+      pids[name] = services[i].child.pid!;
+      await waitUntilReady([services[i]], 60_000);
+    },
+    stop: () => stopServices(services, 9_000),
+  };
 }

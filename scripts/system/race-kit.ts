@@ -22,6 +22,12 @@ export interface OrderView {
   items: OrderLineView[];
 }
 
+/**
+ * What the invariant checks read: a pool over every service's schema and HTTP to each service. The in-process
+ * `System` is one; services running as processes over the same database are another (fault-kit.ts).
+ */
+export type SystemView = Pick<System, 'db' | 'request'>;
+
 export interface StockView {
   sku: string;
   available: number;
@@ -57,12 +63,12 @@ export async function createCustomers(system: System, count: number, label = 'Ra
 }
 
 /** `GET /inventory/:sku`, as support. */
-export function stockOf(system: System, sku: string): Promise<StockView> {
+export function stockOf(system: SystemView, sku: string): Promise<StockView> {
   return expectJson<StockView>(system.request('inventory', `/inventory/${encodeURIComponent(sku)}`, { headers: SUPPORT }), 200);
 }
 
 /** Every order, as support reads them, following the cursor to the end. */
-export async function allOrders(system: System): Promise<OrderView[]> {
+export async function allOrders(system: SystemView): Promise<OrderView[]> {
   const orders: OrderView[] = [];
   let cursor: string | null = null;
   do {
@@ -87,7 +93,7 @@ export function unitsSold(orders: readonly OrderView[]): Map<string, number> {
  * A SKU's `available` after each of its `stock.changed` versions, as inventory's outbox recorded them (a copy
  * published again under a new event id, as `redeliver` does, is the same version and level, counted once).
  */
-export async function stockHistory(system: System, sku: string): Promise<{ version: number; available: number }[]> {
+export async function stockHistory(system: SystemView, sku: string): Promise<{ version: number; available: number }[]> {
   const { rows } = await system.db.pool.query<{ version: number; available: number }>(
     `SELECT DISTINCT (payload->>'version')::int AS version, (payload->>'available')::int AS available
      FROM inventory.outbox WHERE topic = 'stock.changed' AND payload->>'sku' = $1 ORDER BY 1, 2`,
@@ -114,7 +120,7 @@ export async function restockDelta(system: System, sku: string, traceparent: str
   return own[0]!.available - before[0]!.available;
 }
 
-async function rows<T extends Record<string, unknown>>(system: System, sql: string, params: unknown[] = []): Promise<T[]> {
+async function rows<T extends Record<string, unknown>>(system: SystemView, sql: string, params: unknown[] = []): Promise<T[]> {
   return (await system.db.pool.query<T>(sql, params)).rows;
 }
 
@@ -125,7 +131,7 @@ async function rows<T extends Record<string, unknown>>(system: System, sql: stri
  * and with one level each; and the catalog, which follows `stock.changed` and drops older versions, shows the
  * last level.
  */
-export async function expectStockLedger(system: System, stocked: ReadonlyMap<string, number>): Promise<void> {
+export async function expectStockLedger(system: SystemView, stocked: ReadonlyMap<string, number>): Promise<void> {
   const sold = unitsSold(await allOrders(system));
   const actual: Record<string, unknown> = {};
   const expected: Record<string, unknown> = {};
@@ -150,6 +156,12 @@ export async function expectStockLedger(system: System, stocked: ReadonlyMap<str
 }
 
 /**
+ * The reservation behind a final rejection: refused outright, or expired before its order came, when the
+ * requester asked again and was told `reservation_expired`.
+ */
+const rejectedReservation = (rejection: string) => `(CASE WHEN ${rejection}->>'reason' = 'reservation_expired' THEN 'expired' ELSE 'rejected' END)`;
+
+/**
  * The end state of the choreography once quiet, across every service's tables: each request has exactly one
  * outcome; an order is exactly its reservation (same request, same lines: all or nothing), committed while
  * confirmed and released once cancelled; a rejected request holds no stock and has no order; a cart is
@@ -157,7 +169,7 @@ export async function expectStockLedger(system: System, stocked: ReadonlyMap<str
  * the catalog shows every SKU's last level (stale `stock.changed` dropped).
  * Each query lists the rows that break a rule, so a failure names them.
  */
-export async function expectSettled(system: System): Promise<void> {
+export async function expectSettled(system: SystemView): Promise<void> {
   const violations = {
     reservationsStillReserved: await rows(system, `SELECT reservation_id FROM inventory.reservations WHERE status = 'reserved'`),
     cartsStillPending: await rows(system, `SELECT cart_id FROM cart.carts WHERE status = 'pending'`),
@@ -167,7 +179,8 @@ export async function expectSettled(system: System): Promise<void> {
       `SELECT o.order_id, o.status, r.status AS reservation_status
        FROM "order".orders o LEFT JOIN inventory.reservations r ON r.reservation_id = o.reservation_id
        WHERE r.reservation_id IS NULL OR r.request_id <> o.request_id OR r.order_id IS DISTINCT FROM o.order_id
-          OR NOT ((o.status = 'confirmed' AND r.status = 'committed') OR (o.status = 'cancelled' AND r.status = 'released'))`,
+          OR NOT ((o.status = 'confirmed' AND r.status = 'committed') OR (o.status = 'cancelled' AND r.status = 'released')
+                  OR (o.status = 'cancelled' AND r.status = 'expired' AND o.cancel_reason = 'reservation_expired'))`,
     ),
     orderLinesNotReservationLines: await rows(
       system,
@@ -207,15 +220,26 @@ export async function expectSettled(system: System): Promise<void> {
     rejectedCartsNotRejected: await rows(
       system,
       `SELECT c.cart_id, r.status AS reservation_status FROM cart.carts c LEFT JOIN inventory.reservations r ON r.request_id = c.request_id
-       WHERE (c.status = 'stock-unavailable' AND (r.status IS DISTINCT FROM 'rejected' OR c.rejection IS NULL OR c.cart_locked))
-          OR (c.status = 'open' AND c.request_id IS NOT NULL AND r.status IS DISTINCT FROM 'rejected')`,
+       WHERE (c.status = 'stock-unavailable' AND (r.status IS DISTINCT FROM ${rejectedReservation('c.rejection')} OR c.rejection IS NULL OR c.cart_locked))
+          OR (c.status = 'open' AND c.request_id IS NOT NULL AND (r.status IS NULL OR r.status NOT IN ('rejected', 'expired')))`,
     ),
     buyNowNotMatchingOutcome: await rows(
       system,
       `SELECT b.request_id, b.status, r.status AS reservation_status FROM "order".buy_now_requests b
        LEFT JOIN "order".orders o ON o.request_id = b.request_id LEFT JOIN inventory.reservations r ON r.request_id = b.request_id
        WHERE NOT ((b.status = 'confirmed' AND o.order_id = b.order_id AND r.status IN ('committed', 'released'))
-               OR (b.status = 'rejected' AND o.order_id IS NULL AND r.status = 'rejected' AND b.rejection IS NOT NULL))`,
+               OR (b.status = 'rejected' AND o.order_id IS NULL AND r.status = ${rejectedReservation('b.rejection')} AND b.rejection IS NOT NULL))`,
+    ),
+    requestsWithSeveralOrders: await rows(
+      system,
+      `SELECT request_id, count(*)::int AS orders FROM "order".orders GROUP BY request_id HAVING count(*) > 1
+       UNION ALL SELECT cart_id, count(*)::int FROM "order".orders WHERE cart_id IS NOT NULL GROUP BY cart_id HAVING count(*) > 1`,
+    ),
+    stockNotMatchingLiveReservations: await rows(
+      system,
+      `SELECT s.sku, s.reserved, coalesce(sum(l.quantity) FILTER (WHERE r.status = 'reserved'), 0)::int AS in_live_reservations
+       FROM inventory.stock s LEFT JOIN inventory.reservation_lines l USING (sku) LEFT JOIN inventory.reservations r USING (reservation_id)
+       GROUP BY s.sku, s.reserved HAVING s.reserved <> coalesce(sum(l.quantity) FILTER (WHERE r.status = 'reserved'), 0)`,
     ),
     catalogNotShowingStock: await rows(
       system,
@@ -233,10 +257,29 @@ export async function expectSettled(system: System): Promise<void> {
 }
 
 /**
+ * Once quiet, every order (confirmed, or cancelled since) was confirmed to its customer by exactly one e-mail:
+ * one `order_confirmed` e-mail notification, one message in the email service's log, sent. Lists the orders
+ * that break it.
+ */
+export async function expectOneConfirmationPerOrder(system: SystemView): Promise<void> {
+  const wrong = await rows(
+    system,
+    `SELECT o.order_id, count(n.notification_id)::int AS notifications, count(m.notification_id)::int AS messages,
+            count(m.notification_id) FILTER (WHERE m.status = 'sent')::int AS sent
+     FROM "order".orders o
+     LEFT JOIN notification.notifications n ON n.order_id = o.order_id AND n.type = 'order_confirmed' AND n.channel = 'email'
+     LEFT JOIN email.messages m ON m.notification_id = n.notification_id
+     GROUP BY o.order_id
+     HAVING count(n.notification_id) <> 1 OR count(m.notification_id) <> 1 OR count(m.notification_id) FILTER (WHERE m.status = 'sent') <> 1`,
+  );
+  expect(wrong).toEqual([]);
+}
+
+/**
  * No message of the commerce choreography needed a second delivery (a deadlock or a failing handler would have
  * been retried), nothing was dead-lettered anywhere, and PostgreSQL counted no deadlock in this database.
  */
-export async function expectNoFailedDeliveries(system: System): Promise<void> {
+export async function expectNoFailedDeliveries(system: SystemView): Promise<void> {
   const retried = await rows(
     system,
     `SELECT name, count(*)::int AS jobs FROM pgboss.job
