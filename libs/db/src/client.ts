@@ -34,6 +34,10 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   });
   // An idle client losing its server emits 'error' on the pool; unhandled, it would kill the process.
   pool.on('error', (err) => options.onError?.(err));
+  // A checked-out client has no listener of the pool's: if its server goes away between two statements (a
+  // transaction waiting on our code while PostgreSQL shuts down), it emits 'error' itself, and unhandled that
+  // kills the process. Its caller still sees the failure on its next query; the process must live on.
+  pool.on('connect', (client) => client.on('error', (err) => options.onError?.(err)));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { onPoolError: options.onError }) });
   let closed = false;
   return {
