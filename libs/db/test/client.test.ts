@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDatabase } from '@shop/db';
-import { useTestDatabase } from '@shop/testing';
+import { createDatabase } from '../src/client';
+import { useScratchDatabase, withClient } from './scratch-database';
 
-const admin = await useTestDatabase({ poolMax: 2 });
+const scratch = await useScratchDatabase({ migrated: false });
 const errors: Error[] = [];
-const db = createDatabase(admin.url, { poolMax: 2, onError: (err) => errors.push(err) });
+const db = createDatabase(scratch.url, { poolMax: 2, onError: (err) => errors.push(err) });
 afterAll(() => db.close());
 
 describe('createDatabase', () => {
@@ -16,7 +16,7 @@ describe('createDatabase', () => {
     process.on('uncaughtException', onUncaught);
     try {
       // As PostgreSQL's shutdown does to every session: the client is checked out and idle (no query running).
-      await admin.pool.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      await withClient(scratch.url, (c) => c.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]));
       await expect.poll(() => errors.length, { timeout: 5_000 }).toBeGreaterThan(0);
       expect(uncaught).toEqual([]);
       await expect(client.query('SELECT 1')).rejects.toThrow();
