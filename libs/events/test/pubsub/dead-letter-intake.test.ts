@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { subscriptionsOf } from '@shop/contracts';
 import { createHttpApp } from '@shop/http';
 import { adminHeaders, testLogger, testServiceConfig, useTestDatabase, type TestDatabase } from '@shop/testing';
-import { createDeadLetterStore, registerDeadLetterIntakeRoute, type IncomingMessage, type PushOptions } from '../../src';
+import { createDeadLetterStore, registerDeadLetterIntakeRoute, type DeadLetter, type IncomingMessage, type PushOptions } from '../../src';
 import { createEffectsTable, effects, PRODUCT_STOCK_CHANGED, stockChangedMessage } from '../fixtures';
 import { AUDIENCE, createTestSigner, deadLetterApp, footprint, PROJECT, PUSH_SERVICE_ACCOUNT, pushBody, pushRequest, resetProduct } from './support';
 
@@ -33,19 +33,8 @@ function intake(message: IncomingMessage, subscription = DEAD_LETTER_SUBSCRIPTIO
   return pushRequest(pushBody(message, { subscription }), signer.token());
 }
 
-interface Listed {
-  id: string;
-  subscription: string;
-  event_id: string | null;
-  topic: string | null;
-  attributes: Record<string, string>;
-  data: string;
-  reason: string;
-  last_error: string;
-  attempts: number;
-  dead_lettered_at: string;
-  replayed_at: string | null;
-}
+/** What `GET /admin/dead-letters` lists. */
+type Listed = DeadLetter;
 
 async function listed(app: ReturnType<typeof deadLetterApp>['app'], query = ''): Promise<Listed[]> {
   const res = await app.request(`/admin/dead-letters${query}`, { headers: adminHeaders });
