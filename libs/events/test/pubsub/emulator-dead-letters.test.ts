@@ -21,19 +21,12 @@ import {
 } from '../../src';
 import { createEffectsTable, effects, PRODUCT_STOCK_CHANGED, stockChangedHandler, stockChangedMessage } from '../fixtures';
 import { hasGcloud, startPubSubEmulator, type RunningEmulator } from './emulator';
+import { until } from './support';
 
 // Against the emulator the client still asks whether it runs on GCE (no metadata server here): skip the probe.
 process.env['METADATA_SERVER_DETECTION'] ??= 'none';
 const gcloud = hasGcloud();
 if (!gcloud) console.warn('SKIPPED the Pub/Sub emulator dead-letter tests: the gcloud binary is not on PATH (Debian package google-cloud-cli-pubsub-emulator)');
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * What the emulator does, checked by real runs (December 2026): on a subscription WITHOUT message ordering it
@@ -152,7 +145,7 @@ describe.skipIf(!gcloud)(`dead letters on Google's Pub/Sub emulator${gcloud ? ''
     poison.add('MOVED');
     const message = stockChangedMessage('MOVED', 1);
     const eventId = await publish(message);
-    await until(async () => (await letterOf(eventId)) !== undefined);
+    await until(60_000, async () => (await letterOf(eventId)) !== undefined);
 
     expect(pushStatuses.get(eventId)).toEqual([503, 503, 503, 503, 503]);
     expect(await letterOf(eventId)).toMatchObject({
@@ -183,7 +176,7 @@ describe.skipIf(!gcloud)(`dead letters on Google's Pub/Sub emulator${gcloud ? ''
     const invalid = stockChangedMessage('INVALID', 1, { data: JSON.stringify({ sku: 'INVALID', available: -1, version: 1 }) });
     const [v2Id, invalidId] = await Promise.all([publish(unknownVersion), publish(invalid)]);
 
-    await until(async () => (await letterOf(v2Id)) !== undefined && (await letterOf(invalidId)) !== undefined);
+    await until(60_000, async () => (await letterOf(v2Id)) !== undefined && (await letterOf(invalidId)) !== undefined);
     // Never acknowledged, so never recorded as processed; only Pub/Sub gave up on it, after its attempts.
     expect(pushStatuses.get(v2Id)).toEqual([503, 503, 503, 503, 503]);
     expect(await letterOf(v2Id)).toMatchObject({ reason: 'moved_by_pubsub', attempts: 5 });

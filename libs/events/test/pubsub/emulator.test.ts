@@ -25,20 +25,12 @@ import {
 } from '../../src';
 import { createEffectsTable, effects, stockChangedHandler } from '../fixtures';
 import { hasGcloud, startPubSubEmulator, type RunningEmulator } from './emulator';
-import { footprint } from './support';
+import { footprint, until } from './support';
 
 // Against the emulator the client still asks whether it runs on GCE (no metadata server here): skip the probe.
 process.env['METADATA_SERVER_DETECTION'] ??= 'none';
 const gcloud = hasGcloud();
 if (!gcloud) console.warn('SKIPPED the Pub/Sub emulator tests: the gcloud binary is not on PATH (Debian package google-cloud-cli-pubsub-emulator)');
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(!gcloud)(`Pub/Sub against Google's emulator${gcloud ? '' : ' (SKIPPED: gcloud is not installed)'}`, () => {
   const logger = testLogger();
@@ -78,7 +70,7 @@ describe.skipIf(!gcloud)(`Pub/Sub against Google's emulator${gcloud ? '' : ' (SK
       received.push(m);
       m.ack();
     });
-    await until(async () => received.length >= count);
+    await until(20_000, async () => received.length >= count);
     await sub.close();
     return received;
   }
@@ -190,7 +182,7 @@ describe.skipIf(!gcloud)(`Pub/Sub against Google's emulator${gcloud ? '' : ' (SK
       const publish = createPublisher({ schema: 'inventory', producer: 'inventory' });
       const started = Date.now();
       await inTransaction(db.prisma, (tx) => publish(tx, 'stock.changed', { sku: 'EMU-1', available: 5, version: 1 }));
-      await until(async () => (await effects(db)).length === 1);
+      await until(20_000, async () => (await effects(db)).length === 1);
       logger.info({ ms: Date.now() - started }, 'outbox to handler through the emulator');
       expect((await effects(db)).map((e) => e.sku)).toEqual(['EMU-1']);
       expect(JSON.parse(pushed[0]!)).toMatchObject({

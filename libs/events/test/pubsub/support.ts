@@ -130,3 +130,12 @@ export async function footprint(db: Database): Promise<{ processed: number; dead
 export async function resetProduct(db: Database): Promise<void> {
   await db.pool.query('TRUNCATE product.test_effects, product.processed_messages, product.dead_letters');
 }
+
+/** Polls `condition` until it holds; the emulator's deliveries take their own time, so each caller names its limit. */
+export async function until(timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
