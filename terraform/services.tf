@@ -15,7 +15,7 @@ locals {
   background_work = {
     order        = "relays its outbox and asks inventory again about buy-now requests still pending (CHECKOUT_RETRY_AFTER_SECONDS)"
     product      = "relays its outbox (product.upserted and product.deleted that a request committed)"
-    inventory    = "relays its outbox and expires reservations past RESERVATION_TTL_SECONDS, returning their stock"
+    inventory    = "relays its outbox, expires reservations past RESERVATION_TTL_SECONDS (returning their stock) and publishes again answers nobody acted on (CHECKOUT_RETRY_AFTER_SECONDS)"
     notification = "relays its outbox (the email-requested and push-requested of each notification)"
     email        = "relays its outbox and retries e-mails the SMTP server deferred, at their due times"
     cart         = "relays its outbox and asks inventory again about checkouts still pending (CHECKOUT_RETRY_AFTER_SECONDS)"

@@ -11,7 +11,7 @@ import { asCustomer, eventually, expectJson, JANE, JOHN, post, stockedProduct, u
 
 const system = await useSystem({
   maxDeliveryAttempts: 2,
-  env: { CHECKOUT_RETRY_AFTER_SECONDS: '1', CHECKOUT_RETRY_MAX_SECONDS: '2', RESERVATION_TTL_SECONDS: '4', RESERVATION_EXPIRY_GRACE_SECONDS: '1' },
+  env: { CHECKOUT_RETRY_AFTER_SECONDS: '1', CHECKOUT_RETRY_MAX_SECONDS: '2', RESERVATION_TTL_SECONDS: '8', RESERVATION_EXPIRY_GRACE_SECONDS: '1' },
 });
 const pool = system.db.pool;
 const SETTLE_WITHIN_MS = 60_000;
@@ -150,22 +150,28 @@ describe('a dead-lettered checkout message', () => {
     expect((await cartOf(JOHN)).order_id).toBe(cart.order_id);
   });
 
-  it('order.created at inventory: nothing but the replay heals it; the reservation expires, the replay re-takes the units and commits it', { timeout: 120_000 }, async () => {
+  it('order.created at inventory: inventory publishes its stock-available again, order its order.created again, and once fixed the reservation is committed before it expires; a bulk replay changes nothing', { timeout: 120_000 }, async () => {
     await stockedProduct(system, 'DL-BAG', 2);
     const fix = await breakFor('inventory.order.created', JANE);
     const { request_id } = await cartCheckout(JANE, 'DL-BAG', 2);
     expect(await eventually(() => cartOf(JANE), (c) => c.status !== 'pending', 30_000)).toMatchObject({ status: 'ordered' });
     await eventually(() => deadLettersOf('inventory', 'inventory.order.created', request_id), (d) => d.length > 0, 30_000);
-
-    // The sweeper returns the units of the reservation the order never committed: the order is confirmed,
-    // its reservation expired. No re-asking covers it (the cart heard its order): only the dead letter can.
-    await eventually(() => checkoutRows(request_id), (r) => r.reservations[0] === 'expired', 30_000);
-    await system.quiesce();
-    expect(await checkoutRows(request_id)).toEqual({ reservations: ['expired'], orders: ['confirmed'] });
+    // The cart heard its order, so it asks nothing; the reservation still waits for its order.created, and
+    // inventory's follow-up asks for it (stock-available again), which order answers with the same order.created.
+    expect(await checkoutRows(request_id)).toEqual({ reservations: ['reserved'], orders: ['confirmed'] });
 
     await fix();
+    await eventually(() => checkoutRows(request_id), (r) => r.reservations[0] !== 'reserved', 30_000);
+    expect(await checkoutRows(request_id)).toEqual({ reservations: ['committed'], orders: ['confirmed'] });
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM inventory.outbox WHERE topic = 'stock-available' AND payload->>'request_id' = $1`,
+      [request_id],
+    );
+    expect(rows[0]!.n).toBeGreaterThan(1);
+    await system.quiesce();
+    const listed = await deadLettersOf('inventory', 'inventory.order.created', request_id);
     const bulk = await expectJson<{ replayed: number; failed: number }>(system.request('inventory', '/admin/dead-letters/replay', post({ topic: 'order.created' }, ADMIN)), 200);
-    expect(bulk).toEqual({ replayed: 1, failed: 0 });
+    expect(bulk).toEqual({ replayed: listed.length, failed: 0 });
     await settleAndCheck({ 'DL-BAG': 2 });
     expect(await checkoutRows(request_id)).toEqual({ reservations: ['committed'], orders: ['confirmed'] });
   });
@@ -184,8 +190,14 @@ describe('a dead-lettered checkout message', () => {
     );
     await eventually(() => checkoutRows(janeRequest), (r) => r.reservations[0] === 'committed', 30_000);
 
+    // The follow-up asked again while the reservation was open, and each order.created again was dead-lettered too.
+    await system.quiesce();
+    const listed = await deadLettersOf('inventory', 'inventory.order.created', request_id);
     await fix();
-    expect(await expectJson(system.request('inventory', '/admin/dead-letters/replay', post({ topic: 'order.created' }, ADMIN)), 200)).toEqual({ replayed: 1, failed: 0 });
+    expect(await expectJson(system.request('inventory', '/admin/dead-letters/replay', post({ topic: 'order.created' }, ADMIN)), 200)).toEqual({
+      replayed: listed.length,
+      failed: 0,
+    });
     await settleAndCheck({ 'DL-HAT': 1 });
     expect(await checkoutRows(request_id)).toEqual({ reservations: ['expired'], orders: ['cancelled'] });
     const { rows } = await pool.query('SELECT cancel_reason FROM "order".orders WHERE order_id = $1', [john.order_id]);

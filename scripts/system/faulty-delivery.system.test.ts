@@ -4,12 +4,16 @@
 //
 // Drops are scoped to the checkout's own subscriptions, the ones the recovery rules heal by asking again
 // (DESIGN.md, "Recovery: nothing stays stuck"): a lost order-requested, stock-available or stock.rejected, or
-// a cart that never hears its order.created, leaves a checkout `pending`, and the requester asks again. A
-// message lost anywhere else is healed by nothing but a replayed dead letter: an order.created lost on its way
-// to inventory leaves the order confirmed while the sweeper expires its reservation (reservation.expired is
-// only sent when a late order.created arrives); one lost to notification means no e-mail; a lost
-// reservation.expired leaves the order confirmed; a lost stock.changed leaves the catalog stale. Those
-// subscriptions get duplicates and delays only.
+// a cart that never hears its order.created, leaves a checkout `pending`, and the requester asks again; an
+// order.created lost on its way to inventory leaves the reservation open, and inventory publishes its
+// stock-available again, which order answers with that order.created again; a lost reservation.expired is
+// published again by inventory until the order's order.cancelled arrives (in this sale every order.cancelled
+// answers a reservation.expired: one lost after a customer's cancel has nobody waiting for it, and only a
+// replayed dead letter returns its units). A message lost anywhere else is
+// healed by nothing but a replayed dead letter: one order.created lost to notification alone means no
+// e-mail (nobody is waiting for it); a lost stock.changed leaves the catalog stale until the SKU's next
+// change; a lost customer.upserted leaves a read model without the customer. Those subscriptions get
+// duplicates and delays only.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SERVICE_NAMES, subscriptionName } from '@shop/contracts';
@@ -30,6 +34,9 @@ const HEALED_BY_ASKING_AGAIN = new Set([
   subscriptionName('order', 'stock.rejected'),
   subscriptionName('cart', 'stock.rejected'),
   subscriptionName('cart', 'order.created'),
+  subscriptionName('inventory', 'order.created'),
+  subscriptionName('order', 'reservation.expired'),
+  subscriptionName('inventory', 'order.cancelled'),
 ]);
 
 const transports: FaultyTransport[] = [];

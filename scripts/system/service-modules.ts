@@ -20,7 +20,7 @@ import { createMailbox, type Mailbox } from '../../apps/email/src/smtp/mail-catc
 import { createApp as inventoryApp } from '../../apps/inventory/src/app';
 import { inventoryConfigSchema } from '../../apps/inventory/src/config';
 import { inventoryHandlers } from '../../apps/inventory/src/events/handlers';
-import { startReservationSweeper } from '../../apps/inventory/src/expiry/reservation-sweeper';
+import { startInventoryBackground } from '../../apps/inventory/src/background';
 import { createApp as notificationApp } from '../../apps/notification/src/app';
 import { notificationHandlers } from '../../apps/notification/src/events/handlers';
 import { createApp as orderApp } from '../../apps/order/src/app';
@@ -42,7 +42,7 @@ export interface ModuleDeps {
   databaseUrl: string;
   /**
    * Extra environment for the services that read their own (email: SMTP_URL…, push: VAPID_…, cart and order:
-   * CHECKOUT_RETRY_…, inventory: RESERVATION_…).
+   * CHECKOUT_RETRY_…, inventory: RESERVATION_… and CHECKOUT_RETRY_…).
    */
   env: Record<string, string | undefined>;
 }
@@ -106,8 +106,7 @@ function inventoryModule(deps: ModuleDeps): ServiceModule {
     createApp: inventoryApp,
     handlers: inventoryHandlers({ logger: deps.logger, config }),
     async startBackground({ publish }) {
-      const sweeper = startReservationSweeper(config, { db: deps.db, databaseUrl: deps.databaseUrl, publish, logger: deps.logger });
-      return () => sweeper.stop();
+      return startInventoryBackground(config, { db: deps.db, databaseUrl: deps.databaseUrl, publish, logger: deps.logger });
     },
   };
 }

@@ -1,4 +1,4 @@
-import { serviceEnvSchema } from '@shop/config';
+import { checkoutRetryEnvSchema, serviceEnvSchema } from '@shop/config';
 import { eventsEnvSchema } from '@shop/events';
 import { z } from 'zod';
 
@@ -13,6 +13,9 @@ export const reservationEnv = z.object({
 });
 export type ReservationSettings = z.infer<typeof reservationEnv>;
 
-/** The inventory service's environment: the common service variables (local port 3002), the event backbone's and the reservations'. */
-export const inventoryConfigSchema = serviceEnvSchema(3002).and(eventsEnvSchema).and(reservationEnv);
+/**
+ * The inventory service's environment: the common service variables (local port 3002), the event backbone's,
+ * the reservations', and when an answer that heard nothing back is published again.
+ */
+export const inventoryConfigSchema = serviceEnvSchema(3002).and(eventsEnvSchema).and(reservationEnv).and(checkoutRetryEnvSchema);
 export type InventoryConfig = z.infer<typeof inventoryConfigSchema>;

@@ -3,7 +3,7 @@ import { runService } from '@shop/service';
 import { createApp } from './app';
 import { inventoryConfigSchema } from './config';
 import { inventoryHandlers } from './events/handlers';
-import { startReservationSweeper } from './expiry/reservation-sweeper';
+import { startInventoryBackground } from './background';
 
 const config = loadConfig(inventoryConfigSchema);
 
@@ -13,7 +13,6 @@ await runService({
   createApp,
   handlers: ({ logger }) => inventoryHandlers({ logger, config }),
   async startBackground(context) {
-    const sweeper = startReservationSweeper(config, { db: context.db, databaseUrl: config.DATABASE_URL, publish: context.events.publish, logger: context.logger });
-    return () => sweeper.stop();
+    return startInventoryBackground(config, { db: context.db, databaseUrl: config.DATABASE_URL, publish: context.events.publish, logger: context.logger });
   },
 });

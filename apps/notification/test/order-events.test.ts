@@ -167,6 +167,16 @@ describe('order.cancelled', () => {
     expect(email!.text).not.toMatch(/[€$]/);
   });
 
+  it('notifies once per order: the same order.cancelled published again under a new event id changes nothing', async () => {
+    const order = orderCreated(JOHN.customer_id);
+    const cancelled = orderCancelled(order);
+    await h.deliver(message('order.cancelled', cancelled));
+    const before = await snapshot(h.db);
+    expect(await h.deliver(message('order.cancelled', cancelled))).toEqual({ status: 'ack' });
+    expect(await snapshot(h.db)).toEqual(before);
+    expect((await notificationsOf(h.db, { orderId: order.order_id })).map((n) => n.type)).toEqual(['order_cancelled', 'order_cancelled']);
+  });
+
   it('changes nothing when delivered twice', async () => {
     const m = message('order.cancelled', orderCancelled(orderCreated(JOHN.customer_id)));
     await h.deliver(m);

@@ -103,7 +103,7 @@ describe('reservation.expired', () => {
     };
   }
 
-  it('cancels the order (reason reservation_expired) and publishes order.cancelled once, however often it arrives', async () => {
+  it('cancels the order (reason reservation_expired) and publishes order.cancelled; a copy changes nothing, a repeat gets the same order.cancelled again', async () => {
     const customer = await newCustomer(order);
     const placed = await placeOrder(order, db, customer);
     const delivery = message('reservation.expired', await expiredFor(placed));
@@ -127,18 +127,29 @@ describe('reservation.expired', () => {
 
     const before = await orderState(db);
     expect(await order.deliver('reservation.expired', delivery)).toEqual([{ status: 'ack', duplicate: true }]);
-    expect(await order.deliver('reservation.expired', message('reservation.expired', await expiredFor(placed)))).toEqual([{ status: 'ack' }]);
     expect(await orderState(db)).toEqual(before);
+    // inventory asks again (a new event id) until it hears order.cancelled: the order stays as it is, and the
+    // same order.cancelled is published again, which ends inventory's wait.
+    expect(await order.deliver('reservation.expired', message('reservation.expired', await expiredFor(placed)))).toEqual([{ status: 'ack' }]);
+    const { outbox: _outbox, ...unchanged } = before;
+    const { outbox: _after, ...now } = await orderState(db);
+    expect(now).toEqual(unchanged);
+    const [first, again] = await eventsOf('order.cancelled', 'order_id', placed.order_id);
+    expect(again!.payload).toEqual(first!.payload);
+    expect(again!.attributes['event_id']).not.toBe(first!.attributes['event_id']);
   });
 
-  it('changes nothing for an order the customer cancelled already', async () => {
+  it('changes nothing for an order the customer cancelled already, answering with its order.cancelled again', async () => {
     const customer = await newCustomer(order);
     const placed = await placeOrder(order, db, customer);
     expect((await order.app.request(`/orders/${placed.order_id}/cancel`, { method: 'POST', headers: asCustomer(customer) })).status).toBe(200);
-    const before = await orderState(db);
+    const { outbox: _outbox, ...before } = await orderState(db);
     expect(await order.publishToOrder('reservation.expired', await expiredFor(placed))).toEqual({ status: 'ack' });
-    expect(await orderState(db)).toEqual(before);
+    const { outbox: _after, ...now } = await orderState(db);
+    expect(now).toEqual(before);
     expect(await ordersOf(placed.request_id)).toEqual([expect.objectContaining({ cancel_reason: 'cancelled by the customer' })]);
+    const [first, again] = await eventsOf('order.cancelled', 'order_id', placed.order_id);
+    expect(again!.payload).toEqual(first!.payload);
   });
 
   it('acknowledges one for an order it does not have, or for another reservation than the order’s, changing nothing', async () => {

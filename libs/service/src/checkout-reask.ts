@@ -1,4 +1,4 @@
-import { OrderRequestedV1 } from '@shop/contracts';
+import { ContractViolation, OrderRequestedV1, type TopicName } from '@shop/contracts';
 import { inTransaction, quoteIdent, type PrismaClient, type Tx } from '@shop/db';
 import { startDueWorkLoop, type PublishFn } from '@shop/events';
 import type { Logger } from '@shop/observability';
@@ -23,6 +23,8 @@ export interface PendingCheckoutTable {
   table: string;
   /** The row's uuid key (cart_id, request_id). */
   key: string;
+  /** What makes a row wait for an answer (default `status = 'pending'`); the partial index on `asked_at` must hold exactly these rows. */
+  pending?: string;
 }
 
 /** A checkout to ask about again: the order-requested payload exactly as first published, and its correlation id. */
@@ -30,6 +32,8 @@ export interface StoredRequest {
   key: string;
   payload: unknown;
   correlationId: string;
+  /** What to publish again (default `order-requested`); the payload is checked against the topic's schema. */
+  topic?: TopicName;
 }
 
 export interface CheckoutReaskerOptions {
@@ -67,6 +71,7 @@ export function createCheckoutReasker(options: CheckoutReaskerOptions): Checkout
   const table = `${quoteIdent(options.table.schema)}.${quoteIdent(options.table.table)}`;
   const key = quoteIdent(options.table.key);
   const batchSize = options.batchSize ?? 50;
+  const pending = options.table.pending ?? `status = 'pending'`;
   // $1 = the first wait, $2 = the longest; 2^reask_count is bounded so the power never overflows.
   const dueAt = `asked_at + make_interval(secs => least($1::float8 * power(2, least(reask_count, 30)), $2::float8))`;
 
@@ -75,7 +80,7 @@ export function createCheckoutReasker(options: CheckoutReaskerOptions): Checkout
       // The first condition is the index's range (every wait is at least $1); the second the row's own wait.
       `UPDATE ${table} t SET asked_at = now(), reask_count = t.reask_count + 1
        FROM (SELECT ${key} FROM ${table}
-             WHERE status = 'pending' AND asked_at <= now() - make_interval(secs => $1::float8) AND ${dueAt} <= now()
+             WHERE ${pending} AND asked_at <= now() - make_interval(secs => $1::float8) AND ${dueAt} <= now()
              ORDER BY asked_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
        WHERE t.${key} = due.${key}
        RETURNING t.${key}::text AS key, t.reask_count AS reasks`,
@@ -86,17 +91,22 @@ export function createCheckoutReasker(options: CheckoutReaskerOptions): Checkout
     if (claimed.length === 0) return 0;
     const reasks = new Map(claimed.map((row) => [row.key, row.reasks]));
     for (const request of await options.requestsOf(tx, [...reasks.keys()])) {
-      const parsed = OrderRequestedV1.safeParse(request.payload);
-      if (!parsed.success) {
-        // Its schedule still moves on: one unreadable row must not stop every other checkout's re-ask.
-        logger.error({ key: request.key, issues: parsed.error.issues }, `${options.name}: the stored order-requested is invalid; cannot ask again`);
+      const topic = request.topic ?? 'order-requested';
+      const parsed = topic === 'order-requested' ? OrderRequestedV1.safeParse(request.payload) : null;
+      let eventId: string;
+      try {
+        if (parsed && !parsed.success) throw new ContractViolation('order-requested', 'payload', parsed.error.issues);
+        eventId = await publish(tx, topic, (parsed?.data ?? request.payload) as never, { correlationId: request.correlationId });
+      } catch (err) {
+        if (!(err instanceof ContractViolation)) throw err;
+        // Its schedule still moves on: one unreadable row must not stop every other one's re-ask.
+        logger.error({ key: request.key, topic, err }, `${options.name}: the stored ${topic} is invalid; cannot ask again`);
         continue;
       }
-      await publish(tx, 'order-requested', parsed.data, { correlationId: request.correlationId });
       const reask = reasks.get(request.key) ?? 0;
       logger.warn(
-        { request_id: parsed.data.request_id, reask, next_in_seconds: reaskDelaySeconds(backoff, reask), correlation_id: request.correlationId },
-        `${options.name}: no outcome yet for request ${parsed.data.request_id}; asked again`,
+        { key: request.key, topic, event_id: eventId, reask, next_in_seconds: reaskDelaySeconds(backoff, reask), correlation_id: request.correlationId },
+        `${options.name}: no answer yet for ${request.key}; published ${topic} again`,
       );
     }
     return claimed.length;
@@ -106,7 +116,7 @@ export function createCheckoutReasker(options: CheckoutReaskerOptions): Checkout
     runDue: () => inTransaction(prisma, reaskBatch),
     async nextDueInMs() {
       const rows = await prisma.$queryRawUnsafe<{ ms: number | null }[]>(
-        `SELECT (EXTRACT(EPOCH FROM min(${dueAt}) - now()) * 1000)::float8 AS ms FROM ${table} WHERE status = 'pending'`,
+        `SELECT (EXTRACT(EPOCH FROM min(${dueAt}) - now()) * 1000)::float8 AS ms FROM ${table} WHERE ${pending}`,
         backoff.afterSeconds,
         backoff.maxSeconds,
       );

@@ -21,7 +21,7 @@ export async function expireDue(tx: Tx, graceSeconds: number, limit: number): Pr
        ORDER BY expires_at LIMIT $2
        FOR UPDATE SKIP LOCKED
      ), expired AS (
-       UPDATE inventory.reservations r SET status = 'expired', updated_at = now()
+       UPDATE inventory.reservations r SET status = 'expired', updated_at = now(), asked_at = NULL
        FROM due WHERE r.reservation_id = due.reservation_id AND r.status = 'reserved'
        RETURNING r.reservation_id
      ), units AS (

@@ -38,22 +38,36 @@ export interface RecordedDecision {
   currency: string | null;
   expiresAt: Date | null;
   rejection: { reason: StockRejectionReason; details: StockShortfallV1[] } | null;
+  /** The order that committed, cancelled or was refused it, once known. */
+  orderId: string | null;
+  /** For an expired reservation: when it expired. */
+  updatedAt: Date;
   /** In SKU order. */
   lines: { sku: string; quantity: number; unitPriceCents: number }[];
 }
+
+const DECISION_COLUMNS = `
+  r.reservation_id::text AS "reservationId", r.request_id::text AS "requestId", r.status, r.source, r.cart_id::text AS "cartId",
+  r.customer_id::text AS "customerId", r.currency, r.expires_at AS "expiresAt", r.rejection, r.order_id::text AS "orderId", r.updated_at AS "updatedAt",
+  COALESCE((SELECT json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity, 'unitPriceCents', l.unit_price_cents) ORDER BY l.sku COLLATE "C")
+            FROM inventory.reservation_lines l WHERE l.reservation_id = r.reservation_id), '[]') AS lines`;
 
 /** The recorded decisions for those of `requestIds` inventory has already decided (reserved, rejected, or later), in one statement. */
 export async function findDecisions(tx: Tx, requestIds: readonly string[]): Promise<Map<string, RecordedDecision>> {
   if (requestIds.length === 0) return new Map();
   const rows = await tx.$queryRawUnsafe<RecordedDecision[]>(
-    `SELECT r.reservation_id::text AS "reservationId", r.request_id::text AS "requestId", r.status, r.source, r.cart_id::text AS "cartId",
-            r.customer_id::text AS "customerId", r.currency, r.expires_at AS "expiresAt", r.rejection,
-            COALESCE((SELECT json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity, 'unitPriceCents', l.unit_price_cents) ORDER BY l.sku COLLATE "C")
-                      FROM inventory.reservation_lines l WHERE l.reservation_id = r.reservation_id), '[]') AS lines
-     FROM inventory.reservations r WHERE r.request_id = ANY($1::uuid[])`,
+    `SELECT ${DECISION_COLUMNS} FROM inventory.reservations r WHERE r.request_id = ANY($1::uuid[])`,
     [...requestIds],
   );
   return new Map(rows.map((row) => [row.requestId, row]));
+}
+
+/** The decisions recorded for the given reservations, in one statement (the follow-up loop's claimed rows). */
+export async function findReservationDecisions(tx: Tx, reservationIds: readonly string[]): Promise<RecordedDecision[]> {
+  if (reservationIds.length === 0) return [];
+  return tx.$queryRawUnsafe<RecordedDecision[]>(`SELECT ${DECISION_COLUMNS} FROM inventory.reservations r WHERE r.reservation_id = ANY($1::uuid[])`, [
+    ...reservationIds,
+  ]);
 }
 
 /**
@@ -64,9 +78,10 @@ export async function findDecisions(tx: Tx, requestIds: readonly string[]): Prom
 export async function insertReservations(tx: Tx, rows: readonly NewReservation[], ttlSeconds: number): Promise<Map<string, Date>> {
   if (rows.length === 0) return new Map();
   const inserted = await tx.$queryRawUnsafe<{ reservation_id: string; expires_at: Date | null }[]>(
-    `INSERT INTO inventory.reservations (reservation_id, request_id, source, cart_id, customer_id, currency, status, rejection, expires_at)
+    `INSERT INTO inventory.reservations (reservation_id, request_id, source, cart_id, customer_id, currency, status, rejection, expires_at, asked_at)
      SELECT r.id, r.request_id, r.source, r.cart_id, r.customer_id, r.currency, r.status, r.rejection,
-            CASE WHEN r.status = 'reserved' THEN statement_timestamp() + make_interval(secs => $9) END
+            CASE WHEN r.status = 'reserved' THEN statement_timestamp() + make_interval(secs => $9) END,
+            CASE WHEN r.status = 'reserved' THEN statement_timestamp() END
      FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::jsonb[])
        AS r(id, request_id, source, cart_id, customer_id, currency, status, rejection)
      RETURNING reservation_id::text, expires_at`,
@@ -127,21 +142,25 @@ export interface LockedReservation {
 
 /**
  * Records on an expired reservation the order that may no longer take its units: one refused with
- * `reservation.expired`, or one cancelled meanwhile. A later `order.created` of it is then answered with
- * `reservation.expired` instead of re-taking units. Only the first order is kept; `updated_at` stays the
- * moment the reservation expired.
+ * `reservation.expired` (`awaitCancel`: inventory then waits for that order's `order.cancelled`, publishing
+ * `reservation.expired` again until it comes), or one cancelled meanwhile (the wait ends). A later
+ * `order.created` of it is then answered with `reservation.expired` instead of re-taking units. Only the first
+ * order is kept; `updated_at` stays the moment the reservation expired.
  */
-export async function recordRefusedOrder(tx: Tx, reservationId: string, orderId: string): Promise<void> {
+export async function recordRefusedOrder(tx: Tx, reservationId: string, orderId: string, awaitCancel: boolean): Promise<void> {
   await tx.$executeRawUnsafe(
-    `UPDATE inventory.reservations SET order_id = COALESCE(order_id, $2::uuid) WHERE reservation_id = $1::uuid AND status = 'expired'`,
+    `UPDATE inventory.reservations SET order_id = COALESCE(order_id, $2::uuid),
+            asked_at = CASE WHEN $3 THEN COALESCE(asked_at, now()) END, reask_count = CASE WHEN $3 THEN reask_count ELSE 0 END
+     WHERE reservation_id = $1::uuid AND status = 'expired'`,
     reservationId,
     orderId,
+    awaitCancel,
   );
 }
 
 export async function setReservationStatus(tx: Tx, reservationId: string, status: ReservationStatus, orderId: string): Promise<void> {
   await tx.$executeRawUnsafe(
-    `UPDATE inventory.reservations SET status = $2, order_id = COALESCE(order_id, $3::uuid), updated_at = now()
+    `UPDATE inventory.reservations SET status = $2, order_id = COALESCE(order_id, $3::uuid), updated_at = now(), asked_at = NULL
      WHERE reservation_id = $1::uuid`,
     reservationId,
     status,

@@ -1,3 +1,4 @@
+import type { PayloadOf } from '@shop/contracts';
 import type { Tx } from '@shop/db';
 import type { PublishFn } from '@shop/events';
 import { lockReservation, recordRefusedOrder, setReservationStatus, type LockedReservation } from '../db/reservations.queries';
@@ -61,22 +62,27 @@ async function commitExpired(
       await publishStockChanges(tx, publish, changes);
       return 'retaken';
     }
-    await recordRefusedOrder(tx, input.reservationId, input.orderId);
+    await recordRefusedOrder(tx, input.reservationId, input.orderId, true);
   }
-  await publish(
-    tx,
-    'reservation.expired',
-    {
-      reservation_id: input.reservationId,
-      request_id: reservation.requestId,
-      order_id: input.orderId,
-      customer_id: reservation.customerId,
-      items: reservation.lines.map((l) => ({ product_sku: l.sku, quantity: l.quantity, unit_price_cents: l.unitPriceCents })),
-      expired_at: new Date(reservation.updatedAt).toISOString(),
-    },
-    { correlationId: input.correlationId },
-  );
+  await publish(tx, 'reservation.expired', reservationExpiredPayload(input.reservationId, { ...reservation, orderId: input.orderId }), {
+    correlationId: input.correlationId,
+  });
   return 'refused';
+}
+
+/** `reservation.expired` for an expired reservation refused to its order (the same payload however often it is sent). */
+export function reservationExpiredPayload(
+  reservationId: string,
+  reservation: Pick<LockedReservation, 'requestId' | 'customerId' | 'lines' | 'updatedAt'> & { orderId: string },
+): PayloadOf<'reservation.expired'> {
+  return {
+    reservation_id: reservationId,
+    request_id: reservation.requestId,
+    order_id: reservation.orderId,
+    customer_id: reservation.customerId,
+    items: reservation.lines.map((l) => ({ product_sku: l.sku, quantity: l.quantity, unit_price_cents: l.unitPriceCents })),
+    expired_at: new Date(reservation.updatedAt).toISOString(),
+  };
 }
 
 /**
@@ -92,7 +98,7 @@ export async function releaseReservation(tx: Tx, publish: PublishFn, input: { re
   if (!reservation) return 'unknown';
   // Its units went back when it expired; a cancelled order must not take them again if its order.created
   // arrives after this.
-  if (reservation.status === 'expired') await recordRefusedOrder(tx, input.reservationId, input.orderId);
+  if (reservation.status === 'expired') await recordRefusedOrder(tx, input.reservationId, input.orderId, false);
   if (reservation.status !== 'reserved' && reservation.status !== 'committed') return 'unchanged';
   const wasReserved = reservation.status === 'reserved';
   await lockStock(tx, sortedSkus(reservation.lines));

@@ -140,7 +140,7 @@ export async function reserveStock(tx: Tx, requests: readonly StockRequest[], tt
     const outcome = outcomes[i]!;
     const prior = decided.get(request.request_id);
     if (prior) {
-      const answer = repeatedAnswer(prior, request, correlationId);
+      const answer = recordedAnswer(prior, request.currency, correlationId);
       if (answer) answers.push(answer);
     } else if (outcome.status === 'repeated') {
       answers.push(firstAnswers.get(request.request_id)!(correlationId));
@@ -169,9 +169,10 @@ function outcomeEvent(request: OrderRequest, outcome: Exclude<ReservationOutcome
 /**
  * The answer to a request decided before: the recorded decision, published again. A rejection recorded
  * before rejections were kept has nothing to repeat (null). A row kept without its currency (from before it
- * was) answers in the repeat's: a request_id is one checkout, in one currency.
+ * was) answers in `fallbackCurrency`, the repeat's: a request_id is one checkout, in one currency (without
+ * one, such a row has no answer to give).
  */
-function repeatedAnswer(prior: RecordedDecision, repeat: OrderRequest, correlationId: string): PendingEvent | null {
+export function recordedAnswer(prior: RecordedDecision, fallbackCurrency: string | null, correlationId: string): PendingEvent | null {
   const { requestId: request_id, source, cartId: cart_id, customerId: customer_id } = prior;
   if (prior.status === 'rejected') {
     if (!prior.rejection) return null;
@@ -180,6 +181,8 @@ function repeatedAnswer(prior: RecordedDecision, repeat: OrderRequest, correlati
   if (prior.status === 'expired') {
     return { topic: 'stock.rejected', payload: { request_id, source, cart_id, customer_id, reason: 'reservation_expired', details: [] }, correlationId };
   }
+  const currency = prior.currency ?? fallbackCurrency;
+  if (!currency) return null;
   const payload = {
     request_id,
     source,
@@ -187,7 +190,7 @@ function repeatedAnswer(prior: RecordedDecision, repeat: OrderRequest, correlati
     customer_id,
     reservation_id: prior.reservationId,
     items: prior.lines.map((l) => ({ product_sku: l.sku, quantity: l.quantity, unit_price_cents: l.unitPriceCents })),
-    currency: prior.currency ?? repeat.currency,
+    currency,
     ...(prior.expiresAt ? { expires_at: new Date(prior.expiresAt).toISOString() } : {}),
   };
   return { topic: 'stock-available', payload, correlationId };

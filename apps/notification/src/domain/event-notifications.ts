@@ -54,7 +54,9 @@ export async function notifyOrderCancelled(tx: Tx, cause: EventCause, order: Ord
     currency,
     reason: order.reason,
   };
-  return createNotifications(tx, cause.publish, { customerId: order.customer_id, input, orderId: order.order_id, causeId: cause.eventId });
+  // Keyed by the order, not the event: an order is cancelled once, and order.cancelled may be published again
+  // (order answers a repeated reservation.expired with it), so a second copy must find this notification made.
+  return createNotifications(tx, cause.publish, { customerId: order.customer_id, input, orderId: order.order_id, causeId: `order.cancelled/${order.order_id}` });
 }
 
 /**

@@ -213,21 +213,26 @@ export async function cancelOrder(store: OrderStore, principal: Principal, order
 async function cancelAndPublish(tx: Tx, publish: PublishFn, orderId: string, reason: string): Promise<OrderRow | null> {
   if (!(await cancelOrderRow(tx, orderId, reason))) return null;
   const cancelled = (await findOrder(tx, orderId))!;
+  await publishCancelled(tx, publish, cancelled);
+  return cancelled;
+}
+
+/** `order.cancelled` for a cancelled order, built from the order alone: the same payload however often it is sent. */
+async function publishCancelled(tx: Tx, publish: PublishFn, cancelled: OrderRow): Promise<void> {
   await publish(
     tx,
     'order.cancelled',
     {
-      order_id: orderId,
+      order_id: cancelled.orderId,
       cart_id: cancelled.cartId,
       customer_id: cancelled.customerId,
       reservation_id: cancelled.reservationId,
       items: cancelled.lines.map((l) => ({ product_sku: l.productSku, quantity: l.quantity, unit_price_cents: l.unitPriceCents })),
-      reason,
+      reason: cancelled.cancelReason ?? RESERVATION_EXPIRED,
       cancelled_at: cancelled.cancelledAt!.toISOString(),
     },
-    { correlationId: cancelled.cartId ?? orderId },
+    { correlationId: cancelled.cartId ?? cancelled.orderId },
   );
-  return cancelled;
 }
 
 /** The cancel reason of an order whose reservation expired before inventory could commit it. */
@@ -235,13 +240,18 @@ export const RESERVATION_EXPIRED = 'reservation_expired';
 
 /**
  * `reservation.expired` → the order is cancelled (reason `reservation_expired`) and `order.cancelled`
- * published as for any cancel, so the cart, inventory and the customer hear of it. An order already
- * cancelled stays as it is; an order this service does not have, or not on that reservation, is `unknown`.
+ * published as for any cancel, so the cart, inventory and the customer hear of it. For an order already
+ * cancelled nothing changes, but its `order.cancelled` is published again (`repeated`): inventory sends
+ * `reservation.expired` again until it hears that order.cancelled, so this is the same answer to a repeated
+ * question (DESIGN.md, "Recovery"), and every consumer of it is idempotent per order. An order this service
+ * does not have, or not on that reservation, is `unknown`.
  */
-export async function cancelExpiredOrder(tx: Tx, publish: PublishFn, event: PayloadOf<'reservation.expired'>): Promise<'cancelled' | 'unchanged' | 'unknown'> {
+export async function cancelExpiredOrder(tx: Tx, publish: PublishFn, event: PayloadOf<'reservation.expired'>): Promise<'cancelled' | 'repeated' | 'unknown'> {
   const order = await findOrder(tx, event.order_id);
   if (!order || order.reservationId !== event.reservation_id) return 'unknown';
-  return (await cancelAndPublish(tx, publish, event.order_id, RESERVATION_EXPIRED)) ? 'cancelled' : 'unchanged';
+  if (await cancelAndPublish(tx, publish, event.order_id, RESERVATION_EXPIRED)) return 'cancelled';
+  await publishCancelled(tx, publish, (await findOrder(tx, event.order_id))!);
+  return 'repeated';
 }
 
 // ---------------------------------------------------------------------------------------------- buy now
