@@ -47,6 +47,7 @@ describe('a flash sale while PostgreSQL is down for 10 s', () => {
   it('every service rides out the outage; then nothing oversold, nothing pending, one e-mail per order', { timeout: 240_000 }, async () => {
     const pids = { ...stack.processes.pids };
     let readyDuringOutage: Record<string, number> = {};
+    let readDuringOutage: { status: number; retryAfter: string | null; type: string | null } | undefined;
     const outcomes = await flashSale(
       stack,
       { sku: 'FAULT-PG', units: 40, customers: 200, buyNowEvery: 4, spreadMs: 8_000, deadline: Date.now() + 150_000 },
@@ -55,10 +56,14 @@ describe('a flash sale while PostgreSQL is down for 10 s', () => {
         const restarted = server.restart(OUTAGE_MS);
         await sleep(OUTAGE_MS / 2);
         readyDuringOutage = await readiness();
+        // A request that needs the database: a passing condition, so 503 with Retry-After, never a 500.
+        const read = await fetch(`${stack.processes.urls.product}/products/FAULT-PG`, { signal: AbortSignal.timeout(10_000) });
+        readDuringOutage = { status: read.status, retryAfter: read.headers.get('Retry-After'), type: read.headers.get('Content-Type') };
         await restarted;
       },
     );
     expect(readyDuringOutage).toEqual(everyService(503));
+    expect(readDuringOutage).toEqual({ status: 503, retryAfter: '2', type: 'application/problem+json' });
     await untilQuietAfterFault(stack, 150_000);
     // No service died: the same processes are alive, and all are ready again.
     expect(stack.processes.pids).toEqual(pids);

@@ -141,7 +141,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     return problemFor(c, new DomainError('not_found', `No route matches ${c.req.method} ${c.req.path}.`));
   });
   app.onError((err, c) => {
-    if (classify(err).kind === 'internal') c.get('logger')?.error({ err }, 'unhandled error');
+    const { kind } = classify(err);
+    if (kind === 'internal') c.get('logger')?.error({ err }, 'unhandled error');
+    else if (kind === 'unavailable' && !(err instanceof DomainError)) c.get('logger')?.warn({ err: String(err) }, 'database unavailable; answered 503');
     return problemFor(c, err);
   });
 

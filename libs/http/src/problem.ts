@@ -1,5 +1,6 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable';
 import { DomainError, type ErrorKind, type FieldError } from './errors';
 
 /** An RFC 9457 problem document. */
@@ -47,7 +48,7 @@ const GENERIC_DETAIL = 'An unexpected error occurred.';
 const KIND_BY_STATUS = new Map(Object.entries(KINDS).map(([kind, { status }]) => [status as number, kind as ErrorKind]));
 
 /** Any thrown value → the kind it is, the detail a client may see, and headers to send. */
-export function classify(err: unknown): { kind: ErrorKind; detail: string; error?: DomainError } {
+export function classify(err: unknown): { kind: ErrorKind; detail: string; error?: DomainError; headers?: Record<string, string> } {
   if (err instanceof DomainError) {
     // Even a deliberate `internal` failure keeps its message for the log: it may name internals.
     return { kind: err.kind, detail: err.kind === 'internal' ? GENERIC_DETAIL : err.message, error: err };
@@ -57,11 +58,18 @@ export function classify(err: unknown): { kind: ErrorKind; detail: string; error
     const kind = KIND_BY_STATUS.get(err.status) ?? (err.status >= 500 ? 'internal' : 'bad_request');
     return { kind, detail: kind === 'internal' ? GENERIC_DETAIL : err.message || KINDS[kind].title };
   }
+  if (isDatabaseUnavailable(err)) {
+    return {
+      kind: 'unavailable',
+      detail: 'The database is unavailable for a moment. Try again shortly: sent again with the same Idempotency-Key, a request is never carried out twice.',
+      headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+    };
+  }
   return { kind: 'internal', detail: GENERIC_DETAIL };
 }
 
 export function toProblem(err: unknown, instance: string, requestId?: string): { problem: Problem; headers: Record<string, string> } {
-  const { kind, detail, error } = classify(err);
+  const { kind, detail, error, headers } = classify(err);
   const problem: Problem = {
     // Extensions first: they add members, they never replace the standard ones.
     ...error?.extensions,
@@ -73,7 +81,7 @@ export function toProblem(err: unknown, instance: string, requestId?: string): {
     ...(requestId ? { request_id: requestId } : {}),
     ...(error?.errors?.length ? { errors: error.errors } : {}),
   };
-  return { problem, headers: { ...error?.headers } };
+  return { problem, headers: { ...headers, ...error?.headers } };
 }
 
 /** A problem document as a `Response`. */
