@@ -13,14 +13,15 @@ import { ADMIN, SUPPORT } from './system';
 
 /**
  * Short recovery periods: re-ask after 1 s, then at most every 8 s; e-mail retried within 2 s. A reservation
- * lives 180 s: a message a killed process had taken holds back its ordering key (and the re-asks queued behind
- * it) until pg-boss expires it, 60 to 120 s later (expireInSeconds 60, checked every 60 s); a hold shorter than
- * that would expire checkouts that were won, and the sale would leave units unsold.
+ * lives 30 s: a message a killed process had taken holds back its ordering key (and the re-asks queued behind
+ * it) until pg-boss sees the job's heartbeat stop, 10 to 15 s after the kill (heartbeat 10 s, supervision
+ * every 5 s), then retries it; a hold shorter than that would expire checkouts that were won, and the sale
+ * would leave units unsold.
  */
 export const FAST_RECOVERY = {
   CHECKOUT_RETRY_AFTER_SECONDS: '1',
   CHECKOUT_RETRY_MAX_SECONDS: '8',
-  RESERVATION_TTL_SECONDS: '180',
+  RESERVATION_TTL_SECONDS: '30',
   RESERVATION_EXPIRY_GRACE_SECONDS: '2',
   EMAIL_RETRY_MIN_MS: '200',
   EMAIL_RETRY_MAX_MS: '2000',
@@ -156,8 +157,8 @@ async function buyNow(urls: Record<ServiceName, string>, id: string, options: Sa
 
 /**
  * Quiet after a fault: no cart or buy-now request pending, no outbox row unrelayed, no message queued or
- * running (a message a killed process had taken runs again once pg-boss expires it, up to 120 s after the
- * kill: give `timeoutMs` that much), no e-mail waiting.
+ * running (a message a killed process had taken runs again once pg-boss sees its heartbeat stop, up to 15 s
+ * after the kill), no e-mail waiting.
  */
 export async function untilQuietAfterFault(stack: ProcessStack, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

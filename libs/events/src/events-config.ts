@@ -3,6 +3,7 @@ import { DEFAULT_NODE_ENV } from '@shop/config';
 import { SUBSCRIPTIONS } from '@shop/contracts';
 import type { Logger } from '@shop/observability';
 import type { PushOptions } from './push/push.routes';
+import { eventFaultsSchema, withInjectedFaults } from './transports/fault-injection-env';
 import { createMemoryTransport } from './transports/memory.transport';
 import { createPgBossTransport } from './transports/pg-boss.transport';
 import { createPubSubTransport } from './transports/pubsub.transport';
@@ -41,6 +42,8 @@ function eventsEnvSchemaFor(defaultNodeEnv: string) {
       OUTBOX_PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
       /** An outbox row the reachable transport refused this many times is set aside (listed with the dead letters). */
       OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(10),
+      /** Fault injection on every delivery (the chaos benchmark); never in production. */
+      EVENT_FAULTS: eventFaultsSchema.optional(),
     })
     .superRefine(
       (env, ctx) => {
@@ -53,6 +56,9 @@ function eventsEnvSchemaFor(defaultNodeEnv: string) {
           }
           if (env.PUBSUB_VERIFY_OIDC === false) {
             ctx.addIssue({ code: 'custom', path: ['PUBSUB_VERIFY_OIDC'], message: 'must not be false with NODE_ENV=production (anyone could push events)' });
+          }
+          if (env.EVENT_FAULTS) {
+            ctx.addIssue({ code: 'custom', path: ['EVENT_FAULTS'], message: 'must not be set with NODE_ENV=production (it loses events on purpose)' });
           }
         } else if (env.PUBSUB_VERIFY_OIDC === false && !env.PUBSUB_EMULATOR_HOST) {
           ctx.addIssue({
@@ -86,7 +92,15 @@ export const functionEventsEnvSchema = eventsEnvSchemaFor(DEFAULT_NODE_ENV.funct
 export type EventsEnv = z.infer<typeof eventsEnvSchema>;
 
 /** The transport the configuration chooses; the embedded one fans out to every subscription of the topology. */
-export function createTransport(config: Pick<EventsEnv, 'EVENT_TRANSPORT' | 'GOOGLE_CLOUD_PROJECT' | 'PUBSUB_EMULATOR_HOST'>, deps: { databaseUrl: string; logger: Logger }): Transport {
+export function createTransport(
+  config: Pick<EventsEnv, 'EVENT_TRANSPORT' | 'GOOGLE_CLOUD_PROJECT' | 'PUBSUB_EMULATOR_HOST'> & Partial<Pick<EventsEnv, 'EVENT_FAULTS'>>,
+  deps: { databaseUrl: string; logger: Logger },
+): Transport {
+  const transport = createPlainTransport(config, deps);
+  return config.EVENT_FAULTS ? withInjectedFaults(transport, config.EVENT_FAULTS, deps.logger) : transport;
+}
+
+function createPlainTransport(config: Pick<EventsEnv, 'EVENT_TRANSPORT' | 'GOOGLE_CLOUD_PROJECT' | 'PUBSUB_EMULATOR_HOST'>, deps: { databaseUrl: string; logger: Logger }): Transport {
   switch (config.EVENT_TRANSPORT) {
     case 'embedded':
       return createPgBossTransport({ databaseUrl: deps.databaseUrl, topology: SUBSCRIPTIONS, logger: deps.logger });

@@ -32,6 +32,11 @@ export interface PgBossTransportOptions {
 }
 
 
+/** A running job's worker refreshes its heartbeat every half of this; pg-boss's minimum is 10. */
+const HEARTBEAT_SECONDS = 10;
+/** How often pg-boss fails jobs whose heartbeat stopped (and whose time ran out). */
+const SUPERVISE_INTERVAL_SECONDS = 5;
+
 /**
  * The embedded transport: pg-boss 12 in the application's own PostgreSQL. One queue per subscription,
  * `key_strict_fifo` so messages of one ordering key are handled in order (a message being retried holds
@@ -47,6 +52,13 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
     max: options.poolMax ?? 5,
     application_name: 'pg-boss',
     useListenNotify: true,
+    // How soon a job whose worker died (kill -9, OOM, a lost instance) is failed and retried: its heartbeat
+    // stops, and supervision looks every few seconds. Without it the job stays active for `expireInSeconds`
+    // and, under key_strict_fifo, holds back every later message of its ordering key meanwhile.
+    // (pg-boss fails expired jobs in its monitoring pass, so that runs as often; it also refreshes the queue
+    // counters then, one small aggregate per pass across all instances.)
+    superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
+    monitorIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
   });
   boss.on('error', (err: unknown) => logger.error({ err }, 'pg-boss error'));
   const executeSql = (sql: string) => (boss.getDb() as { executeSql(sql: string): Promise<unknown> }).executeSql(sql);
@@ -61,17 +73,19 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
       statistics = keepJobTableStatistics({ executeSql, schema, logger, intervalMs: options.statisticsIntervalMs });
       for (const spec of options.topology) {
         await boss.createQueue(deadLetterTopicOf(spec.name), { retentionSeconds: 14 * 24 * 3600 });
-        await boss.createQueue(spec.name, {
-          policy: 'key_strict_fifo',
+        const settings = {
           // Our consumer dead-letters at the subscription's limit; pg-boss's own limit is only a backstop.
           retryLimit: spec.maxDeliveryAttempts + 1,
           retryDelay: 1,
           retryBackoff: true,
           retryDelayMax: 60,
           expireInSeconds: 60,
+          heartbeatSeconds: HEARTBEAT_SECONDS,
           deadLetter: deadLetterTopicOf(spec.name),
-          notify: true,
-        });
+        };
+        await boss.createQueue(spec.name, { policy: 'key_strict_fifo', notify: true, ...settings });
+        // A queue made by an earlier version keeps its settings (creating it again changes nothing): bring them up to date.
+        await boss.updateQueue(spec.name, settings);
       }
     })());
 
