@@ -1,15 +1,14 @@
 // Fault tests on the stack as `npm start` runs it: the eight services as processes over one database, a flash
 // sale driven by clients that behave like real ones (a refused or failed request is sent again a moment later,
 // with the same Idempotency-Key), a fault injected while it runs, then DESIGN.md's invariants once quiet.
-import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
 import { afterAll, expect } from 'vitest';
-import type { ServiceName } from '@shop/contracts';
 import { createDatabase } from '@shop/db';
-import { startServiceProcesses, type ServiceProcesses } from '../bench/service-processes';
-import { untilQuiet } from './quiet';
-import { expectOneConfirmationPerOrder, expectSettled, expectStockLedger, mapLimited, range, type SystemView } from './race-kit';
-import { ADMIN, SUPPORT } from './system';
+import { startServiceProcesses } from '../bench/service-processes';
+import { expectOneConfirmationPerOrder, expectSettled, expectStockLedger } from './race-kit';
+import type { Outcome, ProcessStack } from './sale-driver';
+import { SUPPORT } from './system';
+
+export { flashSale, patiently, untilQuietAfterFault, type Outcome, type ProcessStack, type SaleOptions } from './sale-driver';
 
 /**
  * Short recovery periods: re-ask after 1 s, then at most every 8 s; e-mail retried within 2 s. A reservation
@@ -27,11 +26,6 @@ export const FAST_RECOVERY = {
   EMAIL_RETRY_MAX_MS: '2000',
 };
 
-export interface ProcessStack extends SystemView {
-  processes: ServiceProcesses;
-  pool: pg.Pool;
-}
-
 /** The services as processes over `databaseUrl`, with `env` added; a pool for the checks. Stopped after the file. */
 export async function useServiceProcesses(databaseUrl: string, env: Record<string, string>): Promise<ProcessStack> {
   const processes = await startServiceProcesses(databaseUrl, { DATABASE_POOL_MAX: '4', ...env });
@@ -48,148 +42,6 @@ export async function useServiceProcesses(databaseUrl: string, env: Record<strin
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * A request as a patient client sends it: refused connections, resets, timeouts, `5xx` and a `409` that asks
- * to retry (`Retry-After`, an Idempotency-Key still in flight) are sent again after 200 ms, until `deadline`.
- */
-export async function patiently(url: string, init: RequestInit, deadline: number): Promise<Response> {
-  for (;;) {
-    let last: string;
-    try {
-      const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
-      if (res.status < 500 && !(res.status === 409 && res.headers.has('Retry-After'))) return res;
-      last = `${res.status} ${await res.text()}`;
-    } catch (err) {
-      last = String((err as Error).cause ?? err);
-    }
-    if (Date.now() > deadline) throw new Error(`${init.method ?? 'GET'} ${url} kept failing: ${last}`);
-    await sleep(200);
-  }
-}
-
-const json = (body: unknown, headers: Record<string, string>): RequestInit => ({
-  method: 'POST',
-  headers: { 'Content-Type': 'application/json', ...headers },
-  body: JSON.stringify(body),
-});
-
-async function expectStatus<T>(res: Response, status: number): Promise<T> {
-  const body = await res.text();
-  expect({ status: res.status, body }).toMatchObject({ status });
-  return JSON.parse(body) as T;
-}
-
-export interface SaleOptions {
-  sku: string;
-  units: number;
-  customers: number;
-  /** Every n-th customer buys now (`POST /orders`); the others check out a cart. */
-  buyNowEvery: number;
-  /** The customers' checkouts start evenly over this long. */
-  spreadMs: number;
-  /** Every client has given up by then (a checkout that never ends fails the test instead of hanging it). */
-  deadline: number;
-}
-
-/** `pending`: the client gave up at the deadline (the test then fails with what the system still holds). */
-export type Outcome = 'won' | 'lost' | 'pending';
-
-/**
- * Stocks `sku` with `units`, creates the customers and fills their carts (all before any fault), then runs
- * the sale: each customer checks out (cart or buy now) and polls until the outcome is final, as a client
- * would, while `during` injects the fault. Returns each customer's outcome.
- */
-export async function flashSale(stack: ProcessStack, options: SaleOptions, during: () => Promise<void>): Promise<Outcome[]> {
-  const { urls } = stack.processes;
-  await expectStatus(await fetch(`${urls.product}/products`, json({ sku: options.sku, name: 'Fault-sale sneaker', price_cents: 9_900 }, ADMIN)), 201);
-  await expectStatus(await fetch(`${urls.inventory}/inventory`, json({ sku: options.sku, available: options.units }, ADMIN)), 201);
-  const tag = randomUUID().slice(0, 8);
-  const customers = await mapLimited(range(options.customers), 20, async (i) => {
-    const res = await fetch(`${urls.customer}/customers`, json({ name: `Shopper ${i}`, email: `shopper-${tag}-${i}@example.com` }, ADMIN));
-    return (await expectStatus<{ customer_id: string }>(res, 201)).customer_id;
-  });
-  await untilQuiet(stack.pool, { queues: true, timeoutMs: 60_000 });
-  const buysNow = (i: number) => i % options.buyNowEvery === 0;
-  await mapLimited(customers, 20, async (id, i) => {
-    if (!buysNow(i)) await expectStatus(await fetch(`${urls.cart}/cart/items`, json({ product_sku: options.sku, quantity: 1 }, { 'X-Customer-Id': id })), 200);
-  });
-
-  const started = Date.now();
-  const [outcomes] = await Promise.all([
-    Promise.all(
-      customers.map(async (id, i) => {
-        await sleep((options.spreadMs * i) / options.customers - (Date.now() - started));
-        return buysNow(i) ? buyNow(urls, id, options) : checkOutCart(urls, id, options.deadline);
-      }),
-    ),
-    during(),
-  ]);
-  return outcomes;
-}
-
-async function checkOutCart(urls: Record<ServiceName, string>, id: string, deadline: number): Promise<Outcome> {
-  const who = { 'X-Customer-Id': id, 'Idempotency-Key': `checkout-${id}` };
-  await expectStatus(await patiently(`${urls.cart}/cart/convert-to-order`, { method: 'POST', headers: who }, deadline), 202);
-  for (;;) {
-    const cart = await expectStatus<{ status: string }>(await patiently(`${urls.cart}/cart`, { headers: { 'X-Customer-Id': id } }, deadline), 200);
-    if (cart.status === 'ordered') return 'won';
-    if (cart.status === 'stock-unavailable') return 'lost';
-    if (Date.now() > deadline) return 'pending';
-    await sleep(250);
-  }
-}
-
-async function buyNow(urls: Record<ServiceName, string>, id: string, options: SaleOptions): Promise<Outcome> {
-  const who = { 'X-Customer-Id': id, 'Idempotency-Key': `buy-now-${id}` };
-  const res = await patiently(`${urls.order}/orders`, json({ items: [{ product_sku: options.sku, quantity: 1 }] }, who), options.deadline);
-  const { request_id } = await expectStatus<{ request_id: string }>(res, 202);
-  for (;;) {
-    const read = await patiently(`${urls.order}/orders/requests/${request_id}`, { headers: { 'X-Customer-Id': id } }, options.deadline);
-    const request = await expectStatus<{ status: string }>(read, 200);
-    if (request.status === 'confirmed') return 'won';
-    if (request.status === 'rejected') return 'lost';
-    if (Date.now() > options.deadline) return 'pending';
-    await sleep(250);
-  }
-}
-
-/**
- * Quiet after a fault: no cart or buy-now request pending, no outbox row unrelayed, no message queued or
- * running (a message a killed process had taken runs again once pg-boss sees its heartbeat stop, up to 15 s
- * after the kill), no e-mail waiting.
- */
-export async function untilQuietAfterFault(stack: ProcessStack, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const unsettled = async () =>
-    (
-      await stack.pool.query<{ n: number }>(
-        `SELECT ((SELECT count(*) FROM cart.carts WHERE status = 'pending') + (SELECT count(*) FROM "order".buy_now_requests WHERE status = 'pending')
-               + (SELECT count(*) FROM email.messages WHERE status = 'pending') + (SELECT count(*) FROM notification.notifications WHERE channel = 'email' AND status = 'pending'))::int AS n`,
-      )
-    ).rows[0]!.n;
-  while ((await unsettled()) > 0) {
-    if (Date.now() > deadline) throw new Error(`still pending after ${timeoutMs} ms: ${JSON.stringify(await stillPending(stack))}`);
-    await sleep(200);
-  }
-  await untilQuiet(stack.pool, { queues: true, timeoutMs: Math.max(deadline - Date.now(), 1_000) });
-}
-
-/** What a checkout that never ended went through: its row, its reservation, the messages about it. */
-async function stillPending(stack: ProcessStack): Promise<unknown> {
-  const { rows } = await stack.pool.query(
-    `WITH p AS (SELECT request_id, status, reask_count, asked_at FROM cart.carts WHERE status = 'pending'
-                UNION ALL SELECT request_id, status, reask_count, asked_at FROM "order".buy_now_requests WHERE status = 'pending')
-     SELECT p.*, r.status AS reservation, r.expires_at, o.order_id,
-            (SELECT json_agg(json_build_object('queue', j.name, 'state', j.state, 'retries', j.retry_count, 'created', j.created_on) ORDER BY j.created_on)
-             FROM pgboss.job j WHERE j.data::text LIKE '%' || p.request_id || '%') AS jobs
-     FROM p LEFT JOIN inventory.reservations r USING (request_id) LEFT JOIN "order".orders o USING (request_id) LIMIT 5`,
-  );
-  const { rows: mail } = await stack.pool.query(`SELECT status, attempts, last_error FROM email.messages WHERE status = 'pending' LIMIT 5`);
-  return { checkouts: rows, mail };
-}
-
 /**
  * DESIGN.md's invariants 1–9 over the quiet system after a sale of `units` to `outcomes.length` customers
  * wanting one each: exactly min(units, demand) winners, each with one confirmed order, nothing oversold or held,
@@ -202,7 +54,9 @@ export async function expectSaleInvariants(stack: ProcessStack, sku: string, uni
     `SELECT count(*) FILTER (WHERE status = 'confirmed')::int AS confirmed, count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled FROM "order".orders`,
   );
   expect(rows[0]).toEqual({ confirmed: sold, cancelled: 0 });
-  const stock = await expectStatus<{ available: number; reserved: number }>(await stack.request('inventory', `/inventory/${sku}`, { headers: SUPPORT }), 200);
+  const read = await stack.request('inventory', `/inventory/${sku}`, { headers: SUPPORT });
+  expect(read.status).toBe(200);
+  const stock = (await read.json()) as { available: number; reserved: number };
   expect(stock).toMatchObject({ available: units - sold, reserved: 0 });
   await expectStockLedger(stack, new Map([[sku, units]]));
   await expectSettled(stack);

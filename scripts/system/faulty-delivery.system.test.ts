@@ -1,23 +1,13 @@
 // A flash sale over an unreliable transport (issue 12, fault tests (c)): every delivery to a consumer may be
 // dropped, duplicated or delayed by seconds, and once the system is quiet invariants 1, 5, 8 and 9 hold and
 // every confirmed order has one confirmation e-mail. Short recovery settings, so healing takes seconds.
-//
-// Drops are scoped to the checkout's own subscriptions, the ones the recovery rules heal by asking again
-// (DESIGN.md, "Recovery: nothing stays stuck"): a lost order-requested, stock-available or stock.rejected, or
-// a cart that never hears its order.created, leaves a checkout `pending`, and the requester asks again; an
-// order.created lost on its way to inventory leaves the reservation open, and inventory publishes its
-// stock-available again, which order answers with that order.created again; a lost reservation.expired is
-// published again by inventory until the order's order.cancelled arrives (in this sale every order.cancelled
-// answers a reservation.expired: one lost after a customer's cancel has nobody waiting for it, and only a
-// replayed dead letter returns its units). A message lost anywhere else is
-// healed by nothing but a replayed dead letter: one order.created lost to notification alone means no
-// e-mail (nobody is waiting for it); a lost stock.changed leaves the catalog stale until the SKU's next
-// change; a lost customer.upserted leaves a read model without the customer. Those subscriptions get
-// duplicates and delays only.
+// Drops are scoped to the subscriptions the recovery rules heal by asking again (healed-subscriptions.ts):
+// elsewhere a lost message is healed only by a replayed dead letter. Those get duplicates and delays only.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SERVICE_NAMES, subscriptionName } from '@shop/contracts';
+import { SERVICE_NAMES } from '@shop/contracts';
 import { createFaultyTransport, type FaultCounts, type FaultyTransport } from '@shop/events';
+import { HEALED_BY_ASKING_AGAIN } from './healed-subscriptions';
 import { expectInvariants, untilSettled } from './invariants';
 import { allOrders, createCustomers, mapLimited } from './race-kit';
 import { asCustomer, expectJson, post, stockedProduct, useSystem } from './system-kit';
@@ -27,17 +17,6 @@ const BUY_NOW_CUSTOMERS = 40;
 const UNITS = 40;
 /** Change to explore other runs; a failing run repeats its fault sequence per subscription (batching aside). */
 const SEED = 20_261_205;
-
-const HEALED_BY_ASKING_AGAIN = new Set([
-  subscriptionName('inventory', 'order-requested'),
-  subscriptionName('order', 'stock-available'),
-  subscriptionName('order', 'stock.rejected'),
-  subscriptionName('cart', 'stock.rejected'),
-  subscriptionName('cart', 'order.created'),
-  subscriptionName('inventory', 'order.created'),
-  subscriptionName('order', 'reservation.expired'),
-  subscriptionName('inventory', 'order.cancelled'),
-]);
 
 const transports: FaultyTransport[] = [];
 const system = await useSystem({

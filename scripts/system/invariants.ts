@@ -1,9 +1,9 @@
 // DESIGN.md's invariants 1, 5, 8 and 9 over a quiet system, read from the services' own tables (read only)
 // through a plain pool, so tests that run the services in one process and tests that run them as separate
 // processes share one checker. Unlike race-kit's `expectSettled`, it allows what the recovery rules produce:
-// expired reservations, orders cancelled or requests rejected because their reservation expired.
+// expired reservations, orders cancelled or requests rejected because their reservation expired. No test
+// framework at load time: the chaos benchmark counts the same violations.
 import type pg from 'pg';
-import { expect } from 'vitest';
 import { messagesInFlight } from './quiet';
 
 export interface InvariantOptions {
@@ -115,6 +115,7 @@ export async function invariantViolations(pool: pg.Pool, options: InvariantOptio
 
 /** Fails, naming the offending rows, unless every invariant holds (see `invariantViolations`). */
 export async function expectInvariants(pool: pg.Pool, options: InvariantOptions): Promise<void> {
+  const { expect } = await import('vitest');
   const violations = await invariantViolations(pool, options);
   expect(violations).toEqual(Object.fromEntries(Object.keys(violations).map((k) => [k, []])));
 }

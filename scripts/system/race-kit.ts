@@ -5,8 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { SERVICE_NAMES, SUBSCRIPTIONS, TOPICS, type TopicName } from '@shop/contracts';
 import { inTransaction } from '@shop/db';
+import { mapLimited, range } from './concurrency';
 import { ADMIN, SUPPORT, type System } from './system';
 import { expectJson, post } from './system-kit';
+
+export { mapLimited, range };
 
 export interface OrderLineView {
   product_sku: string;
@@ -33,23 +36,6 @@ export interface StockView {
   available: number;
   reserved: number;
 }
-
-/** Runs `fn` over `items` with at most `limit` calls in flight; the results in the order of `items`. */
-export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await fn(items[i]!, i);
-      }
-    }),
-  );
-  return results;
-}
-
-export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /** Creates `count` customers through the admin API and waits until every service has learned them. */
 export async function createCustomers(system: System, count: number, label = 'Racer'): Promise<string[]> {

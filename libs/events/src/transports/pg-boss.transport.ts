@@ -67,27 +67,47 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
 
   let statistics: JobTableStatistics | undefined;
   let started: Promise<void> | undefined;
-  const start = () =>
-    (started ??= (async () => {
-      await boss.start();
-      statistics = keepJobTableStatistics({ executeSql, schema, logger, intervalMs: options.statisticsIntervalMs });
-      for (const spec of options.topology) {
-        await boss.createQueue(deadLetterTopicOf(spec.name), { retentionSeconds: 14 * 24 * 3600 });
-        const settings = {
-          // Our consumer dead-letters at the subscription's limit; pg-boss's own limit is only a backstop.
-          retryLimit: spec.maxDeliveryAttempts + 1,
-          retryDelay: 1,
-          retryBackoff: true,
-          retryDelayMax: 60,
-          expireInSeconds: 60,
-          heartbeatSeconds: HEARTBEAT_SECONDS,
-          deadLetter: deadLetterTopicOf(spec.name),
-        };
-        await boss.createQueue(spec.name, { policy: 'key_strict_fifo', notify: true, ...settings });
-        // A queue made by an earlier version keeps its settings (creating it again changes nothing): bring them up to date.
-        await boss.updateQueue(spec.name, settings);
+  let closing = false;
+
+  async function startOnce(): Promise<void> {
+    await boss.start();
+    statistics ??= keepJobTableStatistics({ executeSql, schema, logger, intervalMs: options.statisticsIntervalMs });
+    for (const spec of options.topology) {
+      await boss.createQueue(deadLetterTopicOf(spec.name), { retentionSeconds: 14 * 24 * 3600 });
+      const settings = {
+        // Our consumer dead-letters at the subscription's limit; pg-boss's own limit is only a backstop.
+        retryLimit: spec.maxDeliveryAttempts + 1,
+        retryDelay: 1,
+        retryBackoff: true,
+        retryDelayMax: 60,
+        expireInSeconds: 60,
+        heartbeatSeconds: HEARTBEAT_SECONDS,
+        deadLetter: deadLetterTopicOf(spec.name),
+      };
+      await boss.createQueue(spec.name, { policy: 'key_strict_fifo', notify: true, ...settings });
+      // A queue made by an earlier version keeps its settings (creating it again changes nothing): bring them up to date.
+      await boss.updateQueue(spec.name, settings);
+    }
+  }
+
+  /**
+   * Starts pg-boss and sets up the queues, trying again (1, 2, 4… up to 10 s apart) while the database is
+   * away: a service restarted just before an outage must wait for PostgreSQL, not die of it (and a failed
+   * start must not be remembered, or the transport would never work again). Every step is idempotent.
+   */
+  async function startPatiently(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startOnce();
+      } catch (err) {
+        // Closed meanwhile: nothing to start for (a caller still waiting then fails on the stopped pg-boss).
+        if (closing) return;
+        logger.warn({ err, attempt }, 'pg-boss could not start; trying again');
+        await new Promise((r) => setTimeout(r, Math.min(2 ** (attempt - 1), 10) * 1_000));
       }
-    })());
+    }
+  }
+  const start = () => (started ??= startPatiently());
 
   return {
     kind: 'embedded',
@@ -155,6 +175,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
       await executeSql('SELECT 1');
     },
     async close() {
+      closing = true;
       if (!started) return;
       await statistics?.stop();
       await boss.stop({ graceful: true, close: true, timeout: 5_000 });
