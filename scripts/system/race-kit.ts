@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { SERVICE_NAMES, SUBSCRIPTIONS, TOPICS, type TopicName } from '@shop/contracts';
 import { inTransaction } from '@shop/db';
 import { mapLimited, range } from './concurrency';
+import { emailViolations, noViolations, settledViolations } from './invariants';
 import { ADMIN, SUPPORT, type System } from './system';
 import { expectJson, post } from './system-kit';
 
@@ -142,123 +143,20 @@ export async function expectStockLedger(system: SystemView, stocked: ReadonlyMap
 }
 
 /**
- * The reservation behind a final rejection: refused outright, or expired before its order came, when the
- * requester asked again and was told `reservation_expired`.
- */
-const rejectedReservation = (rejection: string) => `(CASE WHEN ${rejection}->>'reason' = 'reservation_expired' THEN 'expired' ELSE 'rejected' END)`;
-
-/**
- * The end state of the choreography once quiet, across every service's tables: each request has exactly one
- * outcome; an order is exactly its reservation (same request, same lines: all or nothing), committed while
- * confirmed and released once cancelled; a rejected request holds no stock and has no order; a cart is
- * `ordered` with its one order, or rejected, or reopened after a rejection; buy-now requests are settled alike;
- * the catalog shows every SKU's last level (stale `stock.changed` dropped).
- * Each query lists the rows that break a rule, so a failure names them.
+ * The end state of the choreography once quiet, across every service's tables (see `settledViolations` in
+ * invariants.ts, the one checker of these rules): fails naming the rows that break a rule.
  */
 export async function expectSettled(system: SystemView): Promise<void> {
-  const violations = {
-    reservationsStillReserved: await rows(system, `SELECT reservation_id FROM inventory.reservations WHERE status = 'reserved'`),
-    cartsStillPending: await rows(system, `SELECT cart_id FROM cart.carts WHERE status = 'pending'`),
-    buyNowStillPending: await rows(system, `SELECT request_id FROM "order".buy_now_requests WHERE status = 'pending'`),
-    ordersNotMatchingTheirReservation: await rows(
-      system,
-      `SELECT o.order_id, o.status, r.status AS reservation_status
-       FROM "order".orders o LEFT JOIN inventory.reservations r ON r.reservation_id = o.reservation_id
-       WHERE r.reservation_id IS NULL OR r.request_id <> o.request_id OR r.order_id IS DISTINCT FROM o.order_id
-          OR NOT ((o.status = 'confirmed' AND r.status = 'committed') OR (o.status = 'cancelled' AND r.status = 'released')
-                  OR (o.status = 'cancelled' AND r.status = 'expired' AND o.cancel_reason = 'reservation_expired'))`,
-    ),
-    orderLinesNotReservationLines: await rows(
-      system,
-      `WITH ol AS (SELECT o.order_id, l.product_sku AS sku, l.quantity FROM "order".orders o JOIN "order".order_lines l USING (order_id)),
-            rl AS (SELECT o.order_id, l.sku, l.quantity FROM "order".orders o JOIN inventory.reservation_lines l ON l.reservation_id = o.reservation_id)
-       SELECT order_id, sku, ol.quantity AS ordered, rl.quantity AS reserved FROM ol FULL JOIN rl USING (order_id, sku)
-       WHERE ol.quantity IS DISTINCT FROM rl.quantity`,
-    ),
-    reservationsTakenWithoutOrder: await rows(
-      system,
-      `SELECT reservation_id, status FROM inventory.reservations r
-       WHERE status IN ('committed', 'released') AND NOT EXISTS (SELECT 1 FROM "order".orders o WHERE o.reservation_id = r.reservation_id)`,
-    ),
-    rejectedRequestsHoldingStockOrOrder: await rows(
-      system,
-      `SELECT reservation_id FROM inventory.reservations r WHERE status = 'rejected'
-       AND (EXISTS (SELECT 1 FROM inventory.reservation_lines l WHERE l.reservation_id = r.reservation_id)
-            OR EXISTS (SELECT 1 FROM "order".orders o WHERE o.request_id = r.request_id))`,
-    ),
-    orderedCartsWithoutTheirOrder: await rows(
-      system,
-      `SELECT c.cart_id FROM cart.carts c LEFT JOIN "order".orders o ON o.order_id = c.order_id
-       WHERE c.status = 'ordered' AND (o.order_id IS NULL OR o.cart_id <> c.cart_id OR o.request_id <> c.request_id OR NOT c.cart_locked)`,
-    ),
-    cartOrdersWhoseCartIsNotOrdered: await rows(
-      system,
-      `SELECT o.order_id, c.status AS cart_status FROM "order".orders o LEFT JOIN cart.carts c ON c.cart_id = o.cart_id
-       WHERE o.source = 'cart' AND (c.cart_id IS NULL OR c.status <> 'ordered' OR c.order_id IS DISTINCT FROM o.order_id)`,
-    ),
-    cartOrdersNotTheirCart: await rows(
-      system,
-      `WITH ol AS (SELECT o.order_id, l.product_sku AS sku, l.quantity FROM "order".orders o JOIN "order".order_lines l USING (order_id) WHERE o.source = 'cart'),
-            cl AS (SELECT o.order_id, i.product_sku AS sku, i.quantity FROM "order".orders o JOIN cart.cart_items i ON i.cart_id = o.cart_id WHERE o.source = 'cart')
-       SELECT order_id, sku, ol.quantity AS ordered, cl.quantity AS in_cart FROM ol FULL JOIN cl USING (order_id, sku)
-       WHERE ol.quantity IS DISTINCT FROM cl.quantity`,
-    ),
-    rejectedCartsNotRejected: await rows(
-      system,
-      `SELECT c.cart_id, r.status AS reservation_status FROM cart.carts c LEFT JOIN inventory.reservations r ON r.request_id = c.request_id
-       WHERE (c.status = 'stock-unavailable' AND (r.status IS DISTINCT FROM ${rejectedReservation('c.rejection')} OR c.rejection IS NULL OR c.cart_locked))
-          OR (c.status = 'open' AND c.request_id IS NOT NULL AND (r.status IS NULL OR r.status NOT IN ('rejected', 'expired')))`,
-    ),
-    buyNowNotMatchingOutcome: await rows(
-      system,
-      `SELECT b.request_id, b.status, r.status AS reservation_status FROM "order".buy_now_requests b
-       LEFT JOIN "order".orders o ON o.request_id = b.request_id LEFT JOIN inventory.reservations r ON r.request_id = b.request_id
-       WHERE NOT ((b.status = 'confirmed' AND o.order_id = b.order_id AND r.status IN ('committed', 'released'))
-               OR (b.status = 'rejected' AND o.order_id IS NULL AND r.status = ${rejectedReservation('b.rejection')} AND b.rejection IS NOT NULL))`,
-    ),
-    requestsWithSeveralOrders: await rows(
-      system,
-      `SELECT request_id, count(*)::int AS orders FROM "order".orders GROUP BY request_id HAVING count(*) > 1
-       UNION ALL SELECT cart_id, count(*)::int FROM "order".orders WHERE cart_id IS NOT NULL GROUP BY cart_id HAVING count(*) > 1`,
-    ),
-    stockNotMatchingLiveReservations: await rows(
-      system,
-      `SELECT s.sku, s.reserved, coalesce(sum(l.quantity) FILTER (WHERE r.status = 'reserved'), 0)::int AS in_live_reservations
-       FROM inventory.stock s LEFT JOIN inventory.reservation_lines l USING (sku) LEFT JOIN inventory.reservations r USING (reservation_id)
-       GROUP BY s.sku, s.reserved HAVING s.reserved <> coalesce(sum(l.quantity) FILTER (WHERE r.status = 'reserved'), 0)`,
-    ),
-    catalogNotShowingStock: await rows(
-      system,
-      `SELECT s.sku, s.available, a.available AS shown FROM inventory.stock s LEFT JOIN product.availability a USING (sku)
-       WHERE a.available IS DISTINCT FROM s.available`,
-    ),
-    buyNowOrdersNotTheirRequest: await rows(
-      system,
-      `SELECT o.order_id FROM "order".orders o JOIN "order".buy_now_requests b USING (request_id)
-       WHERE o.source = 'buy-now' AND (SELECT jsonb_agg(jsonb_build_object('sku', l.product_sku, 'q', l.quantity) ORDER BY l.product_sku) FROM "order".order_lines l WHERE l.order_id = o.order_id)
-          <> (SELECT jsonb_agg(jsonb_build_object('sku', i->>'product_sku', 'q', (i->>'quantity')::int) ORDER BY i->>'product_sku') FROM jsonb_array_elements(b.items) i)`,
-    ),
-  };
-  expect(violations).toEqual(Object.fromEntries(Object.keys(violations).map((k) => [k, []])));
+  const violations = await settledViolations(system.db.pool);
+  expect(violations).toEqual(noViolations(violations));
 }
 
 /**
- * Once quiet, every order (confirmed, or cancelled since) was confirmed to its customer by exactly one e-mail:
- * one `order_confirmed` e-mail notification, one message in the email service's log, sent. Lists the orders
- * that break it.
+ * Once quiet, every order (confirmed, or cancelled since) was confirmed to its customer by exactly one e-mail,
+ * sent (`invariants.ts`, `emailViolations`, every order).
  */
 export async function expectOneConfirmationPerOrder(system: SystemView): Promise<void> {
-  const wrong = await rows(
-    system,
-    `SELECT o.order_id, count(n.notification_id)::int AS notifications, count(m.notification_id)::int AS messages,
-            count(m.notification_id) FILTER (WHERE m.status = 'sent')::int AS sent
-     FROM "order".orders o
-     LEFT JOIN notification.notifications n ON n.order_id = o.order_id AND n.type = 'order_confirmed' AND n.channel = 'email'
-     LEFT JOIN email.messages m ON m.notification_id = n.notification_id
-     GROUP BY o.order_id
-     HAVING count(n.notification_id) <> 1 OR count(m.notification_id) <> 1 OR count(m.notification_id) FILTER (WHERE m.status = 'sent') <> 1`,
-  );
-  expect(wrong).toEqual([]);
+  expect(await emailViolations(system.db.pool, 'every-order')).toEqual([]);
 }
 
 /**

@@ -98,7 +98,7 @@ export async function flashSale(stack: ProcessStack, options: SaleOptions, durin
   const [outcomes] = await Promise.all([
     Promise.all(
       customers.map(async (id, i) => {
-        await sleep((options.spreadMs * i) / options.customers - (Date.now() - started));
+        await sleep(Math.max(0, (options.spreadMs * i) / options.customers - (Date.now() - started)));
         return buysNow(i) ? buyNow(urls, id, options) : checkOutCart(urls, id, options);
       }),
     ),
@@ -135,7 +135,8 @@ async function buyNow(urls: Record<ServiceName, string>, id: string, options: Sa
 }
 
 /**
- * Quiet after a fault: no cart or buy-now request pending, no outbox row unrelayed, no message queued or
+ * Quiet after a fault: no cart or buy-now request pending, no reservation still open (one waiting for an
+ * order.created that was lost is followed up by inventory), no outbox row unrelayed, no message queued or
  * running (a message a killed process had taken runs again once pg-boss sees its heartbeat stop, up to 15 s
  * after the kill), no e-mail waiting.
  */
@@ -145,7 +146,8 @@ export async function untilQuietAfterFault(stack: ProcessStack, timeoutMs: numbe
     (
       await stack.pool.query<{ n: number }>(
         `SELECT ((SELECT count(*) FROM cart.carts WHERE status = 'pending') + (SELECT count(*) FROM "order".buy_now_requests WHERE status = 'pending')
-               + (SELECT count(*) FROM email.messages WHERE status = 'pending') + (SELECT count(*) FROM notification.notifications WHERE channel = 'email' AND status = 'pending'))::int AS n`,
+               + (SELECT count(*) FROM email.messages WHERE status = 'pending') + (SELECT count(*) FROM notification.notifications WHERE channel = 'email' AND status = 'pending')
+               + (SELECT count(*) FROM inventory.reservations WHERE status = 'reserved'))::int AS n`,
       )
     ).rows[0]!.n;
   while ((await unsettled()) > 0) {

@@ -9,7 +9,7 @@ export { Prisma } from './generated/prisma/client';
 export interface Database {
   prisma: PrismaClient;
   pool: pg.Pool;
-  /** Resolves when the database answers a trivial query; used by `/readyz`. */
+  /** Resolves when the database answers a trivial query, on a connection of its own (not queued behind the pool's work); used by `/readyz`. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -40,17 +40,28 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   pool.on('connect', (client) => client.on('error', (err) => options.onError?.(err)));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { onPoolError: options.onError }) });
   let closed = false;
+  // Readiness asks the database itself, not the pool's queue: under a burst the pool's connections are all
+  // busy and hundreds of queries wait their turn, and a ping behind them would time out and call a healthy
+  // instance unready (found when a service restarted mid-sale could not report ready within a minute).
+  let pingPool: pg.Pool | undefined;
+  const pingPoolOf = () => {
+    if (!pingPool) {
+      pingPool = new pg.Pool({ connectionString: url, max: 1, application_name: options.applicationName, connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000 });
+      pingPool.on('error', (err) => options.onError?.(err));
+    }
+    return pingPool;
+  };
   return {
     prisma,
     pool,
     async ping() {
-      await pool.query('SELECT 1');
+      await pingPoolOf().query('SELECT 1');
     },
     async close() {
       if (closed) return;
       closed = true;
       await prisma.$disconnect();
-      await pool.end();
+      await Promise.all([pool.end(), pingPool?.end()]);
     },
   };
 }

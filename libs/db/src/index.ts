@@ -18,3 +18,4 @@ export {
   type CustomerReadModelOptions,
 } from './customer-read-model';
 export { productReadModel, type ProductFacts, type ProductReadModel, type ProductReadModelOptions } from './product-read-model';
+export { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable';

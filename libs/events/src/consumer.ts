@@ -1,5 +1,5 @@
 import { decodeEnvelope, type EventEnvelope, type TopicName } from '@shop/contracts';
-import { inTransaction, quoteIdent, type Database, type Tx } from '@shop/db';
+import { inTransaction, isDatabaseUnavailable, quoteIdent, type Database, type Tx } from '@shop/db';
 import { runWithLogContext, type Logger } from '@shop/observability';
 import { parseTraceparent } from '@shop/observability';
 import { createDeadLetterStore, type DeadLetterStore } from './dead-letters';
@@ -122,11 +122,21 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     }
   }
 
-  async function handleAlone(spec: SubscriptionSpec, handler: EventHandler, item: Decoded): Promise<DeliveryOutcome> {
+  /**
+   * One message in its own transaction. A database that cannot be reached is no fault of the message: it is
+   * retried (never dead-lettered for it), and `onDatabaseAway` tells the caller, which retries the rest of the
+   * delivery at once instead of waiting out a connection timeout per message.
+   */
+  async function handleAlone(spec: SubscriptionSpec, handler: EventHandler, item: Decoded, onDatabaseAway: (error: string) => void): Promise<DeliveryOutcome> {
     return runInContext(item, async () => {
       try {
         return await handleOne(spec, handler, item.envelope);
       } catch (err) {
+        if (isDatabaseUnavailable(err)) {
+          const error = `database unavailable: ${err instanceof Error ? err.message : String(err)}`;
+          onDatabaseAway(error);
+          return { status: 'retry', error };
+        }
         return failed(spec, item, err);
       }
     });
@@ -144,6 +154,9 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       lanes.set(key, [...(lanes.get(key) ?? []), item]);
     }
     const blocked = new Map<string, string>();
+    // Set once the database turned out to be unreachable: every message not yet handled is retried at once.
+    let away: string | undefined;
+    const databaseAway = (error: string) => void (away ??= error);
     const rounds = Math.max(...[...lanes.values()].map((lane) => lane.length));
     for (let round = 0; round < rounds; round++) {
       const due: Decoded[] = [];
@@ -163,7 +176,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         shares.map(async (share) => {
           const grouped = share.length > 1 && !handler.alone ? await handleGroup(spec, handler, share) : undefined;
           for (const [i, item] of share.entries()) {
-            const outcome = grouped?.[i] ?? (await handleAlone(spec, handler, item));
+            const outcome = grouped?.[i] ?? (away ? { status: 'retry' as const, error: away } : await handleAlone(spec, handler, item, databaseAway));
             outcomes[item.index] = outcome;
             if (outcome.status === 'retry') blocked.set(item.envelope.orderingKey, outcome.error);
           }

@@ -1,5 +1,7 @@
+import { createServer, type Socket } from 'node:net';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testLogger, useTestDatabase, type TestDatabase } from '@shop/testing';
+import { createDatabase } from '@shop/db';
+import { freePort, testLogger, useTestDatabase, type TestDatabase } from '@shop/testing';
 import { createConsumer, createPublisher, type Consumer } from '../src';
 import { createEffectsTable, effects, PRODUCT_STOCK_CHANGED, stockChangedHandler, stockChangedMessage } from './fixtures';
 
@@ -184,5 +186,33 @@ describe('group commit', () => {
     consumer.register(PRODUCT_STOCK_CHANGED, { ...stockChangedHandler(), alone: true });
     await consumer.deliver(PRODUCT_STOCK_CHANGED.name, Array.from({ length: 12 }, (_, i) => stockChangedMessage(`SKU-${i}`, 1)));
     expect(await transactionsOf()).toBe(12);
+  });
+});
+
+describe('a consumer whose database is away', () => {
+  it('retries the whole delivery after the first failed connection, dead-lettering nothing, even on the last attempt', async () => {
+    // A server that accepts connections and never answers: each attempt waits out the connection timeout.
+    const attempts: Socket[] = [];
+    const blackhole = createServer((socket) => void attempts.push(socket));
+    const port = await freePort();
+    await new Promise<void>((resolve) => blackhole.listen(port, '127.0.0.1', resolve));
+    const away = createDatabase(`postgresql://postgres@127.0.0.1:${port}/shop`, { poolMax: 50, connectTimeoutMs: 300 });
+    try {
+      const consumer = createConsumer({ db: away, schema: 'product', publish: createPublisher({ schema: 'product', producer: 'product' }), logger: testLogger() });
+      consumer.register(PRODUCT_STOCK_CHANGED, stockChangedHandler(new Set()));
+      // Forty keys, one message each: without the short cut, each would be tried alone after its group failed.
+      const messages = Array.from({ length: 40 }, (_, i) => ({ ...stockChangedMessage(`AWAY-${i}`, 1), deliveryAttempt: PRODUCT_STOCK_CHANGED.maxDeliveryAttempts }));
+      const outcomes = await consumer.deliver(PRODUCT_STOCK_CHANGED.name, messages);
+      expect(new Set(outcomes.map((o) => o.status))).toEqual(new Set(['retry']));
+      expect(outcomes[0]).toMatchObject({ error: expect.stringMatching(/^database unavailable/) });
+      // A try or two per parallel share (its group, then its first message alone), not one or more per message
+      // (48 connection attempts without the short cut, 16 with it).
+      expect(attempts.length).toBeLessThan(messages.length);
+    } finally {
+      await away.close();
+      for (const socket of attempts) socket.destroy();
+      await new Promise((resolve) => blackhole.close(resolve));
+    }
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM product.dead_letters')).rows[0].n).toBe(0);
   });
 });

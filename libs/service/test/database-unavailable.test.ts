@@ -64,3 +64,16 @@ describe('a request while the database is away', () => {
     expect(res.headers.get('Retry-After')).toBeNull();
   });
 });
+
+describe('readiness while every connection of the pool is busy', () => {
+  it('answers ready: the ping has a connection of its own, not a place in the pool’s queue', async () => {
+    const busy = createDatabase(db.url, { poolMax: 1, connectTimeoutMs: 1_000 });
+    const held = await busy.pool.connect();
+    try {
+      await expect(busy.ping()).resolves.toBeUndefined();
+    } finally {
+      held.release();
+      await busy.close();
+    }
+  });
+});
