@@ -38,139 +38,146 @@ function cpuSeconds(pid: number): number {
 
 const reportDir = mkdtempSync(join(tmpdir(), 'chaos-faults-'));
 const server = await startEmbeddedPostgres({ dataDir: join(tmpdir(), `shop-chaos-${randomBytes(4).toString('hex')}`), persistent: false, durable: true });
-const databaseUrl = withDatabase(server.url, 'shop');
-await ensureDatabase(server.url, 'shop');
-await applyMigrations(databaseUrl);
-const processes = await startServiceProcesses(databaseUrl, {
-  DATABASE_POOL_MAX: '4',
-  LOG_LEVEL: 'fatal',
-  CHECKOUT_RETRY_AFTER_SECONDS: '2',
-  CHECKOUT_RETRY_MAX_SECONDS: '8',
-  RESERVATION_TTL_SECONDS: String(TTL),
-  RESERVATION_EXPIRY_GRACE_SECONDS: '2',
-  EMAIL_RETRY_MIN_MS: '200',
-  EMAIL_RETRY_MAX_MS: '2000',
-  EVENT_FAULTS: JSON.stringify({ dropRate: 0.05, duplicateRate: 0.05, delayRate: 0.05, delayMs: [1_000, 3_000], dropsOn: [...HEALED_BY_ASKING_AGAIN], reportDir }),
-});
-const db = createDatabase(databaseUrl, { poolMax: 4, applicationName: 'bench-chaos', onError: () => undefined });
-const stack: ProcessStack = { processes, pool: db.pool, db, request: (service, path, init) => fetch(`${processes.urls[service]}${path}`, init) };
-
-print(`bench:chaos — ${N} customers race for ${K} units (every 4th buys now), reservations live ${TTL} s; services as processes, embedded PostgreSQL 18`);
-const injected: string[] = [];
-let faultsOverAt = 0;
-const cpuBefore = new Map<number, number>();
-for (const name of SERVICE_NAMES) cpuBefore.set(processes.pids[name], cpuSeconds(processes.pids[name]));
-let saleStarted = Date.now();
-const outcomes = await flashSale(
-  stack,
-  { sku: SKU, units: K, customers: N, buyNowEvery: 4, spreadMs: 25_000, deadline: Date.now() + 900_000, pollMs: 1_000 },
-  async () => {
-    saleStarted = Date.now();
-    const at = (ms: number) => sleep(Math.max(0, saleStarted + ms - Date.now()));
-    for (const [ms, service] of [[3_000, 'inventory'], [8_000, 'order'], [13_000, 'cart']] as [number, ServiceName][]) {
-      await at(ms);
-      const killedAt = Date.now();
-      await processes.kill(service);
-      await processes.restart(service);
-      injected.push(`kill -9 ${service} at ${round((killedAt - saleStarted) / 1000)} s (serving again ${round((Date.now() - killedAt) / 1000)} s later)`);
-    }
-    await at(18_000);
-    await server.restart(OUTAGE_MS);
-    injected.push(`PostgreSQL down ${OUTAGE_MS / 1000} s from ${round((Date.now() - saleStarted - OUTAGE_MS) / 1000)} s`);
-    faultsOverAt = Date.now();
-  },
-);
-const clientsDone = Date.now();
-/** What the system is still busy with, every 10 s while it is not quiet: where the time to quiet goes. */
-const still = setInterval(() => {
-  void db.pool
-    .query<{ what: string; n: number }>(
-      `SELECT name || ' ' || state || CASE WHEN state = 'active' THEN ' (started ' || round(extract(epoch FROM now() - min(started_on)))::text || ' s ago, heartbeat '
-                                                   || COALESCE(round(extract(epoch FROM now() - min(heartbeat_on)))::text || ' s ago', 'none') || ', retries ' || max(retry_count)::text || ')'
-                                              ELSE '' END AS what, count(*)::int AS n
-       FROM pgboss.job WHERE state IN ('created', 'retry', 'active') AND name NOT LIKE '%.dead-letter' GROUP BY name, state
-       UNION ALL SELECT 'carts pending', count(*)::int FROM cart.carts WHERE status = 'pending'
-       UNION ALL SELECT 'buy-now pending', count(*)::int FROM "order".buy_now_requests WHERE status = 'pending'
-       UNION ALL SELECT 'e-mails pending', count(*)::int FROM email.messages WHERE status = 'pending'`,
-    )
-    .then(({ rows }) => print(`  still busy ${round((Date.now() - faultsOverAt) / 1000)} s after the last fault: ${rows.filter((r) => r.n > 0).map((r) => `${r.what} ${r.n}`).join(', ') || 'outbox only'}`))
-    .catch(() => undefined);
-}, 10_000);
-let quietError: string | null = null;
+/** Stopped whatever happens, so a failed run leaves no server or process behind. */
+const cleanup: (() => Promise<void>)[] = [async () => rmSync(reportDir, { recursive: true, force: true }), () => server.stop()];
 try {
-  await untilQuietAfterFault(stack, (TTL + 300) * 1_000);
-} catch (err) {
-  quietError = (err as Error).message;
+  console.log(JSON.stringify(await run()));
+} finally {
+  for (const step of cleanup.reverse()) await step().catch((err: unknown) => console.error(`cleanup: ${String(err)}`));
 }
-clearInterval(still);
-const quietAt = Date.now();
 
-const deliveryFaults = { delivered: 0, dropped: 0, duplicated: 0, delayed: 0 };
-for (const file of readdirSync(reportDir)) {
-  const counts = JSON.parse(readFileSync(join(reportDir, file), 'utf8')) as typeof deliveryFaults;
-  for (const key of Object.keys(deliveryFaults) as (keyof typeof deliveryFaults)[]) deliveryFaults[key] += counts[key];
+async function run(): Promise<Record<string, unknown>> {
+  const databaseUrl = withDatabase(server.url, 'shop');
+  await ensureDatabase(server.url, 'shop');
+  await applyMigrations(databaseUrl);
+  const processes = await startServiceProcesses(databaseUrl, {
+    DATABASE_POOL_MAX: '4',
+    LOG_LEVEL: 'fatal',
+    CHECKOUT_RETRY_AFTER_SECONDS: '5',
+    CHECKOUT_RETRY_MAX_SECONDS: '30',
+    RESERVATION_TTL_SECONDS: String(TTL),
+    RESERVATION_EXPIRY_GRACE_SECONDS: '2',
+    EMAIL_RETRY_MIN_MS: '200',
+    EMAIL_RETRY_MAX_MS: '2000',
+    EVENT_FAULTS: JSON.stringify({ dropRate: 0.05, duplicateRate: 0.05, delayRate: 0.05, delayMs: [1_000, 3_000], dropsOn: [...HEALED_BY_ASKING_AGAIN], reportDir }),
+  });
+  cleanup.push(() => processes.stop());
+  const db = createDatabase(databaseUrl, { poolMax: 4, applicationName: 'bench-chaos', onError: () => undefined });
+  cleanup.push(() => db.close());
+  const stack: ProcessStack = { processes, pool: db.pool, db, request: (service, path, init) => fetch(`${processes.urls[service]}${path}`, init) };
+
+  print(`bench:chaos — ${N} customers race for ${K} units (every 4th buys now), reservations live ${TTL} s; services as processes, embedded PostgreSQL 18`);
+  const injected: string[] = [];
+  let faultsOverAt = 0;
+  const cpuBefore = new Map<number, number>();
+  for (const name of SERVICE_NAMES) cpuBefore.set(processes.pids[name], cpuSeconds(processes.pids[name]));
+  let saleStarted = Date.now();
+  const outcomes = await flashSale(
+    stack,
+    { sku: SKU, units: K, customers: N, buyNowEvery: 4, spreadMs: 25_000, deadline: Date.now() + 900_000, pollMs: 2_000 },
+    async () => {
+      saleStarted = Date.now();
+      const at = (ms: number) => sleep(Math.max(0, saleStarted + ms - Date.now()));
+      for (const [ms, service] of [[3_000, 'inventory'], [8_000, 'order'], [13_000, 'cart']] as [number, ServiceName][]) {
+        await at(ms);
+        const killedAt = Date.now();
+        await processes.kill(service);
+        await processes.restart(service);
+        injected.push(`kill -9 ${service} at ${round((killedAt - saleStarted) / 1000)} s (serving again ${round((Date.now() - killedAt) / 1000)} s later)`);
+      }
+      await at(18_000);
+      await server.restart(OUTAGE_MS);
+      injected.push(`PostgreSQL down ${OUTAGE_MS / 1000} s from ${round((Date.now() - saleStarted - OUTAGE_MS) / 1000)} s`);
+      faultsOverAt = Date.now();
+    },
+  );
+  const clientsDone = Date.now();
+  /** What the system is still busy with, every 10 s while it is not quiet: where the time to quiet goes. */
+  const still = setInterval(() => {
+    void db.pool
+      .query<{ what: string; n: number }>(
+        `SELECT name || ' ' || state || CASE WHEN state = 'active' THEN ' (started ' || round(extract(epoch FROM now() - min(started_on)))::text || ' s ago, heartbeat '
+                                                     || COALESCE(round(extract(epoch FROM now() - min(heartbeat_on)))::text || ' s ago', 'none') || ', retries ' || max(retry_count)::text || ')'
+                                                ELSE '' END AS what, count(*)::int AS n
+         FROM pgboss.job WHERE state IN ('created', 'retry', 'active') AND name NOT LIKE '%.dead-letter' GROUP BY name, state
+         UNION ALL SELECT 'carts pending', count(*)::int FROM cart.carts WHERE status = 'pending'
+         UNION ALL SELECT 'buy-now pending', count(*)::int FROM "order".buy_now_requests WHERE status = 'pending'
+         UNION ALL SELECT 'e-mails pending', count(*)::int FROM email.messages WHERE status = 'pending'`,
+      )
+      .then(({ rows }) => print(`  still busy ${round((Date.now() - faultsOverAt) / 1000)} s after the last fault: ${rows.filter((r) => r.n > 0).map((r) => `${r.what} ${r.n}`).join(', ') || 'outbox only'}`))
+      .catch(() => undefined);
+  }, 10_000);
+  let quietError: string | null = null;
+  try {
+    await untilQuietAfterFault(stack, (TTL + 300) * 1_000);
+  } catch (err) {
+    quietError = (err as Error).message;
+  }
+  clearInterval(still);
+  const quietAt = Date.now();
+
+  const deliveryFaults = { delivered: 0, dropped: 0, duplicated: 0, delayed: 0 };
+  for (const file of readdirSync(reportDir)) {
+    const counts = JSON.parse(readFileSync(join(reportDir, file), 'utf8')) as typeof deliveryFaults;
+    for (const key of Object.keys(deliveryFaults) as (keyof typeof deliveryFaults)[]) deliveryFaults[key] += counts[key];
+  }
+  // Reports of the live processes are up to a second old; the killed ones' last second is lost. A floor, then.
+  const faultsInjected = injected.length + deliveryFaults.dropped + deliveryFaults.duplicated + deliveryFaults.delayed;
+
+  const one = async <T>(sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows[0] as T;
+  const { confirmed, sold } = await one<{ confirmed: number; sold: number }>(
+    `SELECT count(DISTINCT o.order_id)::int AS confirmed, COALESCE(sum(l.quantity), 0)::int AS sold
+     FROM "order".orders o JOIN "order".order_lines l USING (order_id) WHERE o.status = 'confirmed' AND l.product_sku = $1`,
+    [SKU],
+  );
+  const stock = await one<{ available: number; reserved: number; live: number }>(
+    `SELECT s.available, s.reserved, (SELECT COALESCE(sum(l.quantity), 0)::int FROM inventory.reservation_lines l JOIN inventory.reservations r USING (reservation_id)
+                                      WHERE l.sku = s.sku AND r.status = 'reserved') AS live
+     FROM inventory.stock s WHERE s.sku = $1`,
+    [SKU],
+  );
+  const { stuck } = await one<{ stuck: number }>(
+    `SELECT ((SELECT count(*) FROM cart.carts WHERE status = 'pending') + (SELECT count(*) FROM "order".buy_now_requests WHERE status = 'pending')
+            + (SELECT count(*) FROM inventory.reservations WHERE status = 'reserved' AND expires_at < now() - interval '2 seconds'))::int AS stuck`,
+  );
+  const { duplicates } = await one<{ duplicates: number }>(
+    `SELECT ((SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM "order".orders GROUP BY request_id) x)
+           + (SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM "order".orders WHERE cart_id IS NOT NULL GROUP BY cart_id) x)
+           + (SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM inventory.reservations GROUP BY request_id) x)
+           + (SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM notification.notifications WHERE type = 'order_confirmed' AND channel = 'email' GROUP BY order_id) x)
+           + (SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM email.messages m JOIN notification.notifications nt USING (notification_id)
+                                                   WHERE nt.type = 'order_confirmed' GROUP BY nt.order_id) x))::int AS duplicates`,
+  );
+  const oversold = Math.max(0, sold - K) + (stock.available < 0 ? 1 : 0);
+  const unitsLeaked = Math.abs(K - (stock.available + stock.live + sold)) + Math.abs(stock.reserved - stock.live);
+  const violations = await invariantViolations(db.pool, { stocked: new Map([[SKU, K]]) });
+  const broken = Object.fromEntries(Object.entries(violations).filter(([, rows]) => rows.length > 0));
+  const secondsToQuiet = (quietAt - faultsOverAt) / 1000;
+  const cpu = SERVICE_NAMES.map((name) => `${name} ${round(cpuSeconds(processes.pids[name]) - (cpuBefore.get(processes.pids[name]) ?? 0))}`).join(', ');
+
+  print(`  faults: ${injected.join('; ')}; deliveries ${deliveryFaults.delivered}: dropped ${deliveryFaults.dropped}, duplicated ${deliveryFaults.duplicated}, delayed ${deliveryFaults.delayed}`);
+  print(
+    `  clients: saw their checkout won ${outcomes.filter((o) => o === 'won').length} (an order may be cancelled later, reservation_expired, and the customer told), ` +
+      `lost ${outcomes.filter((o) => o === 'lost').length}, gave up ${outcomes.filter((o) => o === 'pending').length}; all final ${round((clientsDone - saleStarted) / 1000)} s after the sale began`,
+  );
+  print(`  stock: available ${stock.available}, reserved ${stock.reserved} (live reservations ${stock.live}), sold ${sold} in ${confirmed} confirmed orders`);
+  print(`  quiet ${round(secondsToQuiet)} s after the last fault (target ≤ TTL + 60 = ${TTL + 60} s)${quietError ? `; NOT quiet: ${quietError}` : ''}`);
+  print(`  invariant rules broken: ${Object.keys(broken).length === 0 ? 'none' : JSON.stringify(broken).slice(0, 2_000)}`);
+  print(`  CPU seconds per service since the sale began (the restarted ones since their restart): ${cpu}`);
+  const met = oversold === 0 && stuck === 0 && unitsLeaked === 0 && duplicates === 0 && !quietError && secondsToQuiet <= TTL + 60;
+  print(`  target ${met ? 'met' : 'MISSED'}`);
+
+  const summary = {
+      bench: 'chaos',
+      n: N,
+      k: K,
+      faults_injected: faultsInjected,
+      confirmed,
+      oversold,
+      stuck,
+      units_leaked: unitsLeaked,
+      duplicate_effects: duplicates,
+      seconds_to_quiet: round(secondsToQuiet, 1),
+  };
+  return summary;
 }
-// Reports of the live processes are up to a second old; the killed ones' last second is lost. A floor, then.
-const faultsInjected = injected.length + deliveryFaults.dropped + deliveryFaults.duplicated + deliveryFaults.delayed;
-
-const one = async <T>(sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows[0] as T;
-const { confirmed, sold } = await one<{ confirmed: number; sold: number }>(
-  `SELECT count(DISTINCT o.order_id)::int AS confirmed, COALESCE(sum(l.quantity), 0)::int AS sold
-   FROM "order".orders o JOIN "order".order_lines l USING (order_id) WHERE o.status = 'confirmed' AND l.product_sku = $1`,
-  [SKU],
-);
-const stock = await one<{ available: number; reserved: number; live: number }>(
-  `SELECT s.available, s.reserved, (SELECT COALESCE(sum(l.quantity), 0)::int FROM inventory.reservation_lines l JOIN inventory.reservations r USING (reservation_id)
-                                    WHERE l.sku = s.sku AND r.status = 'reserved') AS live
-   FROM inventory.stock s WHERE s.sku = $1`,
-  [SKU],
-);
-const { stuck } = await one<{ stuck: number }>(
-  `SELECT ((SELECT count(*) FROM cart.carts WHERE status = 'pending') + (SELECT count(*) FROM "order".buy_now_requests WHERE status = 'pending')
-          + (SELECT count(*) FROM inventory.reservations WHERE status = 'reserved' AND expires_at < now() - interval '2 seconds'))::int AS stuck`,
-);
-const { duplicates } = await one<{ duplicates: number }>(
-  `SELECT ((SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM "order".orders GROUP BY request_id) x)
-         + (SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM "order".orders WHERE cart_id IS NOT NULL GROUP BY cart_id) x)
-         + (SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM inventory.reservations GROUP BY request_id) x)
-         + (SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM notification.notifications WHERE type = 'order_confirmed' AND channel = 'email' GROUP BY order_id) x)
-         + (SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM email.messages m JOIN notification.notifications nt USING (notification_id)
-                                                 WHERE nt.type = 'order_confirmed' GROUP BY nt.order_id) x))::int AS duplicates`,
-);
-const oversold = Math.max(0, sold - K) + (stock.available < 0 ? 1 : 0);
-const unitsLeaked = Math.abs(K - (stock.available + stock.live + sold)) + Math.abs(stock.reserved - stock.live);
-const violations = await invariantViolations(db.pool, { stocked: new Map([[SKU, K]]) });
-const broken = Object.fromEntries(Object.entries(violations).filter(([, rows]) => rows.length > 0));
-const secondsToQuiet = (quietAt - faultsOverAt) / 1000;
-const cpu = SERVICE_NAMES.map((name) => `${name} ${round(cpuSeconds(processes.pids[name]) - (cpuBefore.get(processes.pids[name]) ?? 0))}`).join(', ');
-
-print(`  faults: ${injected.join('; ')}; deliveries ${deliveryFaults.delivered}: dropped ${deliveryFaults.dropped}, duplicated ${deliveryFaults.duplicated}, delayed ${deliveryFaults.delayed}`);
-print(
-  `  clients: saw their checkout won ${outcomes.filter((o) => o === 'won').length} (an order may be cancelled later, reservation_expired, and the customer told), ` +
-    `lost ${outcomes.filter((o) => o === 'lost').length}, gave up ${outcomes.filter((o) => o === 'pending').length}; all final ${round((clientsDone - saleStarted) / 1000)} s after the sale began`,
-);
-print(`  stock: available ${stock.available}, reserved ${stock.reserved} (live reservations ${stock.live}), sold ${sold} in ${confirmed} confirmed orders`);
-print(`  quiet ${round(secondsToQuiet)} s after the last fault (target ≤ TTL + 60 = ${TTL + 60} s)${quietError ? `; NOT quiet: ${quietError}` : ''}`);
-print(`  invariant rules broken: ${Object.keys(broken).length === 0 ? 'none' : JSON.stringify(broken).slice(0, 2_000)}`);
-print(`  CPU seconds per service since the sale began (the restarted ones since their restart): ${cpu}`);
-const met = oversold === 0 && stuck === 0 && unitsLeaked === 0 && duplicates === 0 && !quietError && secondsToQuiet <= TTL + 60;
-print(`  target ${met ? 'met' : 'MISSED'}`);
-
-await processes.stop();
-await db.close();
-await server.stop();
-rmSync(reportDir, { recursive: true, force: true });
-console.log(
-  JSON.stringify({
-    bench: 'chaos',
-    n: N,
-    k: K,
-    faults_injected: faultsInjected,
-    confirmed,
-    oversold,
-    stuck,
-    units_leaked: unitsLeaked,
-    duplicate_effects: duplicates,
-    seconds_to_quiet: round(secondsToQuiet, 1),
-  }),
-);
