@@ -74,7 +74,7 @@ async function run(): Promise<Record<string, unknown>> {
   let saleStarted = Date.now();
   const outcomes = await flashSale(
     stack,
-    { sku: SKU, units: K, customers: N, buyNowEvery: 4, spreadMs: 25_000, deadline: Date.now() + 900_000, pollMs: 2_000 },
+    { sku: SKU, units: K, customers: N, buyNowEvery: 4, spreadMs: 25_000, deadline: Date.now() + 900_000, pollMs: 3_000 },
     async () => {
       saleStarted = Date.now();
       const at = (ms: number) => sleep(Math.max(0, saleStarted + ms - Date.now()));
@@ -82,7 +82,8 @@ async function run(): Promise<Record<string, unknown>> {
         await at(ms);
         const killedAt = Date.now();
         await processes.kill(service);
-        await processes.restart(service);
+        // Under the sale's load a restarted service may take a while to answer its first request.
+        await processes.restart(service, 180_000);
         injected.push(`kill -9 ${service} at ${round((killedAt - saleStarted) / 1000)} s (serving again ${round((Date.now() - killedAt) / 1000)} s later)`);
       }
       await at(18_000);

@@ -14,8 +14,8 @@ export interface ServiceProcesses {
   pids: Record<ServiceName, number>;
   /** SIGKILL to one service (no shutdown of any kind, as a crash or an OOM kill); resolves once it is gone. */
   kill(name: ServiceName): Promise<void>;
-  /** Starts a killed or stopped service again with the same environment and port; resolves once it answers. */
-  restart(name: ServiceName): Promise<void>;
+  /** Starts a killed or stopped service again with the same environment and port; resolves once it answers (within `readyTimeoutMs`, 60 s by default). */
+  restart(name: ServiceName, readyTimeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,13 +55,13 @@ export async function startServiceProcesses(databaseUrl: string, env: Record<str
       child.kill('SIGKILL');
       await exited;
     },
-    async restart(name) {
+    async restart(name, readyTimeoutMs = 60_000) {
       const i = find(name);
       const old = services[i]!;
       if (old.child.exitCode === null && old.child.signalCode === null) throw new Error(`${name} is still running (pid ${old.child.pid})`);
       services[i] = start(name, old.port);
       pids[name] = services[i].child.pid!;
-      await waitUntilReady([services[i]], 60_000);
+      await waitUntilReady([services[i]], readyTimeoutMs);
     },
     stop: () => stopServices(services, 9_000),
   };

@@ -4,6 +4,7 @@ import type { Tx } from '@shop/db';
 import { findCatalogEntries, type CatalogEntry } from '../db/catalog.queries';
 import { publishAll, type PendingEvent } from '../db/outbox.queries';
 import {
+  claimRepeatAnswers,
   findDecisions,
   insertReservationLines,
   insertReservations,
@@ -86,7 +87,12 @@ function byteOrder(a: string, b: string): number {
  * with reason `reservation_expired`. A repeat with other SKUs racing the first is a unique violation on
  * `request_id`: the transaction fails and the consumer's retry then finds the decision.
  */
-export async function reserveStock(tx: Tx, requests: readonly StockRequest[], ttlSeconds: number): Promise<ReservationOutcome[]> {
+export async function reserveStock(
+  tx: Tx,
+  requests: readonly StockRequest[],
+  ttlSeconds: number,
+  options: { repeatAnswerWindowSeconds?: number } = {},
+): Promise<ReservationOutcome[]> {
   const skus = [...new Set(requests.flatMap(({ request }) => request.items.map((line) => line.product_sku)))].sort(byteOrder);
   const locked = await lockStock(tx, skus);
   const catalog = await findCatalogEntries(tx, skus);
@@ -136,10 +142,14 @@ export async function reserveStock(tx: Tx, requests: readonly StockRequest[], tt
   await insertReservationLines(tx, lines);
   const firstAnswers = new Map<string, (correlationId: string) => PendingEvent>();
   const answers: PendingEvent[] = [];
+  // Copies of one question that piled up in a queue are answered once per window, not once each.
+  const window = options.repeatAnswerWindowSeconds ?? 0;
+  const toAnswer = window > 0 ? await claimRepeatAnswers(tx, [...decided.keys()], window) : undefined;
   requests.forEach(({ request, correlationId }, i) => {
     const outcome = outcomes[i]!;
     const prior = decided.get(request.request_id);
     if (prior) {
+      if (toAnswer && !toAnswer.delete(request.request_id)) return;
       const answer = recordedAnswer(prior, request.currency, correlationId);
       if (answer) answers.push(answer);
     } else if (outcome.status === 'repeated') {
