@@ -78,17 +78,22 @@ async function run(): Promise<Record<string, unknown>> {
     async () => {
       saleStarted = Date.now();
       const at = (ms: number) => sleep(Math.max(0, saleStarted + ms - Date.now()));
-      for (const [ms, service] of [[3_000, 'inventory'], [8_000, 'order'], [13_000, 'cart']] as [number, ServiceName][]) {
+      // Each fault at its time, whatever the others are doing (a restart under load may take a while).
+      const kills = ([[3_000, 'inventory'], [8_000, 'order'], [13_000, 'cart']] as [number, ServiceName][]).map(async ([ms, service]) => {
         await at(ms);
         const killedAt = Date.now();
         await processes.kill(service);
         // Under the sale's load a restarted service may take a while to answer its first request.
         await processes.restart(service, 180_000);
         injected.push(`kill -9 ${service} at ${round((killedAt - saleStarted) / 1000)} s (serving again ${round((Date.now() - killedAt) / 1000)} s later)`);
-      }
-      await at(18_000);
-      await server.restart(OUTAGE_MS);
-      injected.push(`PostgreSQL down ${OUTAGE_MS / 1000} s from ${round((Date.now() - saleStarted - OUTAGE_MS) / 1000)} s`);
+      });
+      const outage = (async () => {
+        await at(18_000);
+        const downAt = Date.now();
+        await server.restart(OUTAGE_MS);
+        injected.push(`PostgreSQL down ${OUTAGE_MS / 1000} s from ${round((downAt - saleStarted) / 1000)} s`);
+      })();
+      await Promise.all([...kills, outage]);
       faultsOverAt = Date.now();
     },
   );
@@ -169,16 +174,16 @@ async function run(): Promise<Record<string, unknown>> {
   print(`  target ${met ? 'met' : 'MISSED'}`);
 
   const summary = {
-      bench: 'chaos',
-      n: N,
-      k: K,
-      faults_injected: faultsInjected,
-      confirmed,
-      oversold,
-      stuck,
-      units_leaked: unitsLeaked,
-      duplicate_effects: duplicates,
-      seconds_to_quiet: round(secondsToQuiet, 1),
+    bench: 'chaos',
+    n: N,
+    k: K,
+    faults_injected: faultsInjected,
+    confirmed,
+    oversold,
+    stuck,
+    units_leaked: unitsLeaked,
+    duplicate_effects: duplicates,
+    seconds_to_quiet: round(secondsToQuiet, 1),
   };
   return summary;
 }

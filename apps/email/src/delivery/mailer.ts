@@ -29,9 +29,11 @@ export interface Mailer {
   attemptNow(notificationId: string): Promise<AttemptState>;
 }
 
-// The database may blink while the server has already accepted the mail: try hard to record that, since a
-// message whose acceptance is lost is sent again once its lease expires.
-const RECORD_ATTEMPTS = 4;
+// The database may blink, or stop for a while, after the server has already accepted the mail: try to record
+// that for as long as the lease is ours (a message whose acceptance is not recorded is sent again, by whoever
+// claims it once the lease runs out), a little apart, the last try well before the lease ends.
+const RECORD_RETRY_MAX_MS = 2_000;
+const LEASE_MARGIN_MS = 3_000;
 
 /**
  * Sends the sent-mail log's pending messages over SMTP. Each attempt is claimed first (counted and leased in
@@ -87,22 +89,25 @@ export function createMailer(deps: MailerDeps): Mailer {
     });
   }
 
-  async function recordPersistently(row: MessageRow, result: AttemptResult): Promise<boolean> {
+  async function recordPersistently(row: MessageRow, result: AttemptResult, leaseEndsAt: number): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await record(row, result);
       } catch (err) {
-        if (attempt >= RECORD_ATTEMPTS) throw err;
-        logger.warn({ err, notification_id: row.notificationId }, 'could not record an e-mail attempt; trying again');
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+        const wait = Math.min(250 * 2 ** attempt, RECORD_RETRY_MAX_MS);
+        if (Date.now() + wait > leaseEndsAt - LEASE_MARGIN_MS) throw err;
+        if (attempt === 1) logger.warn({ err, notification_id: row.notificationId }, 'could not record an e-mail attempt; trying again while the lease lasts');
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
   }
 
   async function attempt(row: MessageRow): Promise<AttemptState> {
+    // The lease began when the row was claimed, just before this.
+    const leaseEndsAt = Date.now() + leaseMs;
     const result = await resultOf(row);
     const log = { notification_id: row.notificationId, message_id: row.messageId, to: row.recipient, attempt: row.attempts };
-    if (!(await recordPersistently(row, result))) {
+    if (!(await recordPersistently(row, result, leaseEndsAt))) {
       logger.warn(log, 'e-mail attempt outlived its lease; another worker owns the message now');
       return 'in-flight';
     }
