@@ -71,6 +71,24 @@ async function run(): Promise<Record<string, unknown>> {
   let faultsOverAt = 0;
   const cpuBefore = new Map<number, number>();
   for (const name of SERVICE_NAMES) cpuBefore.set(processes.pids[name], cpuSeconds(processes.pids[name]));
+  /** What the system is still busy with, every 10 s while it is not quiet: where the time to quiet goes. */
+  const sample = () => {
+    void db.pool
+      .query<{ what: string; n: number }>(
+        `SELECT name || ' ' || state || CASE WHEN state = 'active' THEN ' (started ' || round(extract(epoch FROM now() - min(started_on)))::text || ' s ago, heartbeat '
+                                                     || COALESCE(round(extract(epoch FROM now() - min(heartbeat_on)))::text || ' s ago', 'none') || ', retries ' || max(retry_count)::text || ')'
+                                                WHEN state = 'retry' THEN ' (due in up to ' || round(extract(epoch FROM max(start_after) - now()))::text || ' s, retries up to '
+                                                     || max(retry_count)::text || ')'
+                                                ELSE '' END AS what, count(*)::int AS n
+         FROM pgboss.job WHERE state IN ('created', 'retry', 'active') AND name NOT LIKE '%.dead-letter' GROUP BY name, state
+         UNION ALL SELECT 'carts pending', count(*)::int FROM cart.carts WHERE status = 'pending'
+         UNION ALL SELECT 'buy-now pending', count(*)::int FROM "order".buy_now_requests WHERE status = 'pending'
+         UNION ALL SELECT 'e-mails pending', count(*)::int FROM email.messages WHERE status = 'pending'`,
+      )
+      .then(({ rows }) => print(`  still busy ${round((Date.now() - faultsOverAt) / 1000)} s after the last fault: ${rows.filter((r) => r.n > 0).map((r) => `${r.what} ${r.n}`).join(', ') || 'outbox only'}`))
+      .catch(() => undefined);
+  };
+  let still: NodeJS.Timeout | undefined;
   let saleStarted = Date.now();
   const outcomes = await flashSale(
     stack,
@@ -95,24 +113,10 @@ async function run(): Promise<Record<string, unknown>> {
       })();
       await Promise.all([...kills, outage]);
       faultsOverAt = Date.now();
+      still = setInterval(sample, 10_000);
     },
   );
   const clientsDone = Date.now();
-  /** What the system is still busy with, every 10 s while it is not quiet: where the time to quiet goes. */
-  const still = setInterval(() => {
-    void db.pool
-      .query<{ what: string; n: number }>(
-        `SELECT name || ' ' || state || CASE WHEN state = 'active' THEN ' (started ' || round(extract(epoch FROM now() - min(started_on)))::text || ' s ago, heartbeat '
-                                                     || COALESCE(round(extract(epoch FROM now() - min(heartbeat_on)))::text || ' s ago', 'none') || ', retries ' || max(retry_count)::text || ')'
-                                                ELSE '' END AS what, count(*)::int AS n
-         FROM pgboss.job WHERE state IN ('created', 'retry', 'active') AND name NOT LIKE '%.dead-letter' GROUP BY name, state
-         UNION ALL SELECT 'carts pending', count(*)::int FROM cart.carts WHERE status = 'pending'
-         UNION ALL SELECT 'buy-now pending', count(*)::int FROM "order".buy_now_requests WHERE status = 'pending'
-         UNION ALL SELECT 'e-mails pending', count(*)::int FROM email.messages WHERE status = 'pending'`,
-      )
-      .then(({ rows }) => print(`  still busy ${round((Date.now() - faultsOverAt) / 1000)} s after the last fault: ${rows.filter((r) => r.n > 0).map((r) => `${r.what} ${r.n}`).join(', ') || 'outbox only'}`))
-      .catch(() => undefined);
-  }, 10_000);
   let quietError: string | null = null;
   try {
     await untilQuietAfterFault(stack, (TTL + 300) * 1_000);
@@ -120,6 +124,7 @@ async function run(): Promise<Record<string, unknown>> {
     quietError = (err as Error).message;
   }
   clearInterval(still);
+  sample();
   const quietAt = Date.now();
 
   const deliveryFaults = { delivered: 0, dropped: 0, duplicated: 0, delayed: 0 };
