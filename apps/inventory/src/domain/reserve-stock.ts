@@ -69,11 +69,10 @@ function byteOrder(a: string, b: string): number {
  * transaction (the consumer's, which also records the messages as processed). THE hot path: a whole batch
  * costs a fixed number of statements whatever its size.
  *
- * 1. Lock every SKU the batch touches, once, in one fixed order (`lockStock`): concurrent batches and
- *    single requests over overlapping SKUs queue behind each other instead of deadlocking.
- * 2. Read the catalog, and the decisions already recorded for these request ids. This runs after the locks
- *    on purpose: a repeat of a request racing us for the same SKUs waited on our locks and now sees our
- *    reservation.
+ * 1. Read the decisions already recorded for these request ids: a question asked before is answered from its
+ *    record and needs no stock.
+ * 2. Lock every SKU the new requests touch, once, in one fixed order (`lockStock`): concurrent batches and
+ *    single requests over overlapping SKUs queue behind each other instead of deadlocking. Read the catalog.
  * 3. Allocate request by request in memory; a repeated request_id (here or before) is not allocated again.
  * 4. Write: one UPDATE for all SKUs (the CHECK constraints refuse any negative level), the reservations (each
  *    reserved one expiring `ttlSeconds` from now) and their lines in bulk, then, in one more statement,
@@ -84,8 +83,9 @@ function byteOrder(a: string, b: string): number {
  * same request_id, and a repeat is answered with the recorded decision, never a second reservation: the same
  * `stock-available` (reservation id, lines, `expires_at`), or the same `stock.rejected`, which is
  * why a rejection is recorded with its reason and details; once the reservation has expired, `stock.rejected`
- * with reason `reservation_expired`. A repeat with other SKUs racing the first is a unique violation on
- * `request_id`: the transaction fails and the consumer's retry then finds the decision.
+ * with reason `reservation_expired`. Copies of one request are never handled at the same moment by the
+ * transports (the request's ordering key); if they were, the second to commit would hit the unique
+ * `request_id`: its transaction fails, and the consumer's retry then finds the decision.
  */
 export async function reserveStock(
   tx: Tx,
@@ -93,10 +93,13 @@ export async function reserveStock(
   ttlSeconds: number,
   options: { repeatAnswerWindowSeconds?: number } = {},
 ): Promise<ReservationOutcome[]> {
-  const skus = [...new Set(requests.flatMap(({ request }) => request.items.map((line) => line.product_sku)))].sort(byteOrder);
+  const decided = await findDecisions(tx, requests.map(({ request }) => request.request_id));
+  // Questions decided before need no stock: only the SKUs of new ones are locked, and a batch of repeats (a
+  // backlog of re-asks) touches no stock row at all, so it never queues behind the hot SKU's lock.
+  const fresh = requests.filter(({ request }) => !decided.has(request.request_id));
+  const skus = [...new Set(fresh.flatMap(({ request }) => request.items.map((line) => line.product_sku)))].sort(byteOrder);
   const locked = await lockStock(tx, skus);
   const catalog = await findCatalogEntries(tx, skus);
-  const decided = await findDecisions(tx, requests.map(({ request }) => request.request_id));
   const decidedNow = new Set<string>();
 
   const available = new Map(locked.map((row) => [row.sku, row.available]));
