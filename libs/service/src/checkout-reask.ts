@@ -1,5 +1,6 @@
+import type { CheckoutRetryEnv } from '@shop/config';
 import { ContractViolation, OrderRequestedV1, type TopicName } from '@shop/contracts';
-import { inTransaction, quoteIdent, type PrismaClient, type Tx } from '@shop/db';
+import { inTransaction, quoteIdent, type Database, type PrismaClient, type Tx } from '@shop/db';
 import { startDueWorkLoop, type PublishFn } from '@shop/events';
 import type { Logger } from '@shop/observability';
 
@@ -144,4 +145,51 @@ export function startCheckoutReasking(
     pollIntervalMs: options.pollIntervalMs ?? 30_000,
   });
   return () => loop.stop();
+}
+
+/** What a service gives its re-asker: its database, its publish and its logger. */
+export interface ReaskDeps {
+  db: Database;
+  publish: PublishFn;
+  logger: Logger;
+}
+
+/** A service's re-asker, described once: what it reads, what it asks again, and the channel that wakes it. */
+export interface ReaskerDefinition {
+  name: string;
+  table: PendingCheckoutTable;
+  requestsOf: CheckoutReaskerOptions['requestsOf'];
+  channel: string;
+  /** How often its loop looks at least, from the settings (default 30 s). */
+  pollIntervalMs?: (settings: CheckoutRetryEnv) => number;
+}
+
+/** A defined re-asker: one pass at a time (`create`, for tests) or its background loop (`start`). */
+export interface DefinedReasker {
+  create(settings: CheckoutRetryEnv, deps: ReaskDeps, options?: { batchSize?: number }): CheckoutReasker;
+  /** Starts the loop; returns what stops it. */
+  start(settings: CheckoutRetryEnv, deps: ReaskDeps & { databaseUrl: string }): () => Promise<void>;
+}
+
+/** The one way a service sets up a re-asker with the checkout retry settings (`CHECKOUT_RETRY_*`). */
+export function defineReasker(definition: ReaskerDefinition): DefinedReasker {
+  const optionsFor = (settings: CheckoutRetryEnv, deps: ReaskDeps): CheckoutReaskerOptions => ({
+    name: definition.name,
+    prisma: deps.db.prisma,
+    publish: deps.publish,
+    logger: deps.logger,
+    table: definition.table,
+    backoff: { afterSeconds: settings.CHECKOUT_RETRY_AFTER_SECONDS, maxSeconds: settings.CHECKOUT_RETRY_MAX_SECONDS },
+    requestsOf: definition.requestsOf,
+  });
+  return {
+    create: (settings, deps, options = {}) => createCheckoutReasker({ ...optionsFor(settings, deps), ...options }),
+    start: (settings, deps) =>
+      startCheckoutReasking({
+        ...optionsFor(settings, deps),
+        databaseUrl: deps.databaseUrl,
+        channel: definition.channel,
+        ...(definition.pollIntervalMs ? { pollIntervalMs: definition.pollIntervalMs(settings) } : {}),
+      }),
+  };
 }

@@ -10,11 +10,15 @@ export { createServiceApp, type AppContext, type IdentitySettings, type RateLimi
 export { retryDelayMs, type RetryPolicy } from './retry-policy';
 export {
   createCheckoutReasker,
+  defineReasker,
   reaskDelaySeconds,
   startCheckoutReasking,
   type CheckoutReasker,
   type CheckoutReaskerOptions,
   type PendingCheckoutTable,
+  type DefinedReasker,
   type ReaskBackoff,
+  type ReaskDeps,
+  type ReaskerDefinition,
   type StoredRequest,
 } from './checkout-reask';

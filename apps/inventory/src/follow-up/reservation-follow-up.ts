@@ -1,15 +1,5 @@
-import type { CheckoutRetryEnv } from '@shop/config';
-import type { Database, Tx } from '@shop/db';
-import type { PublishFn } from '@shop/events';
-import type { Logger } from '@shop/observability';
-import {
-  createCheckoutReasker,
-  startCheckoutReasking,
-  type CheckoutReasker,
-  type CheckoutReaskerOptions,
-  type PendingCheckoutTable,
-  type StoredRequest,
-} from '@shop/service';
+import type { Tx } from '@shop/db';
+import { defineReasker, type PendingCheckoutTable, type StoredRequest } from '@shop/service';
 import { findReservationDecisions } from '../db/reservations.queries';
 import { reservationExpiredPayload } from '../domain/reservations';
 import { recordedAnswer } from '../domain/reserve-stock';
@@ -44,23 +34,14 @@ async function answersToRepeat(tx: Tx, reservationIds: string[]): Promise<Stored
   });
 }
 
-export interface ReservationFollowUpDeps {
-  db: Database;
-  publish: PublishFn;
-  logger: Logger;
-}
-
-function optionsFor(settings: CheckoutRetryEnv, deps: ReservationFollowUpDeps): CheckoutReaskerOptions {
-  return {
-    name: 'reservation-follow-up',
-    prisma: deps.db.prisma,
-    publish: deps.publish,
-    logger: deps.logger,
-    table: AWAITED_RESERVATIONS,
-    backoff: { afterSeconds: settings.CHECKOUT_RETRY_AFTER_SECONDS, maxSeconds: settings.CHECKOUT_RETRY_MAX_SECONDS },
-    requestsOf: answersToRepeat,
-  };
-}
+const followUp = defineReasker({
+  name: 'reservation-follow-up',
+  table: AWAITED_RESERVATIONS,
+  requestsOf: answersToRepeat,
+  channel: FOLLOW_UP_CHANNEL,
+  // Nothing notifies the channel: look as often as the shortest wait.
+  pollIntervalMs: (settings) => Math.min(30_000, settings.CHECKOUT_RETRY_AFTER_SECONDS * 1_000),
+});
 
 /**
  * Inventory's follow-up (DESIGN.md, "Ask again, get the same answer", from the answering side): a reservation
@@ -69,16 +50,7 @@ function optionsFor(settings: CheckoutRetryEnv, deps: ReservationFollowUpDeps): 
  * so nobody asks again, and without this the sweeper would return units that were sold), and a
  * `reservation.expired` lost on its way to order (the order would stay confirmed without units).
  */
-export function createReservationFollowUp(settings: CheckoutRetryEnv, deps: ReservationFollowUpDeps, options: { batchSize?: number } = {}): CheckoutReasker {
-  return createCheckoutReasker({ ...optionsFor(settings, deps), ...options });
-}
+export const createReservationFollowUp = followUp.create;
 
 /** The follow-up's background loop; returns what stops it. */
-export function startReservationFollowUp(settings: CheckoutRetryEnv, deps: ReservationFollowUpDeps & { databaseUrl: string }): () => Promise<void> {
-  return startCheckoutReasking({
-    ...optionsFor(settings, deps),
-    databaseUrl: deps.databaseUrl,
-    channel: FOLLOW_UP_CHANNEL,
-    pollIntervalMs: Math.min(30_000, settings.CHECKOUT_RETRY_AFTER_SECONDS * 1_000),
-  });
-}
+export const startReservationFollowUp = followUp.start;

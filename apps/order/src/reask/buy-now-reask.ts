@@ -1,16 +1,6 @@
-import type { CheckoutRetryEnv } from '@shop/config';
 import type { PayloadOf } from '@shop/contracts';
-import type { Database, Prisma, Tx } from '@shop/db';
-import type { PublishFn } from '@shop/events';
-import type { Logger } from '@shop/observability';
-import {
-  createCheckoutReasker,
-  startCheckoutReasking,
-  type CheckoutReasker,
-  type CheckoutReaskerOptions,
-  type PendingCheckoutTable,
-  type StoredRequest,
-} from '@shop/service';
+import type { Prisma, Tx } from '@shop/db';
+import { defineReasker, type PendingCheckoutTable, type StoredRequest } from '@shop/service';
 import { BUY_NOW_REQUESTS_CHANNEL, type BuyNowRequestRow } from '../db/buy-now.queries';
 import { OrderItem } from '../domain/order';
 
@@ -41,30 +31,15 @@ async function storedBuyNowRequests(tx: Tx, requestIds: string[]): Promise<Store
   return rows.map((row: BuyNowRequestRow) => ({ key: row.requestId, payload: orderRequestOf(row), correlationId: row.requestId }));
 }
 
-export interface BuyNowReaskDeps {
-  db: Database;
-  publish: PublishFn;
-  logger: Logger;
-}
-
-function optionsFor(settings: CheckoutRetryEnv, deps: BuyNowReaskDeps): CheckoutReaskerOptions {
-  return {
-    name: 'buy-now-reask',
-    prisma: deps.db.prisma,
-    publish: deps.publish,
-    logger: deps.logger,
-    table: BUY_NOW_REQUESTS,
-    backoff: { afterSeconds: settings.CHECKOUT_RETRY_AFTER_SECONDS, maxSeconds: settings.CHECKOUT_RETRY_MAX_SECONDS },
-    requestsOf: storedBuyNowRequests,
-  };
-}
+const buyNowReasker = defineReasker({
+  name: 'buy-now-reask',
+  table: BUY_NOW_REQUESTS,
+  requestsOf: storedBuyNowRequests,
+  channel: BUY_NOW_REQUESTS_CHANNEL,
+});
 
 /** The order service's re-asker: a `pending` buy-now request that heard no outcome publishes its order-requested again. */
-export function createBuyNowReasker(settings: CheckoutRetryEnv, deps: BuyNowReaskDeps, options: { batchSize?: number } = {}): CheckoutReasker {
-  return createCheckoutReasker({ ...optionsFor(settings, deps), ...options });
-}
+export const createBuyNowReasker = buyNowReasker.create;
 
 /** The order service's background re-ask loop (see `startCheckoutReasking`); returns what stops it. */
-export function startBuyNowReasking(settings: CheckoutRetryEnv, deps: BuyNowReaskDeps & { databaseUrl: string }): () => Promise<void> {
-  return startCheckoutReasking({ ...optionsFor(settings, deps), databaseUrl: deps.databaseUrl, channel: BUY_NOW_REQUESTS_CHANNEL });
-}
+export const startBuyNowReasking = buyNowReasker.start;
