@@ -4,6 +4,7 @@
 // inventory, order and cart killed with SIGKILL in turn and restarted; PostgreSQL stopped for 10 s. Then it
 // waits until the system is quiet and counts what DESIGN.md's invariants forbid. Target: oversold, stuck,
 // units_leaked and duplicate_effects all 0, and quiet within the reservation TTL plus 60 s of the last fault.
+// The same sale without faults runs first, on a cluster of its own, as the baseline of the time to quiet.
 //   CHAOS_N customers (1000), CHAOS_K units (100), CHAOS_TTL seconds a reservation lives (30).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '@shop/contracts';
 import { applyMigrations, createDatabase, ensureDatabase, withDatabase } from '@shop/db';
-import { startEmbeddedPostgres } from '@shop/testing/embedded-postgres';
+import { startEmbeddedPostgres, type RunningPostgres } from '@shop/testing/embedded-postgres';
 import { HEALED_BY_ASKING_AGAIN } from '../system/healed-subscriptions';
 import { invariantViolations } from '../system/invariants';
 import { flashSale, untilQuietAfterFault, type ProcessStack } from '../system/sale-driver';
@@ -36,17 +37,38 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-const reportDir = mkdtempSync(join(tmpdir(), 'chaos-faults-'));
-const server = await startEmbeddedPostgres({ dataDir: join(tmpdir(), `shop-chaos-${randomBytes(4).toString('hex')}`), persistent: false, durable: true });
-/** Stopped whatever happens, so a failed run leaves no server or process behind. */
-const cleanup: (() => Promise<void>)[] = [async () => rmSync(reportDir, { recursive: true, force: true }), () => server.stop()];
-try {
-  console.log(JSON.stringify(await run()));
-} finally {
-  for (const step of cleanup.reverse()) await step().catch((err: unknown) => console.error(`cleanup: ${String(err)}`));
+interface SaleResult {
+  summary: Record<string, unknown>;
+  /** From the first checkout to quiet. */
+  secondsFromSaleStart: number;
+  /** Every figure the target names is 0, and the system was quiet in time. */
+  met: boolean;
 }
 
-async function run(): Promise<Record<string, unknown>> {
+/** A sale on a cluster and services of its own, stopped whatever happens, so a failed run leaves nothing behind. */
+async function onItsOwnCluster(faulty: boolean): Promise<SaleResult> {
+  const reportDir = mkdtempSync(join(tmpdir(), 'chaos-faults-'));
+  const server = await startEmbeddedPostgres({ dataDir: join(tmpdir(), `shop-chaos-${randomBytes(4).toString('hex')}`), persistent: false, durable: true });
+  const cleanup: (() => Promise<void>)[] = [async () => rmSync(reportDir, { recursive: true, force: true }), () => server.stop()];
+  try {
+    return await run(server, reportDir, cleanup, faulty);
+  } finally {
+    for (const step of cleanup.reverse()) await step().catch((err: unknown) => console.error(`cleanup: ${String(err)}`));
+  }
+}
+
+print(`bench:chaos — ${N} customers race for ${K} units (every 4th buys now), reservations live ${TTL} s; services as processes, embedded PostgreSQL 18`);
+print('baseline: the same sale, no faults');
+const baseline = await onItsOwnCluster(false);
+print('chaos: deliveries dropped, duplicated and delayed; inventory, order and cart killed; PostgreSQL down 10 s');
+const chaos = await onItsOwnCluster(true);
+print(
+  `  quiet ${round(chaos.secondsFromSaleStart)} s after the sale began, against ${round(baseline.secondsFromSaleStart)} s without faults ` +
+    `(×${round(chaos.secondsFromSaleStart / baseline.secondsFromSaleStart, 2)}); target ${chaos.met ? 'met' : 'MISSED'}`,
+);
+console.log(JSON.stringify({ ...chaos.summary, baseline_seconds_to_quiet: round(baseline.secondsFromSaleStart, 1) }));
+
+async function run(server: RunningPostgres, reportDir: string, cleanup: (() => Promise<void>)[], faulty: boolean): Promise<SaleResult> {
   const databaseUrl = withDatabase(server.url, 'shop');
   await ensureDatabase(server.url, 'shop');
   await applyMigrations(databaseUrl);
@@ -59,14 +81,15 @@ async function run(): Promise<Record<string, unknown>> {
     RESERVATION_EXPIRY_GRACE_SECONDS: '2',
     EMAIL_RETRY_MIN_MS: '200',
     EMAIL_RETRY_MAX_MS: '2000',
-    EVENT_FAULTS: JSON.stringify({ dropRate: 0.05, duplicateRate: 0.05, delayRate: 0.05, delayMs: [1_000, 3_000], dropsOn: [...HEALED_BY_ASKING_AGAIN], reportDir }),
+    ...(faulty
+      ? { EVENT_FAULTS: JSON.stringify({ dropRate: 0.05, duplicateRate: 0.05, delayRate: 0.05, delayMs: [1_000, 3_000], dropsOn: [...HEALED_BY_ASKING_AGAIN], reportDir }) }
+      : {}),
   });
   cleanup.push(() => processes.stop());
   const db = createDatabase(databaseUrl, { poolMax: 4, applicationName: 'bench-chaos', onError: () => undefined });
   cleanup.push(() => db.close());
   const stack: ProcessStack = { processes, pool: db.pool, db, request: (service, path, init) => fetch(`${processes.urls[service]}${path}`, init) };
 
-  print(`bench:chaos — ${N} customers race for ${K} units (every 4th buys now), reservations live ${TTL} s; services as processes, embedded PostgreSQL 18`);
   const injected: string[] = [];
   let faultsOverAt = 0;
   const cpuBefore = new Map<number, number>();
@@ -95,6 +118,11 @@ async function run(): Promise<Record<string, unknown>> {
     { sku: SKU, units: K, customers: N, buyNowEvery: 4, spreadMs: 25_000, deadline: Date.now() + 900_000, pollMs: 3_000 },
     async () => {
       saleStarted = Date.now();
+      if (!faulty) {
+        faultsOverAt = saleStarted;
+        still = setInterval(sample, 10_000);
+        return;
+      }
       const at = (ms: number) => sleep(Math.max(0, saleStarted + ms - Date.now()));
       // Each fault at its time, whatever the others are doing (a restart under load may take a while).
       const kills = ([[3_000, 'inventory'], [8_000, 'order'], [13_000, 'cart']] as [number, ServiceName][]).map(async ([ms, service]) => {
@@ -166,17 +194,21 @@ async function run(): Promise<Record<string, unknown>> {
   const secondsToQuiet = (quietAt - faultsOverAt) / 1000;
   const cpu = SERVICE_NAMES.map((name) => `${name} ${round(cpuSeconds(processes.pids[name]) - (cpuBefore.get(processes.pids[name]) ?? 0))}`).join(', ');
 
-  print(`  faults: ${injected.join('; ')}; deliveries ${deliveryFaults.delivered}: dropped ${deliveryFaults.dropped}, duplicated ${deliveryFaults.duplicated}, delayed ${deliveryFaults.delayed}`);
+  if (faulty) print(`  faults: ${injected.join('; ')}; deliveries ${deliveryFaults.delivered}: dropped ${deliveryFaults.dropped}, duplicated ${deliveryFaults.duplicated}, delayed ${deliveryFaults.delayed}`);
   print(
     `  clients: saw their checkout won ${outcomes.filter((o) => o === 'won').length} (an order may be cancelled later, reservation_expired, and the customer told), ` +
       `lost ${outcomes.filter((o) => o === 'lost').length}, gave up ${outcomes.filter((o) => o === 'pending').length}; all final ${round((clientsDone - saleStarted) / 1000)} s after the sale began`,
   );
   print(`  stock: available ${stock.available}, reserved ${stock.reserved} (live reservations ${stock.live}), sold ${sold} in ${confirmed} confirmed orders`);
-  print(`  quiet ${round(secondsToQuiet)} s after the last fault (target ≤ TTL + 60 = ${TTL + 60} s)${quietError ? `; NOT quiet: ${quietError}` : ''}`);
+  print(
+    faulty
+      ? `  quiet ${round(secondsToQuiet)} s after the last fault (target ≤ TTL + 60 = ${TTL + 60} s)${quietError ? `; NOT quiet: ${quietError}` : ''}`
+      : `  quiet ${round(secondsToQuiet)} s after the sale began${quietError ? `; NOT quiet: ${quietError}` : ''}`,
+  );
   print(`  invariant rules broken: ${Object.keys(broken).length === 0 ? 'none' : JSON.stringify(broken).slice(0, 2_000)}`);
   print(`  CPU seconds per service since the sale began (the restarted ones since their restart): ${cpu}`);
   const met = oversold === 0 && stuck === 0 && unitsLeaked === 0 && duplicates === 0 && !quietError && secondsToQuiet <= TTL + 60;
-  print(`  target ${met ? 'met' : 'MISSED'}`);
+  if (faulty) print(`  target ${met ? 'met' : 'MISSED'}`);
 
   const summary = {
     bench: 'chaos',
@@ -190,5 +222,5 @@ async function run(): Promise<Record<string, unknown>> {
     duplicate_effects: duplicates,
     seconds_to_quiet: round(secondsToQuiet, 1),
   };
-  return summary;
+  return { summary, secondsFromSaleStart: (quietAt - saleStarted) / 1000, met };
 }
