@@ -75,10 +75,11 @@ async function run(server: RunningPostgres, reportDir: string, cleanup: (() => P
   const processes = await startServiceProcesses(databaseUrl, {
     DATABASE_POOL_MAX: '4',
     LOG_LEVEL: 'fatal',
-    // The requesters' own defaults (20 s, doubling to 300 s). Shorter waits make a re-ask storm: with a few
-    // hundred checkouts pending behind a backlog, re-asks every few seconds arrive as fast as inventory answers
-    // them, and the backlog does not shrink until the checkouts are final (measured: 5 s → 30 s took 170 s to
-    // quiet against 74 s without faults).
+    // Re-ask after 5 s, doubling to 30 s. Longer waits leave a long tail (the defaults, 20 s to 300 s: a
+    // checkout whose message was dropped twice waits minutes; 186 s to quiet after the last fault); much shorter
+    // ones make a re-ask storm behind the sale's backlog (2 s to 8 s: over a thousand re-asks queued).
+    CHECKOUT_RETRY_AFTER_SECONDS: '5',
+    CHECKOUT_RETRY_MAX_SECONDS: '30',
     RESERVATION_TTL_SECONDS: String(TTL),
     RESERVATION_EXPIRY_GRACE_SECONDS: '2',
     EMAIL_RETRY_MIN_MS: '200',
