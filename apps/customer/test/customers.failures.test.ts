@@ -16,25 +16,30 @@ beforeAll(async () => {
 
 afterAll(() => db.close());
 
-async function expectGeneric500(res: Response): Promise<void> {
-  expect(res.status).toBe(500);
+/**
+ * A database that cannot be reached is a passing condition, not a bug: 503 with Retry-After, so that clients
+ * and load balancers try again, and as for any failure nothing of the cause reaches the client.
+ */
+async function expectGeneric503(res: Response): Promise<void> {
+  expect(res.status).toBe(503);
   expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+  expect(res.headers.get('Retry-After')).toBe('2');
   const text = await res.text();
-  expect(JSON.parse(text)).toMatchObject({ status: 500, title: 'Internal server error', detail: 'An unexpected error occurred.' });
+  expect(JSON.parse(text)).toMatchObject({ status: 503, title: 'Service unavailable', type: 'https://problems.shop.example/unavailable' });
   for (const secret of ['127.0.0.1', 'ECONNREFUSED', 's3cret', 'shop_user', 'prisma', 'Prisma', 'stack', 'at ']) {
     expect(text).not.toContain(secret);
   }
 }
 
 describe('customer service with its database down', () => {
-  it('answers 500 without internals when a query fails', async () => {
-    await expectGeneric500(await app.request('/customers', { headers: supportHeaders }));
-    await expectGeneric500(await app.request(`/customers/${JOHN}`, { headers: adminHeaders }));
-    await expectGeneric500(await app.request('/customers', json('POST', { name: 'N', email: 'n@example.com' }, adminHeaders)));
+  it('answers 503 with Retry-After and without internals when a query cannot reach it', async () => {
+    await expectGeneric503(await app.request('/customers', { headers: supportHeaders }));
+    await expectGeneric503(await app.request(`/customers/${JOHN}`, { headers: adminHeaders }));
+    await expectGeneric503(await app.request('/customers', json('POST', { name: 'N', email: 'n@example.com' }, adminHeaders)));
   });
 
-  it('answers 500, not 401, when the customer check itself fails', async () => {
-    await expectGeneric500(await app.request(`/customers/${JOHN}`, { headers: { 'X-Customer-Id': JOHN } }));
+  it('answers 503, not 401, when the customer check itself cannot reach it', async () => {
+    await expectGeneric503(await app.request(`/customers/${JOHN}`, { headers: { 'X-Customer-Id': JOHN } }));
   });
 
   it('still refuses bad input with 4xx before touching the database', async () => {
