@@ -3,11 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '@shop/db';
 import { useTestDatabase, type TestDatabase } from '@shop/testing';
 import { reserveStock } from '../src/domain/reserve-stock';
-import { sweepOnce } from '../src/expiry/reservation-sweeper';
 import {
   CUSTOMER,
   deliver,
-  expireAgo,
   inventoryContext,
   message,
   orderCreated,
@@ -391,39 +389,5 @@ describe('reserveStock', () => {
     const one = await statementsFor(1);
     expect(one).toBeLessThanOrEqual(7);
     expect(await statementsFor(50)).toBe(one);
-  });
-});
-
-describe('copies of one question that piled up', () => {
-  async function ask(request: ReturnType<typeof orderRequested>, window: number) {
-    const mark = await outboxMark(db);
-    await db.prisma.$transaction((tx) => reserveStock(tx, [{ request, correlationId: request.cart_id! }], TTL_SECONDS, { repeatAnswerWindowSeconds: window }));
-    return (await outbox(db, mark)).filter((e) => e.payload['request_id'] === request.request_id).map((e) => e.topic);
-  }
-
-  it('are answered once per window: a repeat right after the answer is not, one after the window is, the same answer', async () => {
-    const sku = uniqueSku('PILE');
-    await seedStock(db, { [sku]: 5 });
-    const request = orderRequested([[sku, 1]]);
-    expect(await ask(request, 10)).toEqual(['stock-available']);
-    expect(await ask(request, 10)).toEqual([]);
-    expect(await ask(request, 10)).toEqual([]);
-    await db.pool.query(`UPDATE inventory.reservations SET answered_at = answered_at - interval '11 seconds' WHERE request_id = $1`, [request.request_id]);
-    expect(await ask(request, 10)).toEqual(['stock-available']);
-    expect(await ask(request, 10)).toEqual([]);
-    // Without a window every copy is answered, as before.
-    expect(await ask(request, 0)).toEqual(['stock-available']);
-    expect(await stockOf(db, sku)).toMatchObject({ available: 4, reserved: 1 });
-  });
-
-  it('answer at once once the answer changed: a repeat right after the reservation expired gets stock.rejected', async () => {
-    const sku = uniqueSku('PILE-EXP');
-    await seedStock(db, { [sku]: 5 });
-    const request = orderRequested([[sku, 1]]);
-    expect(await ask(request, 10)).toEqual(['stock-available']);
-    await expireAgo(db, request.request_id, 60);
-    expect(await sweepOnce({ db, publish: context.events.publish }, { graceSeconds: 30, batchSize: 100 })).toBeGreaterThanOrEqual(1);
-    expect(await ask(request, 10)).toEqual(['stock.rejected']);
-    expect(await ask(request, 10)).toEqual([]);
   });
 });

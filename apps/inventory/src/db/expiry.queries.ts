@@ -8,9 +8,7 @@ export interface ExpiredBatch {
 
 /**
  * Marks up to `limit` open reservations whose `expires_at` lies more than `graceSeconds` in the past as
- * `expired`, oldest first, in one statement, and sums their units per SKU. The answer to their request
- * changes with it (`stock.rejected`, `reservation_expired`), so the next repeat is answered at once
- * (`answered_at` cleared), however recently the old answer went out. The rows are claimed with
+ * `expired`, oldest first, in one statement, and sums their units per SKU. The rows are claimed with
  * `FOR UPDATE SKIP LOCKED`: two sweepers take disjoint batches, and a reservation an order event holds
  * locked (being committed or released right now) is left for that event. The partial index on open
  * reservations by `expires_at` makes this one index range scan, however many closed reservations there are.
@@ -23,7 +21,7 @@ export async function expireDue(tx: Tx, graceSeconds: number, limit: number): Pr
        ORDER BY expires_at LIMIT $2
        FOR UPDATE SKIP LOCKED
      ), expired AS (
-       UPDATE inventory.reservations r SET status = 'expired', updated_at = now(), asked_at = NULL, answered_at = NULL
+       UPDATE inventory.reservations r SET status = 'expired', updated_at = now(), asked_at = NULL
        FROM due WHERE r.reservation_id = due.reservation_id AND r.status = 'reserved'
        RETURNING r.reservation_id
      ), units AS (

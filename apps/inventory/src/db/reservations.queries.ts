@@ -71,29 +71,6 @@ export async function findReservationDecisions(tx: Tx, reservationIds: readonly 
 }
 
 /**
- * Of the requests decided before, those whose answer should be published again now: not answered within the
- * last `windowSeconds` (each marked answered now, in one statement). A row another transaction holds locked
- * (the sweeper, an order event) is not waited for: its request is answered, as without the window.
- */
-export async function claimRepeatAnswers(tx: Tx, requestIds: readonly string[], windowSeconds: number): Promise<Set<string>> {
-  if (requestIds.length === 0) return new Set();
-  const rows = await tx.$queryRawUnsafe<{ request_id: string; answer: boolean }[]>(
-    `WITH candidates AS (
-       SELECT reservation_id, request_id, answered_at FROM inventory.reservations WHERE request_id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED
-     ), answered AS (
-       UPDATE inventory.reservations r SET answered_at = now() FROM candidates c
-       WHERE r.reservation_id = c.reservation_id AND (c.answered_at IS NULL OR c.answered_at <= now() - make_interval(secs => $2))
-       RETURNING r.request_id
-     )
-     SELECT c.request_id::text, EXISTS (SELECT 1 FROM answered a WHERE a.request_id = c.request_id) AS answer FROM candidates c`,
-    [...requestIds],
-    windowSeconds,
-  );
-  const quiet = new Set(rows.filter((r) => !r.answer).map((r) => r.request_id));
-  return new Set(requestIds.filter((id) => !quiet.has(id)));
-}
-
-/**
  * Inserts reservations in one statement; a request id that already has one is a unique violation. Each
  * reserved one expires `ttlSeconds` from now by the database's clock, the clock the sweeper reads; returns
  * those expiry times by reservation id, as stored (to the millisecond).
@@ -101,10 +78,10 @@ export async function claimRepeatAnswers(tx: Tx, requestIds: readonly string[], 
 export async function insertReservations(tx: Tx, rows: readonly NewReservation[], ttlSeconds: number): Promise<Map<string, Date>> {
   if (rows.length === 0) return new Map();
   const inserted = await tx.$queryRawUnsafe<{ reservation_id: string; expires_at: Date | null }[]>(
-    `INSERT INTO inventory.reservations (reservation_id, request_id, source, cart_id, customer_id, currency, status, rejection, expires_at, asked_at, answered_at)
+    `INSERT INTO inventory.reservations (reservation_id, request_id, source, cart_id, customer_id, currency, status, rejection, expires_at, asked_at)
      SELECT r.id, r.request_id, r.source, r.cart_id, r.customer_id, r.currency, r.status, r.rejection,
             CASE WHEN r.status = 'reserved' THEN statement_timestamp() + make_interval(secs => $9) END,
-            CASE WHEN r.status = 'reserved' THEN statement_timestamp() END, statement_timestamp()
+            CASE WHEN r.status = 'reserved' THEN statement_timestamp() END
      FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::jsonb[])
        AS r(id, request_id, source, cart_id, customer_id, currency, status, rejection)
      RETURNING reservation_id::text, expires_at`,

@@ -4,7 +4,6 @@ import type { Tx } from '@shop/db';
 import { findCatalogEntries, type CatalogEntry } from '../db/catalog.queries';
 import { publishAll, type PendingEvent } from '../db/outbox.queries';
 import {
-  claimRepeatAnswers,
   findDecisions,
   insertReservationLines,
   insertReservations,
@@ -87,12 +86,7 @@ function byteOrder(a: string, b: string): number {
  * transports (the request's ordering key); if they were, the second to commit would hit the unique
  * `request_id`: its transaction fails, and the consumer's retry then finds the decision.
  */
-export async function reserveStock(
-  tx: Tx,
-  requests: readonly StockRequest[],
-  ttlSeconds: number,
-  options: { repeatAnswerWindowSeconds?: number } = {},
-): Promise<ReservationOutcome[]> {
+export async function reserveStock(tx: Tx, requests: readonly StockRequest[], ttlSeconds: number): Promise<ReservationOutcome[]> {
   const decided = await findDecisions(tx, requests.map(({ request }) => request.request_id));
   // Questions decided before need no stock: only the SKUs of new ones are locked, and a batch of repeats (a
   // backlog of re-asks) touches no stock row at all, so it never queues behind the hot SKU's lock.
@@ -145,14 +139,10 @@ export async function reserveStock(
   await insertReservationLines(tx, lines);
   const firstAnswers = new Map<string, (correlationId: string) => PendingEvent>();
   const answers: PendingEvent[] = [];
-  // Copies of one question that piled up in a queue are answered once per window, not once each.
-  const window = options.repeatAnswerWindowSeconds ?? 0;
-  const toAnswer = window > 0 ? await claimRepeatAnswers(tx, [...decided.keys()], window) : undefined;
   requests.forEach(({ request, correlationId }, i) => {
     const outcome = outcomes[i]!;
     const prior = decided.get(request.request_id);
     if (prior) {
-      if (toAnswer && !toAnswer.delete(request.request_id)) return;
       const answer = recordedAnswer(prior, request.currency, correlationId);
       if (answer) answers.push(answer);
     } else if (outcome.status === 'repeated') {
