@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { statementRunner, type RunStatement } from '@shop/db';
 import { refuseIdempotentAnswers, useTestDatabase, type TestDatabase } from '@shop/testing';
 import { checkout } from '../src/domain/carts';
 import {
@@ -91,9 +92,15 @@ describe('POST /cart/convert-to-order', () => {
     const filled = await addToCart(cart, customer, TEE.sku);
     const before = await cartState(db);
     const failingPublish = async () => {
-      throw new Error('outbox unavailable');
+      throw new Error('the checkout writes its event itself');
     };
-    await expect(checkout({ prisma: db.prisma, publish: failingPublish }, customer)).rejects.toThrow('outbox unavailable');
+    // The checkout's statement with an event id the outbox already holds: its INSERT fails, and with it the whole statement.
+    const taken = randomUUID();
+    await db.pool.query(`INSERT INTO cart.outbox (event_id, topic, ordering_key, attributes, payload, published_at) VALUES ($1, 'order-requested', 'k', '{}', '{}', now())`, [taken]);
+    const run = statementRunner(db.prisma, db.pool);
+    const clashing: RunStatement = (statement, values) => run(statement, statement.name === 'cart_checkout' ? values.map((v, i) => (i === 4 ? taken : v)) : values);
+    await expect(checkout({ prisma: db.prisma, run: clashing, publish: failingPublish }, customer)).rejects.toThrow(/outbox_event_id_key/);
+    await db.pool.query('DELETE FROM cart.outbox WHERE event_id = $1', [taken]);
     expect(await cartState(db)).toEqual(before);
     expect(await readCart(cart, customer)).toEqual(filled);
   });

@@ -1,5 +1,6 @@
 export { createDatabase, Prisma, type Database, type DatabaseOptions, type PrismaClient } from './client';
-export { inTransaction, onBeforeCommit, isRetryable, isUniqueViolation, sqlState, type Tx, type TransactionOptions } from './transaction';
+export { statementRunner, type RunStatement, type Statement } from './statement';
+export { enclosingTransaction, inTransaction, onBeforeCommit, isRetryable, isUniqueViolation, sqlState, type Tx, type TransactionOptions } from './transaction';
 export { applyMigrations, readMigrations, MigrationError, MIGRATIONS_DIR, type Migration } from './migrate';
 export { quoteIdent, withDatabase } from './database-url';
 export { dropDatabase, ensureDatabase, withClient } from './database-admin';

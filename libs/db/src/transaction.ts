@@ -52,6 +52,12 @@ export async function joiningTransactions<T>(prisma: PrismaClient, tx: Tx, fn: (
   }
 }
 
+/** The open transaction of `joiningTransactions` for `prisma` that the caller runs inside, if any. */
+export function enclosingTransaction(prisma: PrismaClient): Tx | undefined {
+  const outer = enclosing.getStore();
+  return outer?.isOpen && outer.prisma === prisma ? outer.tx : undefined;
+}
+
 /**
  * Runs `fn` in one database transaction, retrying it when PostgreSQL reports a retryable conflict. Hooks
  * registered with `onBeforeCommit` run after `fn`, in the same transaction. Inside `joiningTransactions` of the

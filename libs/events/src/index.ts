@@ -4,7 +4,7 @@ export { registerDeadLetterRoutes } from './dead-letter.routes';
 export { createDeadLetterStore, type DeadLetter, type DeadLetterStore, type ReplayFilter } from './dead-letters';
 export { startDueWorkLoop, type DueWorkLoop, type DueWorkLoopOptions } from './due-work-loop';
 export { monotonicUuid } from './monotonic-uuid';
-export { createPublisher, envelopeOf, outboxChannel, writeOutbox } from './outbox';
+export { createPublisher, envelopeOf, outboxChannel, outboxInsertCte, outboxValues, writeOutbox } from './outbox';
 export { createOutboxDeadLetters, OUTBOX_DEAD_LETTER_PREFIX, OUTBOX_DEAD_LETTER_SUBSCRIPTION, type OutboxDeadLetters } from './outbox-dead-letters';
 export { startRelay, type Relay, type RelayOptions } from './relay';
 export { DEFAULT_RETENTION, startRetention, type Retention, type RetentionAges, type RetentionOptions, type RetentionRound } from './retention';

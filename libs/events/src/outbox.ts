@@ -33,6 +33,25 @@ export async function writeOutbox(tx: Tx, schema: string, envelopes: readonly Ev
 }
 
 /**
+ * The outbox write of ONE envelope as a data-modifying CTE `name`, for a hot path that does its whole use case
+ * in one statement: the row is written only when the CTE `guard` of that statement returned a row (the state
+ * change happened). It takes parameters `$first` to `$first + 4`, whose values `outboxValues` gives. The
+ * statement must also send `pg_notify(outboxChannel(schema), '')` when it wrote, to wake the relay at commit.
+ */
+export function outboxInsertCte(name: string, schema: string, first: number, guard: string): string {
+  const p = (i: number) => `$${first + i}`;
+  return `${name} AS (
+    INSERT INTO ${quoteIdent(schema)}.outbox (event_id, topic, ordering_key, attributes, payload)
+    SELECT ${p(0)}::uuid, ${p(1)}, ${p(2)}, ${p(3)}::jsonb, ${p(4)}::jsonb FROM ${guard}
+    RETURNING 1)`;
+}
+
+/** The parameter values of `outboxInsertCte` for one envelope, in its order. */
+export function outboxValues(envelope: EventEnvelope<TopicName>): string[] {
+  return [envelope.attributes.event_id, envelope.attributes.event_type, envelope.orderingKey, JSON.stringify(envelope.attributes), JSON.stringify(envelope.payload)];
+}
+
+/**
  * The envelope of an event published now: validated against the topic's schema (throws otherwise), with the
  * current trace. DESIGN.md: the correlation id is the cart or order id; producers pass it, and the aggregate
  * id is the fallback.

@@ -52,40 +52,6 @@ export async function lockCurrentCart(tx: Tx, customerId: string): Promise<strin
   return rows[0]?.cart_id ?? null;
 }
 
-/** Locks one cart row by id; null when there is no such cart. */
-export async function lockCart(tx: Tx, cartId: string): Promise<CartRow | null> {
-  const rows = await tx.$queryRaw<{ cart_id: string }[]>`SELECT cart_id::text FROM cart.carts WHERE cart_id = ${cartId}::uuid FOR UPDATE`;
-  return rows.length ? findCart(tx, cartId) : null;
-}
-
-export async function countCarts(tx: Tx, customerId: string): Promise<number> {
-  return tx.cart.count({ where: { customerId } });
-}
-
-/**
- * Inserts an open, current cart unless one exists: a concurrent insert for the same customer waits on the
- * unique `current_for` and then does nothing, so a customer never gets two current carts.
- */
-export async function insertCurrentCartIfAbsent(tx: Tx, cartId: string, customerId: string): Promise<boolean> {
-  const inserted = await tx.$executeRaw`
-    INSERT INTO cart.carts (cart_id, customer_id, current_for, status)
-    VALUES (${cartId}::uuid, ${customerId}::uuid, ${customerId}::uuid, 'open')
-    ON CONFLICT DO NOTHING`;
-  return inserted > 0;
-}
-
-export async function upsertCartItem(
-  tx: Tx,
-  cartId: string,
-  line: { productSku: string; name: string; quantity: number; unitPriceCents: number },
-): Promise<void> {
-  await tx.cartItem.upsert({
-    where: { cartId_productSku: { cartId, productSku: line.productSku } },
-    create: { cartId, ...line },
-    update: { name: line.name, quantity: line.quantity, unitPriceCents: line.unitPriceCents },
-  });
-}
-
 export async function deleteCartItem(tx: Tx, cartId: string, productSku: string): Promise<void> {
   await tx.cartItem.delete({ where: { cartId_productSku: { cartId, productSku } } });
 }
@@ -104,5 +70,6 @@ export async function updateCartRow(
     orderRequest?: Prisma.InputJsonValue;
   },
 ): Promise<void> {
-  await tx.cart.update({ where: { cartId }, data: { ...data, updatedAt: new Date() } });
+  // `version` counts every change: a checkout writes only if the cart is still the version it read.
+  await tx.cart.update({ where: { cartId }, data: { ...data, updatedAt: new Date(), version: { increment: 1 } } });
 }

@@ -7,16 +7,6 @@ export const CHECKOUT_REQUESTS_CHANNEL = 'cart_checkout_requests';
 /** Carts as the re-ask loop reads them: pending while the checkout's outcome is unknown. */
 export const CART_CHECKOUTS: PendingCheckoutTable = { schema: 'cart', table: 'carts', key: 'cart_id' };
 
-/**
- * Starts a checkout's re-ask schedule by the database's clock (the one the loop compares with) and wakes the
- * loop at commit, in one statement.
- */
-export async function scheduleReask(tx: Tx, cartId: string): Promise<void> {
-  await tx.$executeRaw`
-    WITH scheduled AS (UPDATE cart.carts SET asked_at = now(), reask_count = 0 WHERE cart_id = ${cartId}::uuid)
-    SELECT pg_notify(${CHECKOUT_REQUESTS_CHANNEL}, '')`;
-}
-
 /** The order-requested payloads the carts were checked out with, as first published. */
 export async function storedCheckoutRequests(tx: Tx, cartIds: string[]): Promise<StoredRequest[]> {
   const rows = await tx.cart.findMany({ where: { cartId: { in: cartIds } }, select: { cartId: true, orderRequest: true } });

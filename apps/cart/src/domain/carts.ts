@@ -1,28 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { PayloadOf } from '@shop/contracts';
-import { inTransaction, Prisma, type PrismaClient, type Tx } from '@shop/db';
-import type { PublishFn } from '@shop/events';
+import { inTransaction, Prisma, type PrismaClient, type RunStatement, type Tx } from '@shop/db';
+import { envelopeOf, outboxValues, type PublishFn } from '@shop/events';
 import { fail } from '@shop/http';
 import { notifyCartChanged } from '../db/cart-changes';
-import { scheduleReask } from '../db/checkout-requests.queries';
 import {
-  countCarts,
-  deleteCartItem,
-  findCart,
-  findShownCart,
-  insertCurrentCartIfAbsent,
-  lockCart,
-  lockCurrentCart,
-  updateCartRow,
-  upsertCartItem,
-  type CartRow,
-} from '../db/carts.queries';
-import { findProduct } from '../db/read-models.queries';
-import { cartIdFor, emptyCart, MAX_LINE_QUANTITY, MAX_TOTAL_CENTS, totalOf, type AddItemBody, type CheckoutAccepted, type Rejection } from './cart';
+  addItemInOneStatement,
+  addItemRefusalOf,
+  markOrderedInOneStatement,
+  markStockUnavailableInOneStatement,
+  readShownCart,
+  writeCheckout,
+  type AddItemRefusal,
+} from '../db/cart-statements';
+import { deleteCartItem, findCart, findShownCart, lockCurrentCart, updateCartRow, type CartRow } from '../db/carts.queries';
+import { cartIdFor, emptyCart, MAX_LINE_QUANTITY, MAX_TOTAL_CENTS, type AddItemBody, type CheckoutAccepted, type Rejection } from './cart';
 
-/** What the cart use cases need: the database and the outbox. */
+/** What the cart use cases need: the database (Prisma, and one-statement hot paths) and the outbox. */
 export interface CartStore {
   prisma: PrismaClient;
+  run: RunStatement;
   publish: PublishFn;
 }
 
@@ -38,25 +35,11 @@ function orderedConflict(cart: CartRow): never {
 }
 
 /** The cart the customer sees: the current one, else the last ordered one, else an empty open cart. */
-export async function getCart(prisma: PrismaClient, customerId: string): Promise<CartRow> {
-  return (await findShownCart(prisma, customerId)) ?? emptyCart(customerId);
+export async function getCart(store: Pick<CartStore, 'run'>, customerId: string): Promise<CartRow> {
+  return (await readShownCart(store.run, customerId)) ?? emptyCart(customerId);
 }
 
-/** The customer's current cart, locked; a new one when there is none (the first, or the next after an order). */
-async function lockOrCreateCurrentCart(tx: Tx, customerId: string): Promise<CartRow> {
-  let cartId = await lockCurrentCart(tx, customerId);
-  if (!cartId) {
-    const id = cartIdFor(customerId, await countCarts(tx, customerId));
-    // The name-based id is taken only if carts were ever removed behind our back; any fresh id does then.
-    if (!(await insertCurrentCartIfAbsent(tx, id, customerId))) await insertCurrentCartIfAbsent(tx, randomUUID(), customerId);
-    cartId = await lockCurrentCart(tx, customerId);
-  }
-  const cart = cartId ? await findCart(tx, cartId) : null;
-  if (!cart) throw new Error(`no current cart for customer ${customerId} after creating one`);
-  return cart;
-}
-
-/** The current cart, locked, for an edit or a checkout; refuses a pending cart and an ordered one. */
+/** The current cart, locked, for an edit; refuses a pending cart and an ordered one. */
 async function lockEditableCart(tx: Tx, customerId: string): Promise<CartRow | null> {
   const cartId = await lockCurrentCart(tx, customerId);
   if (!cartId) {
@@ -72,33 +55,40 @@ async function lockEditableCart(tx: Tx, customerId: string): Promise<CartRow | n
 /** Editing a `stock-unavailable` cart returns it to `open` and clears the rejection (DESIGN.md). */
 const reopened = { status: 'open', cartLocked: false, rejection: Prisma.DbNull } as const;
 
-/** `POST /cart/items`: adds to the line of that SKU, or adds the line, at the catalog's current price. */
-export async function addItem(store: CartStore, customerId: string, input: AddItemBody): Promise<CartRow> {
-  return inTransaction(store.prisma, async (tx) => {
-    const product = await findProduct(tx, input.product_sku);
-    if (!product?.active) {
-      throw fail.validation(`Product ${input.product_sku} is not in the catalog.`, [{ field: 'product_sku', message: 'unknown or unavailable product' }]);
-    }
-    const cart = await lockOrCreateCurrentCart(tx, customerId);
-    if (cart.status === 'pending') pendingConflict();
-    const others = cart.items.filter((i) => i.productSku !== product.sku);
-    if (others.length && cart.currency !== product.currency) {
-      throw fail.validation(`Product ${product.sku} is priced in ${product.currency}; this cart is in ${cart.currency}.`, [
-        { field: 'product_sku', message: `priced in ${product.currency}, the cart in ${cart.currency}` },
+/** The refusal of an add as the problem the customer gets. */
+function addItemProblem(refusal: AddItemRefusal): Error {
+  switch (refusal.refusal) {
+    case 'unknown_product':
+      return fail.validation(`Product ${refusal.sku} is not in the catalog.`, [{ field: 'product_sku', message: 'unknown or unavailable product' }]);
+    case 'pending':
+      return fail.conflict('The cart is being checked out (pending); it cannot change until the outcome is known.');
+    case 'currency_mismatch':
+      return fail.validation(`Product ${refusal.sku} is priced in ${refusal.product_currency}; this cart is in ${refusal.cart_currency}.`, [
+        { field: 'product_sku', message: `priced in ${refusal.product_currency}, the cart in ${refusal.cart_currency}` },
       ]);
-    }
-    const quantity = (cart.items.find((i) => i.productSku === product.sku)?.quantity ?? 0) + input.quantity;
-    if (quantity > MAX_LINE_QUANTITY) {
-      throw fail.validation(`A cart line holds at most ${MAX_LINE_QUANTITY} units.`, [{ field: 'quantity', message: `the line would hold ${quantity} units` }]);
-    }
-    if (totalOf([...others, { quantity, unitPriceCents: product.priceCents }]) > MAX_TOTAL_CENTS) {
-      throw fail.validation('The cart total would be too large.', [{ field: 'quantity', message: 'the cart total would be too large' }]);
-    }
-    await upsertCartItem(tx, cart.cartId, { productSku: product.sku, name: product.name, quantity, unitPriceCents: product.priceCents });
-    await updateCartRow(tx, cart.cartId, { ...reopened, currency: product.currency });
-    await notifyCartChanged(tx, customerId);
-    return (await findCart(tx, cart.cartId))!;
-  });
+    case 'line_too_large':
+      return fail.validation(`A cart line holds at most ${MAX_LINE_QUANTITY} units.`, [{ field: 'quantity', message: `the line would hold ${refusal.quantity} units` }]);
+    case 'total_too_large':
+      return fail.validation('The cart total would be too large.', [{ field: 'quantity', message: 'the cart total would be too large' }]);
+  }
+}
+
+/**
+ * `POST /cart/items`: adds to the line of that SKU, or adds the line, at the catalog's current price. One
+ * statement (`cart.add_item`): the product is looked up, the current cart locked (or created), the rules
+ * checked and the line written together, so concurrent adds of one customer apply one at a time.
+ */
+export async function addItem(store: Pick<CartStore, 'run'>, customerId: string, input: AddItemBody): Promise<CartRow> {
+  try {
+    return await addItemInOneStatement(
+      store.run,
+      { customerId, sku: input.product_sku, quantity: input.quantity, maxLine: MAX_LINE_QUANTITY, maxTotal: MAX_TOTAL_CENTS },
+      (generation) => cartIdFor(customerId, generation),
+    );
+  } catch (err) {
+    const refusal = addItemRefusalOf(err);
+    throw refusal ? addItemProblem(refusal) : err;
+  }
 }
 
 /** `DELETE /cart/items/:product_sku`. */
@@ -113,15 +103,22 @@ export async function removeItem(store: CartStore, customerId: string, productSk
   });
 }
 
+/** How often a checkout reads the cart again when it changed between the read and the write. */
+const CHECKOUT_ATTEMPTS = 10;
+
 /**
- * `POST /cart/convert-to-order`: locks the cart (`pending`, a new `request_id`) and writes `order-requested`
- * to the outbox in the same transaction. The row lock makes concurrent checkouts of one cart queue up; each
- * after the first finds it pending and is refused, so one cart yields at most one request at a time.
+ * `POST /cart/convert-to-order`: the cart becomes `pending` with a new `request_id`, and `order-requested`
+ * goes to the outbox, in one statement. The cart is read first without a lock, the request built and
+ * validated from it, and the write applies only if the cart is still the version read (an edit or another
+ * checkout in between makes it read again), so one cart yields at most one request at a time, and the
+ * request carries exactly the lines the cart had when it became pending.
  */
 export async function checkout(store: CartStore, customerId: string): Promise<CheckoutAccepted> {
-  return inTransaction(store.prisma, async (tx) => {
-    const cart = await lockEditableCart(tx, customerId);
-    if (!cart?.items.length) throw fail.validation('The cart is empty; add an item before checking out.');
+  for (let attempt = 1; attempt <= CHECKOUT_ATTEMPTS; attempt++) {
+    const cart = await readShownCart(store.run, customerId);
+    if (cart && !cart.current && cart.status === 'ordered') orderedConflict(cart);
+    if (cart?.current && cart.status === 'pending') pendingConflict();
+    if (!cart?.current || !cart.items.length) throw fail.validation('The cart is empty; add an item before checking out.');
     const requestId = randomUUID();
     const request: PayloadOf<'order-requested'> = {
       request_id: requestId,
@@ -129,35 +126,24 @@ export async function checkout(store: CartStore, customerId: string): Promise<Ch
       cart_id: cart.cartId,
       customer_id: customerId,
       items: cart.items.map((i) => ({ product_sku: i.productSku, quantity: i.quantity, unit_price_cents: i.unitPriceCents })),
-      currency: cart.currency,
+      currency: cart.currency.trim(),
       requested_at: new Date().toISOString(),
     };
     // The payload is kept as published: the re-ask loop publishes it again while no outcome arrives.
-    await updateCartRow(tx, cart.cartId, { status: 'pending', cartLocked: true, requestId, rejection: Prisma.DbNull, orderRequest: request });
-    await store.publish(tx, 'order-requested', request, { correlationId: cart.cartId });
-    await scheduleReask(tx, cart.cartId);
-    await notifyCartChanged(tx, customerId);
-    return { cart_id: cart.cartId, request_id: requestId, status: 'pending' };
-  });
-}
-
-/**
- * The cart is still waiting for the outcome of exactly this request. Events for an earlier attempt (the cart
- * was rejected and checked out again) or arriving after another outcome change nothing.
- */
-async function lockAwaiting(tx: Tx, cartId: string, requestId: string): Promise<CartRow | null> {
-  const cart = await lockCart(tx, cartId);
-  return cart?.status === 'pending' && cart.requestId === requestId ? cart : null;
+    const envelope = envelopeOf('cart', 'order-requested', request, cart.cartId);
+    if (await writeCheckout(store.run, cart, { requestId, payload: request }, outboxValues(envelope))) {
+      return { cart_id: cart.cartId, request_id: requestId, status: 'pending' };
+    }
+  }
+  throw fail.conflict('The cart kept changing during the checkout; try again.');
 }
 
 /** `stock.rejected` for a cart: `stock-unavailable`, unlocked, with the rejection, so the customer can edit it. */
 export async function markStockUnavailable(tx: Tx, event: PayloadOf<'stock.rejected'> & { cart_id: string }): Promise<TransitionOutcome> {
-  const cart = await lockAwaiting(tx, event.cart_id, event.request_id);
-  if (!cart) return 'ignored';
+  // Only while the cart awaits exactly this request: events for an earlier attempt (the cart was rejected and
+  // checked out again) or arriving after another outcome change nothing.
   const rejection: Rejection = { reason: event.reason, details: event.details };
-  await updateCartRow(tx, cart.cartId, { status: 'stock-unavailable', cartLocked: false, rejection });
-  await notifyCartChanged(tx, cart.customerId);
-  return 'applied';
+  return (await markStockUnavailableInOneStatement(tx, event.cart_id, event.request_id, rejection)) ? 'applied' : 'ignored';
 }
 
 /**
@@ -165,9 +151,5 @@ export async function markStockUnavailable(tx: Tx, event: PayloadOf<'stock.rejec
  * cart. Only from `pending` with the same `request_id`: one cart, at most one order (invariant 5).
  */
 export async function markOrdered(tx: Tx, event: PayloadOf<'order.created'> & { cart_id: string }): Promise<TransitionOutcome> {
-  const cart = await lockAwaiting(tx, event.cart_id, event.request_id);
-  if (!cart) return 'ignored';
-  await updateCartRow(tx, cart.cartId, { status: 'ordered', cartLocked: true, orderId: event.order_id, currentFor: null });
-  await notifyCartChanged(tx, cart.customerId);
-  return 'applied';
+  return (await markOrderedInOneStatement(tx, event.cart_id, event.request_id, event.order_id)) ? 'applied' : 'ignored';
 }

@@ -33,8 +33,6 @@ export interface CartRouteDeps extends CartStore {
 
 /** `/cart`: the customer's own cart, its lines, its checkout and its stream of changes. */
 export function registerCartRoutes(app: Hono<AppEnv>, deps: CartRouteDeps): void {
-  const { prisma } = deps;
-
   defineRoute(
     app,
     {
@@ -45,7 +43,7 @@ export function registerCartRoutes(app: Hono<AppEnv>, deps: CartRouteDeps): void
       access: { customer: true },
       responses: { 200: { description: 'The cart', schema: CartResource }, ...problems },
     },
-    async (c) => c.json(toCartResource(await getCart(prisma, customerOf(c.get('principal'))))),
+    async (c) => c.json(toCartResource(await getCart(deps, customerOf(c.get('principal'))))),
   );
 
   defineRoute(
@@ -160,7 +158,7 @@ function followCart(deps: CartRouteDeps, customerId: string) {
         while (!ended && !stream.aborted) {
           if (dirty) {
             dirty = false;
-            const data = JSON.stringify(toCartResource(await getCart(deps.prisma, customerId)));
+            const data = JSON.stringify(toCartResource(await getCart(deps, customerId)));
             if (data !== last) {
               last = data;
               await stream.writeSSE({ event: 'cart', id: String(++sequence), data, ...(sequence === 1 ? { retry: RECONNECT_MS } : {}) });
