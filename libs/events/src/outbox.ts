@@ -33,16 +33,20 @@ export async function writeOutbox(tx: Tx, schema: string, envelopes: readonly Ev
 }
 
 /**
- * The outbox write of ONE envelope as a data-modifying CTE `name`, for a hot path that does its whole use case
- * in one statement: the row is written only when the CTE `guard` of that statement returned a row (the state
- * change happened). It takes parameters `$first` to `$first + 4`, whose values `outboxValues` gives. The
- * statement must also send `pg_notify(outboxChannel(schema), '')` when it wrote, to wake the relay at commit.
+ * The outbox write of envelopes as a data-modifying CTE `name`, for a hot path that does its whole use case
+ * in one statement. Each entry takes five parameters from `first` on (the values `outboxValues` gives for its
+ * envelope) and is written only when the CTE `guard` of that statement returned a row (its state change
+ * happened). Rows get their ids, and so their publishing order, in the order given. The statement must also
+ * send `pg_notify(outboxChannel(schema), '')` when it wrote, to wake the relay at commit.
  */
-export function outboxInsertCte(name: string, schema: string, first: number, guard: string): string {
-  const p = (i: number) => `$${first + i}`;
+export function outboxInsertCte(name: string, schema: string, entries: readonly { first: number; guard: string }[]): string {
+  const selects = entries.map(({ first, guard }, n) => {
+    const p = (i: number) => `$${first + i}`;
+    return `SELECT ${n} AS n, ${p(0)}::uuid AS event_id, ${p(1)}::text AS topic, ${p(2)}::text AS ordering_key, ${p(3)}::jsonb AS attributes, ${p(4)}::jsonb AS payload FROM ${guard}`;
+  });
   return `${name} AS (
     INSERT INTO ${quoteIdent(schema)}.outbox (event_id, topic, ordering_key, attributes, payload)
-    SELECT ${p(0)}::uuid, ${p(1)}, ${p(2)}, ${p(3)}::jsonb, ${p(4)}::jsonb FROM ${guard}
+    SELECT e.event_id, e.topic, e.ordering_key, e.attributes, e.payload FROM (${selects.join(' UNION ALL ')}) AS e ORDER BY e.n
     RETURNING 1)`;
 }
 

@@ -107,7 +107,7 @@ const CHECKOUT: Statement = {
              asked_at = now(), reask_count = 0, updated_at = now(), version = version + 1
        WHERE cart_id = $1::uuid AND version = $2::int AND current_for IS NOT NULL AND status IN ('open', 'stock-unavailable')
       RETURNING customer_id),
-    ${outboxInsertCte('published', 'cart', 5, 'locked')}
+    ${outboxInsertCte('published', 'cart', [{ first: 5, guard: 'locked' }])}
     SELECT pg_notify('${outboxChannel('cart')}', '')::text AS relay, pg_notify('${CHECKOUT_REQUESTS_CHANNEL}', '')::text AS reask,
            pg_notify('${CART_CHANGES_CHANNEL}', customer_id::text)::text AS streams
       FROM locked`,

@@ -14,8 +14,12 @@ export interface CustomerRow {
   updatedAt: Date;
 }
 
-export function findCustomer(db: Client, customerId: string): Promise<CustomerRow | null> {
-  return db.notificationCustomer.findUnique({ where: { customerId } });
+export async function findCustomer(db: Client, customerId: string): Promise<CustomerRow | null> {
+  // Raw: asked for every notification, and a raw query skips the ORM's query planning.
+  const rows = await db.$queryRaw<CustomerRow[]>`
+    SELECT customer_id::text AS "customerId", name, email, deleted_at AS "deletedAt", updated_at AS "updatedAt"
+    FROM notification.customers WHERE customer_id = ${customerId}::uuid`;
+  return rows[0] ?? null;
 }
 
 export function findCustomers(db: Client, customerIds: string[]): Promise<CustomerRow[]> {

@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient, Tx } from '@shop/db';
+import { outboxChannel, outboxInsertCte } from '@shop/events';
 import type { Channel, NotificationRow, NotificationStatus, NotificationType } from '../domain/notification';
 
 type Client = PrismaClient | Tx;
@@ -18,12 +19,6 @@ export interface NewNotification {
   lastError: string | null;
   orderId: string | null;
   details: Prisma.InputJsonValue;
-}
-
-/** Inserts unless a notification with this id exists; true when it was new. */
-export async function insertNotification(tx: Tx, row: NewNotification): Promise<boolean> {
-  const { count } = await tx.notification.createMany({ data: [row], skipDuplicates: true });
-  return count === 1;
 }
 
 export function findNotification(db: Client, notificationId: string): Promise<NotificationRow | null> {
@@ -133,4 +128,91 @@ export async function applyOutcome(
       updated_at = now()
     WHERE notification_id = ${outcome.notificationId}::uuid AND channel = ${outcome.channel}`;
   return count > 0;
+}
+
+/** One notification of `insertNotificationsOfCause`, and whether its request is published with it. */
+export interface NotificationToCreate {
+  row: NewNotification;
+  /** The `email.requested` / `push.requested` to publish if the notification is new: its outbox values (`outboxValues`) and event id. */
+  request?: { eventId: string; outbox: readonly string[] };
+}
+
+/** What `insertNotificationsOfCause` made: the new rows (none when the cause was handled before). */
+export interface CreatedNotifications {
+  email: NotificationRow | null;
+  push: NotificationRow | null;
+  /** Outcomes were recorded for these ids before they existed (a replay): the caller applies them. */
+  hasRecordedOutcomes: boolean;
+}
+
+const NOTIFICATION_COLUMNS = 'notification_id, customer_id, type, channel, status, subject, text, html, url, recipient, requested_at, last_error, order_id, details';
+const notificationValues = (first: number) => Array.from({ length: 14 }, (_, i) => `$${first + i}${['::uuid', '::uuid', '', '', '', '', '', '', '', '', '::timestamptz', '', '::uuid', '::jsonb'][i]}`).join(', ');
+const valuesOf = (r: NewNotification) => [
+  r.notificationId, r.customerId, r.type, r.channel, r.status, r.subject, r.text, r.html, r.url, r.recipient,
+  r.requestedAt?.toISOString() ?? null, r.lastError, r.orderId, JSON.stringify(r.details),
+];
+
+/**
+ * A cause's e-mail and push notifications in ONE statement: the e-mail notification unless it exists (then
+ * the cause was handled before, and nothing is written), the push one only with a new e-mail one, and for each
+ * new one with a request: its `*.requested` event in the outbox and the `requested` entry of its history. The
+ * relay is woken at commit when an event was written.
+ */
+export async function insertNotificationsOfCause(tx: Tx, email: NotificationToCreate, push: NotificationToCreate, at: Date): Promise<CreatedNotifications> {
+  const requestValues = (n: NotificationToCreate) => [n.request !== undefined, n.request?.eventId ?? null, ...(n.request?.outbox ?? [null, null, null, null, null])];
+  // $1–$14 e-mail, $15–$28 push, $29 at; e-mail request $30 (wanted) $31 (event id) $32–$36 (outbox); push $37, $38, $39–$43.
+  const sql = `WITH email AS (
+      INSERT INTO notification.notifications (${NOTIFICATION_COLUMNS}) VALUES (${notificationValues(1)})
+      ON CONFLICT DO NOTHING RETURNING *),
+    push AS (
+      INSERT INTO notification.notifications (${NOTIFICATION_COLUMNS}) SELECT ${notificationValues(15)} FROM email
+      ON CONFLICT DO NOTHING RETURNING *),
+    email_request AS (SELECT 1 FROM email WHERE $30::boolean),
+    push_request AS (SELECT 1 FROM push WHERE $37::boolean),
+    ${outboxInsertCte('requests', 'notification', [{ first: 32, guard: 'email_request' }, { first: 39, guard: 'push_request' }])},
+    requested AS (
+      INSERT INTO notification.notification_deliveries (notification_id, channel, outcome, event_id, occurred_at)
+      SELECT $1::uuid, 'email', 'requested', $31::uuid, $29::timestamptz FROM email_request
+      UNION ALL SELECT $15::uuid, 'push', 'requested', $38::uuid, $29::timestamptz FROM push_request
+      ON CONFLICT DO NOTHING RETURNING 1)
+    SELECT (SELECT row_to_json(email) FROM email) AS email, (SELECT row_to_json(push) FROM push) AS push,
+           EXISTS (SELECT 1 FROM notification.notification_deliveries d
+                    WHERE d.notification_id IN ($1::uuid, $15::uuid) AND d.outcome IN ('delivered', 'failed')) AS recorded,
+           (SELECT pg_notify('${outboxChannel('notification')}', '')::text WHERE EXISTS (SELECT 1 FROM email_request) OR EXISTS (SELECT 1 FROM push_request)) AS relay`;
+  const [result] = await tx.$queryRawUnsafe<{ email: unknown; push: unknown; recorded: boolean }[]>(
+    sql,
+    ...valuesOf(email.row),
+    ...valuesOf(push.row),
+    at.toISOString(),
+    ...requestValues(email),
+    ...requestValues(push),
+  );
+  return { email: notificationOfJson(result?.email), push: notificationOfJson(result?.push), hasRecordedOutcomes: result?.recorded === true };
+}
+
+/** A notification from `row_to_json` (snake_case, times as text); null for none. */
+function notificationOfJson(value: unknown): NotificationRow | null {
+  if (value === null || value === undefined) return null;
+  const r = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>;
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+  return {
+    notificationId: r['notification_id'] as string,
+    customerId: r['customer_id'] as string,
+    type: r['type'] as string,
+    channel: r['channel'] as string,
+    status: r['status'] as string,
+    subject: r['subject'] as string,
+    text: r['text'] as string,
+    html: (r['html'] as string | null) ?? null,
+    url: (r['url'] as string | null) ?? null,
+    recipient: (r['recipient'] as string | null) ?? null,
+    requestedAt: date(r['requested_at']),
+    attempts: r['attempts'] as number,
+    lastError: (r['last_error'] as string | null) ?? null,
+    orderId: (r['order_id'] as string | null) ?? null,
+    details: r['details'],
+    createdAt: date(r['created_at'])!,
+    updatedAt: date(r['updated_at'])!,
+    sentAt: date(r['sent_at']),
+  };
 }

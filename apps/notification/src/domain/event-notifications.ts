@@ -35,7 +35,7 @@ export async function notifyOrderConfirmed(tx: Tx, cause: EventCause, order: Ord
     total_cents: order.total_cents,
     currency: order.currency,
   };
-  return createNotifications(tx, cause.publish, { customerId: order.customer_id, input, orderId: order.order_id, causeId: `order.created/${order.order_id}` });
+  return createNotifications(tx, { customerId: order.customer_id, input, orderId: order.order_id, causeId: `order.created/${order.order_id}` });
 }
 
 /**
@@ -56,7 +56,7 @@ export async function notifyOrderCancelled(tx: Tx, cause: EventCause, order: Ord
   };
   // Keyed by the order, not the event: an order is cancelled once, and order.cancelled may be published again
   // (order answers a repeated reservation.expired with it), so a second copy must find this notification made.
-  return createNotifications(tx, cause.publish, { customerId: order.customer_id, input, orderId: order.order_id, causeId: `order.cancelled/${order.order_id}` });
+  return createNotifications(tx, { customerId: order.customer_id, input, orderId: order.order_id, causeId: `order.cancelled/${order.order_id}` });
 }
 
 /**
@@ -72,5 +72,5 @@ export async function notifyStockRejected(tx: Tx, cause: EventCause, rejection: 
     reason: rejection.reason,
     lines: rejection.details,
   };
-  return createNotifications(tx, cause.publish, { customerId: rejection.customer_id, input, orderId: null, causeId: `stock.rejected/${rejection.request_id}` });
+  return createNotifications(tx, { customerId: rejection.customer_id, input, orderId: null, causeId: `stock.rejected/${rejection.request_id}` });
 }

@@ -26,7 +26,7 @@ export async function sendManualNotification(store: NotificationStore, body: Man
     if (!customer || customer.deletedAt || !customer.email) {
       throw fail.validation(`Customer ${body.customer_id} is not known.`, [{ field: 'customer_id', message: 'unknown customer' }]);
     }
-    const rows = await createNotifications(tx, store.publish, {
+    const rows = await createNotifications(tx, {
       customerId: body.customer_id,
       input: { type: 'manual', subject: body.subject, text: body.text },
       orderId: null,

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma, Tx } from '@shop/db';
-import type { PublishFn } from '@shop/events';
+import type { EventEnvelope, TopicName } from '@shop/contracts';
+import { envelopeOf, outboxValues, type PublishFn } from '@shop/events';
 import { findCustomer, lockCustomer, type CustomerRow } from '../db/customers.queries';
 import { insertDelivery, recordedOutcomes } from '../db/deliveries.queries';
-import { applyOutcome, findNotification, insertNotification, type NewNotification } from '../db/notifications.queries';
+import { applyOutcome, findNotification, insertNotificationsOfCause, type NewNotification } from '../db/notifications.queries';
 import { notificationIdFor } from './notification-id';
 import { CHANNELS, type Channel, type NotificationRow } from './notification';
 import { renderNotification, type Rendered, type TemplateInput } from './templates';
@@ -56,21 +57,6 @@ export async function requestEmail(
   await insertDelivery(tx, { notificationId: n.notificationId, channel: 'email', outcome: 'requested', attempt: null, error: null, eventId, occurredAt: n.at });
 }
 
-async function requestPush(
-  tx: Tx,
-  publish: PublishFn,
-  n: { notificationId: string; customerId: string; input: TemplateInput; rendered: Rendered; at: Date },
-): Promise<void> {
-  const { title, text, url } = n.rendered.push;
-  const eventId = await publish(
-    tx,
-    'push.requested',
-    { notification_id: n.notificationId, customer_id: n.customerId, title, text, ...(url ? { url } : {}) },
-    { correlationId: correlationOf(n.input, n.customerId) },
-  );
-  await insertDelivery(tx, { notificationId: n.notificationId, channel: 'push', outcome: 'requested', attempt: null, error: null, eventId, occurredAt: n.at });
-}
-
 /**
  * Creates one notification per channel (e-mail and push) for the customer and, in the caller's transaction,
  * publishes what delivers them:
@@ -85,45 +71,59 @@ async function requestPush(
  * e-mail notification is always created, so finding it means the cause was handled, and its push notification
  * is then not created again (it exists, or was withdrawn and must stay so).
  */
-export async function createNotifications(tx: Tx, publish: PublishFn, request: NotifyRequest): Promise<NotificationRow[]> {
+export async function createNotifications(tx: Tx, request: NotifyRequest): Promise<NotificationRow[]> {
   const { customerId, input } = request;
   await lockCustomer(tx, customerId);
   const customer: CustomerRow | null = await findCustomer(tx, customerId);
   const deleted = customer?.deletedAt != null;
   const rendered = renderNotification(input, { name: customer?.name ?? null });
   const at = new Date();
+  const ids = CHANNELS.map((channel) => (request.causeId ? notificationIdFor(request.causeId, channel) : randomUUID()));
+  const [emailId, pushId] = ids as [string, string];
+  const address = customer?.email ?? null;
+  const rowOf = (channel: Channel, notificationId: string, recipient: string | null, willRequest: boolean): NewNotification => ({
+    notificationId,
+    customerId,
+    type: input.type,
+    channel,
+    status: deleted ? 'failed' : 'pending',
+    ...content(channel, rendered),
+    recipient,
+    requestedAt: willRequest ? at : null,
+    lastError: deleted ? CUSTOMER_DELETED : null,
+    orderId: request.orderId,
+    details: input as Prisma.InputJsonValue,
+  });
+  const correlationId = correlationOf(input, customerId);
+  // E-mail goes to a known address; push is always requested (see above); a deleted customer gets neither.
+  const emailRequest =
+    !deleted && address !== null
+      ? envelopeOf('notification', 'email.requested', { notification_id: emailId, customer_id: customerId, to: address, ...rendered.email }, correlationId)
+      : undefined;
+  const { title, text, url } = rendered.push;
+  const pushRequest = !deleted
+    ? envelopeOf('notification', 'push.requested', { notification_id: pushId, customer_id: customerId, title, text, ...(url ? { url } : {}) }, correlationId)
+    : undefined;
+  const requestOf = (envelope: EventEnvelope<TopicName> | undefined) => (envelope ? { eventId: envelope.attributes.event_id, outbox: outboxValues(envelope) } : undefined);
+  const created = await insertNotificationsOfCause(
+    tx,
+    { row: rowOf('email', emailId, address, emailRequest !== undefined), request: requestOf(emailRequest) },
+    { row: rowOf('push', pushId, null, pushRequest !== undefined), request: requestOf(pushRequest) },
+    at,
+  );
+  // The e-mail notification of this cause existed: the cause was handled before; show what it made.
+  if (!created.email) return findNotifications(tx, ids);
+  const rows = [created.email, created.push].filter((row): row is NotificationRow => row !== null);
+  if (!created.hasRecordedOutcomes) return rows;
+  for (const row of rows) await applyRecordedOutcomes(tx, row.notificationId, row.channel as Channel);
+  return findNotifications(tx, rows.map((row) => row.notificationId));
+}
+
+/** The notifications with these ids that exist, in this order (one query at a time: they share the transaction). */
+async function findNotifications(tx: Tx, ids: readonly string[]): Promise<NotificationRow[]> {
   const rows: NotificationRow[] = [];
-  let isHandledCause = false;
-  for (const channel of CHANNELS) {
-    const notificationId = request.causeId ? notificationIdFor(request.causeId, channel) : randomUUID();
-    if (isHandledCause) {
-      const row = await findNotification(tx, notificationId);
-      if (row) rows.push(row);
-      continue;
-    }
-    const address = channel === 'email' ? (customer?.email ?? null) : null;
-    const willRequest = !deleted && (channel === 'push' || address !== null);
-    const isNew = await insertNotification(tx, {
-      notificationId,
-      customerId,
-      type: input.type,
-      channel,
-      status: deleted ? 'failed' : 'pending',
-      ...content(channel, rendered),
-      recipient: address,
-      requestedAt: willRequest ? at : null,
-      lastError: deleted ? CUSTOMER_DELETED : null,
-      orderId: request.orderId,
-      details: input as Prisma.InputJsonValue,
-    });
-    // CHANNELS lists e-mail first: an e-mail of this cause that already existed marks the whole cause handled.
-    if (channel === 'email' && !isNew) isHandledCause = true;
-    if (isNew && willRequest) {
-      if (channel === 'email') await requestEmail(tx, publish, { notificationId, customerId, to: address!, input, rendered, at });
-      else await requestPush(tx, publish, { notificationId, customerId, input, rendered, at });
-    }
-    if (isNew) await applyRecordedOutcomes(tx, notificationId, channel);
-    const row = await findNotification(tx, notificationId);
+  for (const id of ids) {
+    const row = await findNotification(tx, id);
     if (row) rows.push(row);
   }
   return rows;
