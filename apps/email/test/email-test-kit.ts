@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { buildEnvelope, subscriptionsOf, type PayloadOf } from '@shop/contracts';
-import type { Database } from '@shop/db';
+import { statementRunner, type Database } from '@shop/db';
 import { createConsumer, createPublisher, type Consumer, type IncomingMessage } from '@shop/events';
 import { testLogger } from '@shop/testing';
 import { createMailer, type Mailer } from '../src/delivery/mailer';
@@ -107,7 +107,7 @@ export function testMailer(
   const sender = options.sender ?? createSmtpSender(options.smtpUrl ?? 'smtp://127.0.0.1:1', { timeoutMs: 2_000, allowPlaintext: !options.requireTls });
   const mailer = createMailer({
     prisma: db.prisma,
-    publish: createPublisher({ schema: 'email', producer: 'email' }),
+    run: statementRunner(db.prisma, db.pool),
     sender,
     policy: options.policy ?? FAST_RETRIES,
     logger: testLogger('email'),

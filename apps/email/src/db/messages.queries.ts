@@ -1,4 +1,5 @@
-import { leasedRows, type PrismaClient, type Tx } from '@shop/db';
+import { leasedRows, type PrismaClient, type RunStatement, type Statement, type Tx } from '@shop/db';
+import { outboxChannel, outboxInsertCte } from '@shop/events';
 
 type Client = PrismaClient | Tx;
 
@@ -39,9 +40,15 @@ export type NewMessage = Pick<
  * `email.requested` for the same notification, with another event id, sends nothing more). True when recorded.
  */
 export async function insertMessage(db: Client, message: NewMessage): Promise<boolean> {
-  const { count } = await db.emailMessage.createMany({ data: [message], skipDuplicates: true });
-  if (count > 0) await db.$executeRawUnsafe(`SELECT pg_notify('${MESSAGES_CHANNEL}', '')`);
-  return count > 0;
+  // One statement, the wake-up included: every requested e-mail passes here.
+  const recorded = await db.$executeRaw`
+    WITH recorded AS (
+      INSERT INTO email.messages (notification_id, customer_id, event_id, correlation_id, sender, recipient, subject, text, html, message_id)
+      VALUES (${message.notificationId}::uuid, ${message.customerId}::uuid, ${message.eventId}::uuid, ${message.correlationId}, ${message.sender},
+              ${message.recipient}, ${message.subject}, ${message.text}, ${message.html}, ${message.messageId})
+      ON CONFLICT DO NOTHING RETURNING 1)
+    SELECT pg_notify(${MESSAGES_CHANNEL}, '') FROM recorded`;
+  return recorded > 0;
 }
 
 /**
@@ -56,23 +63,42 @@ export type AttemptResult =
   | { status: 'failed'; error: string }
   | { status: 'pending'; error: string; nextAttemptAt: Date };
 
+const FINISH_AND_PUBLISH: Statement = {
+  name: 'email_finish_attempt',
+  text: `WITH finished AS (
+      UPDATE email.messages SET
+        status = CASE $3 WHEN 'pending' THEN status ELSE $3 END,
+        smtp_response = CASE $3 WHEN 'sent' THEN $4 ELSE smtp_response END,
+        last_error = CASE $3 WHEN 'sent' THEN NULL ELSE $5 END,
+        sent_at = CASE $3 WHEN 'sent' THEN now() ELSE sent_at END,
+        failed_at = CASE $3 WHEN 'failed' THEN now() ELSE failed_at END,
+        next_attempt_at = CASE $3 WHEN 'pending' THEN $6::timestamptz ELSE next_attempt_at END,
+        locked_until = NULL, updated_at = now()
+      WHERE notification_id = $1::uuid AND status = 'pending' AND attempts = $2::int
+      RETURNING 1),
+    outcome AS (SELECT 1 FROM finished WHERE $7::boolean),
+    ${outboxInsertCte('published', 'email', [{ first: 8, guard: 'outcome' }])}
+    SELECT (SELECT pg_notify('${outboxChannel('email')}', '')::text FROM outcome) AS relay FROM finished`,
+};
+
 /**
- * Writes an attempt's result, guarded by `attempts = attempt`: if the lease ran out and another worker claimed
- * the message meanwhile, this writes nothing and returns false, and that worker's result counts.
+ * Writes an attempt's result and, for a final one, its `email.delivered` / `email.failed` (`outcome`, built by
+ * the caller) in ONE statement: both or neither. Guarded by `attempts = attempt`: if the lease ran out and
+ * another worker claimed the message meanwhile, this writes nothing and returns false, and that worker's
+ * result counts.
  */
-export async function finishAttempt(db: Client, notificationId: string, attempt: number, result: AttemptResult): Promise<boolean> {
-  const now = new Date();
-  const data =
-    result.status === 'sent'
-      ? { status: 'sent', smtpResponse: result.smtpResponse, sentAt: now, lastError: null }
-      : result.status === 'failed'
-        ? { status: 'failed', lastError: result.error, failedAt: now }
-        : { lastError: result.error, nextAttemptAt: result.nextAttemptAt };
-  const { count } = await db.emailMessage.updateMany({
-    where: { notificationId, status: 'pending', attempts: attempt },
-    data: { ...data, lockedUntil: null, updatedAt: now },
-  });
-  return count === 1;
+export async function finishAttemptAndPublish(run: RunStatement, notificationId: string, attempt: number, result: AttemptResult, outcome: readonly string[] | undefined): Promise<boolean> {
+  const rows = await run(FINISH_AND_PUBLISH, [
+    notificationId,
+    attempt,
+    result.status,
+    result.status === 'sent' ? result.smtpResponse : null,
+    result.status === 'sent' ? null : result.error,
+    result.status === 'pending' ? result.nextAttemptAt.toISOString() : null,
+    outcome !== undefined,
+    ...(outcome ?? [null, null, null, null, null]),
+  ]);
+  return rows.length === 1;
 }
 
 export function findMessage(db: Client, notificationId: string): Promise<MessageRow | null> {

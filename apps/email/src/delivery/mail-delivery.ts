@@ -1,4 +1,4 @@
-import type { Database } from '@shop/db';
+import { statementRunner, type Database } from '@shop/db';
 import { startDueWorkLoop, type PublishFn } from '@shop/events';
 import type { Logger } from '@shop/observability';
 import type { MailSettings } from '../config';
@@ -16,10 +16,10 @@ export function leaseMsFor(settings: Pick<MailSettings, 'SMTP_TIMEOUT_MS'>): num
 }
 
 /** The mailer over a sender, with the configured retry policy. */
-export function mailerFor(settings: MailSettings, deps: { db: Database; publish: PublishFn; sender: MailSender; logger: Logger }): Mailer {
+export function mailerFor(settings: MailSettings, deps: { db: Database; sender: MailSender; logger: Logger }): Mailer {
   return createMailer({
     prisma: deps.db.prisma,
-    publish: deps.publish,
+    run: statementRunner(deps.db.prisma, deps.db.pool),
     sender: deps.sender,
     logger: deps.logger,
     leaseMs: leaseMsFor(settings),

@@ -1,14 +1,15 @@
-import { inTransaction, type PrismaClient } from '@shop/db';
-import type { PublishFn } from '@shop/events';
+import type { PrismaClient, RunStatement } from '@shop/db';
+import { envelopeOf, outboxValues } from '@shop/events';
 import type { Logger } from '@shop/observability';
 import type { AttemptState } from '@shop/service';
-import { findMessage, finishAttempt, messageLeases, type AttemptResult, type MessageRow } from '../db/messages.queries';
+import { findMessage, finishAttemptAndPublish, messageLeases, type AttemptResult, type MessageRow } from '../db/messages.queries';
 import { classifySmtpFailure, retryDelayMs, type RetryPolicy } from '../domain/delivery-policy';
 import type { MailSender, OutgoingMail } from '../smtp/smtp-sender';
 
 export interface MailerDeps {
   prisma: PrismaClient;
-  publish: PublishFn;
+  /** The one-statement writes (`statementRunner`). */
+  run: RunStatement;
   sender: MailSender;
   policy: RetryPolicy;
   logger: Logger;
@@ -44,7 +45,7 @@ const LEASE_MARGIN_MS = 3_000;
  * acceptance and that commit: the message is then sent again, with the same Message-ID.
  */
 export function createMailer(deps: MailerDeps): Mailer {
-  const { prisma, publish, sender, policy, logger, leaseMs } = deps;
+  const { prisma, run, sender, policy, logger, leaseMs } = deps;
   const batchSize = deps.batchSize ?? 10;
   const random = deps.random ?? Math.random;
 
@@ -73,20 +74,17 @@ export function createMailer(deps: MailerDeps): Mailer {
     }
   }
 
-  /** Writes the outcome and its event together; false when another worker took the message over meanwhile. */
+  /** Writes the outcome and its event together, in one statement; false when another worker took the message over meanwhile. */
   function record(row: MessageRow, result: AttemptResult): Promise<boolean> {
-    return inTransaction(prisma, async (tx) => {
-      if (!(await finishAttempt(tx, row.notificationId, row.attempts, result))) return false;
-      const options = { correlationId: row.correlationId };
-      // Both outcomes carry the Message-ID (the issue's "either way … with the message id"): support can find
-      // a bounce or a delivered copy in any mailbox by it.
-      if (result.status === 'sent') {
-        await publish(tx, 'email.delivered', { notification_id: row.notificationId, attempt: row.attempts, message_id: row.messageId }, options);
-      } else if (result.status === 'failed') {
-        await publish(tx, 'email.failed', { notification_id: row.notificationId, attempt: row.attempts, error: result.error, message_id: row.messageId }, options);
-      }
-      return true;
-    });
+    // Both outcomes carry the Message-ID (the issue's "either way … with the message id"): support can find
+    // a bounce or a delivered copy in any mailbox by it.
+    const outcome =
+      result.status === 'sent'
+        ? envelopeOf('email', 'email.delivered', { notification_id: row.notificationId, attempt: row.attempts, message_id: row.messageId }, row.correlationId)
+        : result.status === 'failed'
+          ? envelopeOf('email', 'email.failed', { notification_id: row.notificationId, attempt: row.attempts, error: result.error, message_id: row.messageId }, row.correlationId)
+          : undefined;
+    return finishAttemptAndPublish(run, row.notificationId, row.attempts, result, outcome && outboxValues(outcome));
   }
 
   async function recordPersistently(row: MessageRow, result: AttemptResult, leaseEndsAt: number): Promise<boolean> {
