@@ -1,4 +1,5 @@
 import { leasedRows, type PrismaClient, type Tx } from '@shop/db';
+import { outboxChannel, outboxInsertCte } from '@shop/events';
 
 type Client = PrismaClient | Tx;
 
@@ -29,9 +30,15 @@ export type NewNotification = Pick<NotificationRow, 'notificationId' | 'customer
 
 /** Records a requested push unless its notification already has one. True when recorded. */
 export async function insertNotification(db: Client, notification: NewNotification): Promise<boolean> {
-  const { count } = await db.pushNotification.createMany({ data: [notification], skipDuplicates: true });
-  if (count > 0) await db.$executeRawUnsafe(`SELECT pg_notify('${NOTIFICATIONS_CHANNEL}', '')`);
-  return count > 0;
+  // One statement, the wake-up included: every requested push passes here.
+  const n = notification;
+  const recorded = await db.$executeRaw`
+    WITH recorded AS (
+      INSERT INTO push.notifications (notification_id, customer_id, event_id, correlation_id, title, text, url)
+      VALUES (${n.notificationId}::uuid, ${n.customerId}::uuid, ${n.eventId}::uuid, ${n.correlationId}, ${n.title}, ${n.text}, ${n.url})
+      ON CONFLICT DO NOTHING RETURNING 1)
+    SELECT pg_notify(${NOTIFICATIONS_CHANNEL}, '') FROM recorded`;
+  return recorded > 0;
 }
 
 /**
@@ -60,8 +67,41 @@ export async function finishAttempt(db: Client, notificationId: string, attempt:
 
 /** What each push service answered for a notification so far, by endpoint. */
 export async function deliveriesOf(db: Client, notificationId: string): Promise<Map<string, string>> {
-  const rows = await db.pushDelivery.findMany({ where: { notificationId }, select: { endpoint: true, outcome: true } });
+  // Raw: asked before every attempt, and a raw query skips the ORM's query planning.
+  const rows = await db.$queryRaw<{ endpoint: string; outcome: string }[]>`
+    SELECT endpoint, outcome FROM push.deliveries WHERE notification_id = ${notificationId}::uuid`;
   return new Map(rows.map((r) => [r.endpoint, r.outcome]));
+}
+
+/**
+ * An attempt that pushed to no subscription (the customer has none): its result and its `push.failed` (or
+ * `push.delivered`, `outcome`, built by the caller) in ONE statement, outside any transaction. Guarded like
+ * `finishAttempt`; false when another worker owns the notification now.
+ */
+export async function finishAttemptAndPublish(db: PrismaClient, notificationId: string, attempt: number, result: AttemptResult, error: string | null, outcome: readonly string[] | undefined): Promise<boolean> {
+  const rows = await db.$queryRawUnsafe<unknown[]>(
+    `WITH finished AS (
+       UPDATE push.notifications SET
+         status = CASE $3 WHEN 'pending' THEN status ELSE $3 END,
+         sent_at = CASE $3 WHEN 'sent' THEN now() ELSE sent_at END,
+         failed_at = CASE $3 WHEN 'failed' THEN now() ELSE failed_at END,
+         last_error = $4,
+         next_attempt_at = CASE $3 WHEN 'pending' THEN $5::timestamptz ELSE next_attempt_at END,
+         locked_until = NULL, updated_at = now()
+       WHERE notification_id = $1::uuid AND status = 'pending' AND attempts = $2::int
+       RETURNING 1),
+     outcome AS (SELECT 1 FROM finished WHERE $6::boolean),
+     ${outboxInsertCte('published', 'push', [{ first: 7, guard: 'outcome' }])}
+     SELECT (SELECT pg_notify('${outboxChannel('push')}', '')::text FROM outcome) AS relay FROM finished`,
+    notificationId,
+    attempt,
+    result.status,
+    result.status === 'sent' ? error : result.error,
+    result.status === 'pending' ? result.nextAttemptAt.toISOString() : null,
+    outcome !== undefined,
+    ...(outcome ?? [null, null, null, null, null]),
+  );
+  return rows.length === 1;
 }
 
 export async function recordDelivery(

@@ -1,12 +1,13 @@
 import pLimit from 'p-limit';
 import { inTransaction, type PrismaClient } from '@shop/db';
-import type { PublishFn } from '@shop/events';
+import { envelopeOf, outboxValues, type PublishFn } from '@shop/events';
 import type { Logger } from '@shop/observability';
 import type { AttemptState } from '@shop/service';
 import {
   deliveriesOf,
   findNotification,
   finishAttempt,
+  finishAttemptAndPublish,
   notificationLeases,
   recordDelivery,
   type AttemptResult,
@@ -126,8 +127,18 @@ export function createPusher(deps: PusherDeps): Pusher {
       result = { status: 'failed', error: retrying ? `${why} (gave up after ${attempts} attempts)` : why };
     }
 
-    const owned = await inTransaction(prisma, async (tx) => {
-      if (!(await finishAttempt(tx, notificationId, attempts, result, result.status === 'sent' ? (problems ?? null) : null))) return false;
+    const outcome =
+      result.status === 'sent'
+        ? envelopeOf('push', 'push.delivered', { notification_id: notificationId, attempt: attempts, ...(problems ? { error: problems } : {}) }, notification.correlationId)
+        : result.status === 'failed'
+          ? envelopeOf('push', 'push.failed', { notification_id: notificationId, attempt: attempts, error: result.error }, notification.correlationId)
+          : undefined;
+    const lastError = result.status === 'sent' ? (problems ?? null) : null;
+    // Nothing was pushed (the customer has no subscription, the common case in a sale): one statement does.
+    const owned = results.length === 0
+      ? await finishAttemptAndPublish(prisma, notificationId, attempts, result, lastError, outcome && outboxValues(outcome))
+      : await inTransaction(prisma, async (tx) => {
+      if (!(await finishAttempt(tx, notificationId, attempts, result, lastError))) return false;
       for (const r of results) {
         await recordDelivery(tx, { notificationId, endpoint: r.subscription.endpoint, outcome: r.outcome === 'retry' ? 'retrying' : r.outcome, statusCode: r.statusCode, error: r.error, attempt: attempts });
         if (r.outcome === 'gone') await deleteGoneSubscription(tx, r.subscription);
