@@ -68,7 +68,7 @@ describe('support console in a browser', () => {
     await page.getByLabel('Token').fill(LOCAL_SUPPORT_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${base}/console`);
-    await expect.poll(() => page.locator('#notifications tbody tr').count()).toBe(6);
+    await expect.poll(() => page.locator('#notifications tbody tr').count(), { timeout: 15_000 }).toBe(6);
     expect(await page.getByText('signed in as support').isVisible()).toBe(true);
     expect(await page.locator('.glance').innerText()).toContain('1 email failed');
 
@@ -93,7 +93,8 @@ describe('support console in a browser', () => {
     expect(await history.nth(2).innerText()).toMatch(/failed\s+2\s+450 mailbox busy/);
 
     const email = page.frameLocator('iframe[title="Rendered e-mail"]');
-    await expect.poll(() => email.getByText('Thank you for your order').isVisible()).toBe(true);
+    // A loaded machine can take seconds to lay out the sandboxed frame: the default second of polling is too short.
+    await expect.poll(() => email.getByText('Thank you for your order').isVisible(), { timeout: 15_000 }).toBe(true);
     expect(await email.getByRole('cell', { name: 'TSHIRT-RED-M' }).isVisible()).toBe(true);
     expect(await email.locator('tfoot').innerText()).toContain('€48.48');
     await page.screenshot({ path: resolve(ARTIFACTS, 'console.png'), fullPage: true });

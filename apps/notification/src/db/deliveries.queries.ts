@@ -39,9 +39,3 @@ export function recordedOutcomes(tx: Tx, notificationId: string, channel: Channe
     orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
   });
 }
-
-/** Removes a notification's whole history (a push notification withdrawn as undeliverable). */
-export async function deleteDeliveries(tx: Tx, notificationId: string): Promise<number> {
-  const { count } = await tx.notificationDelivery.deleteMany({ where: { notificationId } });
-  return count;
-}

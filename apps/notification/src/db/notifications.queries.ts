@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient, Tx } from '@shop/db';
+import { Prisma, type PrismaClient, type Tx } from '@shop/db';
 import { outboxChannel, outboxInsertCte } from '@shop/events';
 import type { Channel, NotificationRow, NotificationStatus, NotificationType } from '../domain/notification';
 
@@ -23,22 +23,6 @@ export interface NewNotification {
 
 export function findNotification(db: Client, notificationId: string): Promise<NotificationRow | null> {
   return db.notification.findUnique({ where: { notificationId } });
-}
-
-/**
- * A notification's channel and status, its row locked until the transaction ends (FOR UPDATE): an outcome
- * handled at the same moment as the withdrawal of its notification waits for it, then finds nothing.
- */
-export async function lockNotification(tx: Tx, notificationId: string): Promise<{ channel: string; status: string } | undefined> {
-  const rows = await tx.$queryRaw<{ channel: string; status: string }[]>`
-    SELECT channel, status FROM notification.notifications WHERE notification_id = ${notificationId}::uuid FOR UPDATE`;
-  return rows[0];
-}
-
-/** Deletes one notification; true when it existed. Its history is the caller's to delete (no foreign key). */
-export async function deleteNotification(tx: Tx, notificationId: string): Promise<boolean> {
-  const { count } = await tx.notification.deleteMany({ where: { notificationId } });
-  return count > 0;
 }
 
 export interface NotificationFilters {
@@ -118,16 +102,21 @@ export async function applyOutcome(
   tx: Tx,
   outcome: { notificationId: string; channel: Channel; outcome: 'delivered' | 'failed'; attempt: number; error: string | null; occurredAt: Date },
 ): Promise<boolean> {
-  const delivered = outcome.outcome === 'delivered';
   const count = await tx.$executeRaw`
-    UPDATE notification.notifications SET
-      status = CASE WHEN ${delivered} OR status = 'sent' THEN 'sent' ELSE 'failed' END,
-      sent_at = CASE WHEN ${delivered} THEN COALESCE(sent_at, ${outcome.occurredAt}) ELSE sent_at END,
-      last_error = CASE WHEN NOT ${delivered} AND ${outcome.attempt} >= attempts THEN ${outcome.error} ELSE last_error END,
-      attempts = GREATEST(attempts, ${outcome.attempt}),
-      updated_at = now()
+    UPDATE notification.notifications SET ${outcomeAssignments(outcome)}
     WHERE notification_id = ${outcome.notificationId}::uuid AND channel = ${outcome.channel}`;
   return count > 0;
+}
+
+/** The columns an outcome moves (see `applyOutcome` for why in one statement). */
+function outcomeAssignments(o: { outcome: 'delivered' | 'failed'; attempt: number; error: string | null; occurredAt: Date }): Prisma.Sql {
+  const delivered = o.outcome === 'delivered';
+  return Prisma.sql`
+    status = CASE WHEN ${delivered} OR status = 'sent' THEN 'sent' ELSE 'failed' END,
+    sent_at = CASE WHEN ${delivered} THEN COALESCE(sent_at, ${o.occurredAt}) ELSE sent_at END,
+    last_error = CASE WHEN NOT ${delivered} AND ${o.attempt} >= attempts THEN ${o.error} ELSE last_error END,
+    attempts = GREATEST(attempts, ${o.attempt}),
+    updated_at = now()`;
 }
 
 /** One notification of `insertNotificationsOfCause`, and whether its request is published with it. */
@@ -215,4 +204,45 @@ function notificationOfJson(value: unknown): NotificationRow | null {
     updatedAt: date(r['updated_at'])!,
     sentAt: date(r['sent_at']),
   };
+}
+
+/**
+ * A push outcome's first step, in ONE statement: locks the notification (an outcome handled at the same moment
+ * as the withdrawal waits for it, then finds nothing) and, when `withdraw` and it is a push notification not
+ * yet `sent`, deletes it and its history. Says whether it existed and whether it was withdrawn.
+ */
+export async function lockOrWithdrawPush(tx: Tx, notificationId: string, withdraw: boolean): Promise<{ exists: boolean; withdrawn: boolean }> {
+  const [row] = await tx.$queryRaw<{ exists: boolean; withdrawn: boolean }[]>`
+    WITH current AS (
+      SELECT notification_id, channel, status FROM notification.notifications WHERE notification_id = ${notificationId}::uuid FOR UPDATE),
+    withdrawn AS (
+      DELETE FROM notification.notifications n USING current c
+       WHERE n.notification_id = c.notification_id AND c.channel = 'push' AND c.status <> 'sent' AND ${withdraw}
+      RETURNING 1),
+    history AS (
+      DELETE FROM notification.notification_deliveries WHERE notification_id = ${notificationId}::uuid AND EXISTS (SELECT 1 FROM withdrawn)
+      RETURNING 1)
+    SELECT EXISTS (SELECT 1 FROM current) AS exists, EXISTS (SELECT 1 FROM withdrawn) AS withdrawn`;
+  return { exists: row?.exists === true, withdrawn: row?.withdrawn === true };
+}
+
+/**
+ * Records an outcome in the history (once per event) and, when it was new, applies it (`applyOutcome`'s rules),
+ * in ONE statement. `applied` is false for a new outcome whose notification (of that channel) does not exist.
+ */
+export async function recordAndApplyOutcome(
+  tx: Tx,
+  o: { notificationId: string; channel: Channel; outcome: 'delivered' | 'failed'; attempt: number; error: string | null; eventId: string; occurredAt: Date },
+): Promise<{ recorded: boolean; applied: boolean }> {
+  const [row] = await tx.$queryRaw<{ recorded: boolean; applied: boolean }[]>`
+    WITH recorded AS (
+      INSERT INTO notification.notification_deliveries (notification_id, channel, outcome, attempt, error, event_id, occurred_at)
+      VALUES (${o.notificationId}::uuid, ${o.channel}, ${o.outcome}, ${o.attempt}, ${o.error}, ${o.eventId}::uuid, ${o.occurredAt})
+      ON CONFLICT DO NOTHING RETURNING 1),
+    applied AS (
+      UPDATE notification.notifications SET ${outcomeAssignments(o)}
+      WHERE notification_id = ${o.notificationId}::uuid AND channel = ${o.channel} AND EXISTS (SELECT 1 FROM recorded)
+      RETURNING 1)
+    SELECT EXISTS (SELECT 1 FROM recorded) AS recorded, EXISTS (SELECT 1 FROM applied) AS applied`;
+  return { recorded: row?.recorded === true, applied: row?.applied === true };
 }

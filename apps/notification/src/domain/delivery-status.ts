@@ -1,6 +1,5 @@
 import type { Tx } from '@shop/db';
-import { deleteDeliveries, insertDelivery } from '../db/deliveries.queries';
-import { applyOutcome, deleteNotification, findNotification, lockNotification } from '../db/notifications.queries';
+import { findNotification, lockOrWithdrawPush, recordAndApplyOutcome } from '../db/notifications.queries';
 import type { Channel } from './notification';
 
 /**
@@ -51,16 +50,12 @@ const NO_REASON = 'delivery failed (no reason given)';
 export async function recordDeliveryOutcome(tx: Tx, reported: ReportedOutcome): Promise<OutcomeResult> {
   const error = reported.outcome === 'failed' ? (reported.error ?? NO_REASON) : (reported.error ?? null);
   if (reported.channel === 'push') {
-    const current = await lockNotification(tx, reported.notificationId);
-    if (!current) return 'gone';
-    if (current.channel === 'push' && current.status !== 'sent' && reported.outcome === 'failed' && isNoSubscription(error)) {
-      await deleteDeliveries(tx, reported.notificationId);
-      await deleteNotification(tx, reported.notificationId);
-      return 'withdrawn';
-    }
+    const current = await lockOrWithdrawPush(tx, reported.notificationId, reported.outcome === 'failed' && isNoSubscription(error));
+    if (!current.exists) return 'gone';
+    if (current.withdrawn) return 'withdrawn';
   }
-  const isNew = await insertDelivery(tx, { ...reported, error });
-  if (!isNew) return 'duplicate';
-  if (await applyOutcome(tx, { ...reported, error })) return 'applied';
+  const { recorded, applied } = await recordAndApplyOutcome(tx, { ...reported, error });
+  if (!recorded) return 'duplicate';
+  if (applied) return 'applied';
   return (await findNotification(tx, reported.notificationId)) ? 'channel_mismatch' : 'orphan';
 }
