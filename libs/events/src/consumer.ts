@@ -216,6 +216,11 @@ export function createConsumer(options: ConsumerOptions): Consumer {
           outcomes[index] = { status: 'dead-letter', reason };
           continue;
         }
+        // Nothing to do for this one: no transaction, nothing recorded (a repeat would change nothing either).
+        if (handler.ignores?.(decoded.envelope)) {
+          outcomes[index] = { status: 'ack' };
+          continue;
+        }
         valid.push({ index, message, envelope: decoded.envelope });
       }
       if (valid.length === 0) return outcomes;

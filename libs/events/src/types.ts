@@ -92,6 +92,12 @@ export interface EventHandler<T extends TopicName = TopicName> {
    * one handler keeps a fixed lock order, a group of them could not, and would deadlock.
    */
   alone?: boolean;
+  /**
+   * True for a message this handler does nothing with (a cart's rejection at the order service): it is
+   * acknowledged without a transaction or a `processed_messages` row, since handling it again changes
+   * nothing either. Decided from the message alone, never from the database.
+   */
+  ignores?(event: EventEnvelope<T>): boolean;
 }
 
 /** Declares a handler with its payload type inferred from the topic. */

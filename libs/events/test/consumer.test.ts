@@ -36,6 +36,16 @@ describe('idempotent consumer', () => {
     expect(await effects(db)).toHaveLength(1);
   });
 
+  it("acknowledges a message its handler ignores without a transaction: no processed row, no effect, the others of the delivery handled", async () => {
+    const consumer = createConsumer({ db, schema: 'product', publish: createPublisher({ schema: 'product', producer: 'product' }), logger: testLogger() });
+    const handler = stockChangedHandler(new Set(), { batch: false });
+    consumer.register(PRODUCT_STOCK_CHANGED, { ...handler, ignores: (event) => event.payload.sku.startsWith('OTHER-') });
+    const outcomes = await consumer.deliver(PRODUCT_STOCK_CHANGED.name, [stockChangedMessage('OTHER-1', 1), stockChangedMessage('SKU-1', 1)]);
+    expect(outcomes).toEqual([{ status: 'ack' }, { status: 'ack' }]);
+    expect((await effects(db)).map((e) => e.sku)).toEqual(['SKU-1']);
+    expect((await db.pool.query('SELECT 1 FROM product.processed_messages')).rowCount).toBe(1);
+  });
+
   it('rolls back the processed row and the effects when the handler fails, and asks for a retry', async () => {
     const poison = new Set(['BAD']);
     const consumer = consumerWith(poison);

@@ -6,6 +6,7 @@ import { markOrdered } from '../domain/carts';
 export function orderCreatedHandler(logger: Logger): EventHandler<'order.created'> {
   return defineHandler<'order.created'>({
     topic: 'order.created',
+    ignores: ({ payload }) => payload.source !== 'cart' || payload.cart_id === null,
     async handle(tx, event) {
       const { payload } = event;
       if (payload.source !== 'cart' || payload.cart_id === null) return;

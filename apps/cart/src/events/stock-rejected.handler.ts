@@ -6,6 +6,7 @@ import { markStockUnavailable } from '../domain/carts';
 export function stockRejectedHandler(logger: Logger): EventHandler<'stock.rejected'> {
   return defineHandler<'stock.rejected'>({
     topic: 'stock.rejected',
+    ignores: ({ payload }) => payload.source !== 'cart' || payload.cart_id === null,
     async handle(tx, event) {
       const { payload } = event;
       if (payload.source !== 'cart' || payload.cart_id === null) return;

@@ -5,6 +5,7 @@ import { rejectBuyNow } from '../domain/orders';
 export function stockRejectedHandler(): EventHandler<'stock.rejected'> {
   return defineHandler<'stock.rejected'>({
     topic: 'stock.rejected',
+    ignores: ({ payload }) => payload.source !== 'buy-now',
     async handle(tx, { payload }) {
       if (payload.source !== 'buy-now') return;
       await rejectBuyNow(tx, payload);
