@@ -12,7 +12,7 @@ import { conditionalUpdateCeiling } from './conditional-update-ceiling';
 import { cpuPerUnit, cpuSplitLines, cpuTotal, verdict } from './cpu-report';
 import { findPostgresServer, processTimes, startCpuMeter, type CpuSnapshot, type CpuTargets } from './process-cpu';
 import { startServiceProcesses } from './service-processes';
-import { call, createCustomers, createProduct, json, retriedUnavailable, runPool, until, untilCartKnows } from './shop-setup';
+import { addOneToCart, call, createCustomers, createProduct, json, retriedUnavailable, runPool, until, untilCartKnows } from './shop-setup';
 
 const N = Number(process.env['FLASH_N'] ?? 2_000);
 const K = Number(process.env['FLASH_K'] ?? 200);
@@ -79,9 +79,7 @@ async function sale(batchSize: number | undefined): Promise<SaleResult> {
     const customers = await createCustomers(urls.customer!, N);
     // The cart learns customers and the product from events before anyone can shop.
     await untilCartKnows(db, customers, [SKU]);
-    await runPool(customers, 50, async (id) => {
-      await call(`${urls.cart}/cart/items`, json({ product_sku: SKU, quantity: 1 }, { 'X-Customer-Id': id }), [200]);
-    });
+    await runPool(customers, 50, (id) => addOneToCart(urls.cart!, id, SKU));
     await untilQuiet(db, { queues: true, timeoutMs: 120_000 });
 
     // The race: every customer checks out at once (at most CONCURRENCY requests in flight).
@@ -168,7 +166,7 @@ report('unbatched (1)', unbatched);
 print(`  unbatched CPU: ${round(cpuTotal(unbatched.cpu) / N, 2)} ms/checkout${unbatched.postgresNotCounted ? ' (services only)' : ''}`);
 print(`  batching speed-up: ×${round(batched.checkoutsPerS / unbatched.checkoutsPerS, 2)}`);
 if (retriedUnavailable() > 0) {
-  print(`  !! ${retriedUnavailable()} requests were answered 503 (a service's database pool busy: the machine is crowded) and sent again with the same Idempotency-Key`);
+  print(`  !! ${retriedUnavailable()} requests were answered 503 (a service's database pool busy: the machine is crowded) or cut off, and sent again (with the same Idempotency-Key where the endpoint takes one)`);
 }
 console.log(
   JSON.stringify({

@@ -18,7 +18,7 @@ import { cpuPerUnit, cpuSplitLines, verdict } from './cpu-report';
 import { runLoad, startHelloWorld, type LoadResult, type LoadTarget } from './http-load';
 import { findPostgresServer, startCpuMeter, treeCpuMs, type CpuSnapshot, type CpuTargets } from './process-cpu';
 import { startServiceProcesses } from './service-processes';
-import { call, createCustomers, createProduct, json, runPool, untilCartKnows } from './shop-setup';
+import { addOneToCart, createCustomers, createProduct, runPool, untilCartKnows } from './shop-setup';
 
 const CONNECTIONS = Number(process.env['HTTP_CONNECTIONS'] ?? 50);
 const DURATION_S = Number(process.env['HTTP_DURATION_S'] ?? 10);
@@ -83,9 +83,7 @@ try {
     const customers = await createCustomers(urls.customer, CUSTOMERS, 'Shopper');
     await untilCartKnows(db, customers, [SKU]);
     // Every cart holds a line before the reads, so that GET /cart reads a cart, not an empty answer.
-    await runPool(customers, 50, async (id) => {
-      await call(`${urls.cart}/cart/items`, json({ product_sku: SKU, quantity: 1 }, { 'X-Customer-Id': id }), [200]);
-    });
+    await runPool(customers, 50, (id) => addOneToCart(urls.cart, id, SKU));
     await untilQuiet(db, { queues: true, timeoutMs: 120_000 });
 
     const server = await findPostgresServer(database.url, database.dataDir);

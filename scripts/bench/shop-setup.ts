@@ -20,19 +20,27 @@ export async function runPool<T>(items: T[], limit: number, fn: (item: T, index:
 
 let unavailableRetries = 0;
 
-/** How many answers were `503` (the service's database busy or away) and sent again by `call`, so far. */
+/** How many requests `call` sent again so far: answered `503` (a service's database busy or away) or cut off. */
 export const retriedUnavailable = (): number => unavailableRetries;
 
 /**
  * `fetch`, throwing unless the status is one of `expected` (the body goes into the error). With
- * `retryUnavailable`, the request carries an Idempotency-Key and a `503` is sent again with the same key
- * after its Retry-After (at most 20 times): the documented safe retry (DESIGN.md), which a service whose
- * pool waits too long for a connection on a crowded machine asks for. Only for endpoints that take the key.
+ * `retryUnavailable`, the request carries an Idempotency-Key and is sent again with the same key (at most 20
+ * times) when answered `503` (after its Retry-After) or when its connection was cut (a keep-alive connection
+ * the server closed as the request went out, which a crowded machine makes likely): the documented safe retry
+ * (DESIGN.md). Only for endpoints that take the key.
  */
 export async function call(url: string, init: RequestInit, expected: number[], options: { retryUnavailable?: boolean } = {}): Promise<Response> {
   const request = options.retryUnavailable ? { ...init, headers: { ...(init.headers as Record<string, string>), 'Idempotency-Key': randomUUID() } } : init;
   for (let attempt = 1; ; attempt++) {
-    const res = await fetch(url, request);
+    let res: Response;
+    try {
+      res = await fetch(url, request);
+    } catch (err) {
+      if (!options.retryUnavailable || attempt >= 20) throw err;
+      unavailableRetries++;
+      continue;
+    }
     if (expected.includes(res.status)) return res;
     if (res.status === 503 && options.retryUnavailable && attempt < 20) {
       unavailableRetries++;
@@ -70,6 +78,25 @@ export async function createCustomers(customerUrl: string, count: number, namePr
     customers[i] = ((await res.json()) as { customer_id: string }).customer_id;
   });
   return customers;
+}
+
+/**
+ * Puts one unit of `sku` in a customer's cart. `POST /cart/items` takes no Idempotency-Key and adds to the
+ * line, so a request whose connection was cut is sent again only if the cart shows no line for the SKU.
+ */
+export async function addOneToCart(cartUrl: string, customerId: string, sku: string): Promise<void> {
+  const add = () => call(`${cartUrl}/cart/items`, json({ product_sku: sku, quantity: 1 }, { 'X-Customer-Id': customerId }), [200]);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await add();
+      return;
+    } catch (err) {
+      if (!(err instanceof TypeError) || attempt >= 5) throw err; // fetch's own failure: no answer came
+      unavailableRetries++;
+      const cart = (await (await call(`${cartUrl}/cart`, { headers: { 'X-Customer-Id': customerId } }, [200])).json()) as { items: { product_sku: string }[] };
+      if (cart.items.some((line) => line.product_sku === sku)) return;
+    }
+  }
 }
 
 /** Creates a product through the product API (it reaches the cart and inventory by `product.upserted`). */
