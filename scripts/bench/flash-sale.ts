@@ -52,6 +52,7 @@ async function cpuTargets(database: BenchDatabase, servicePids: Record<string, n
   const targets: CpuTargets = { ...servicePids };
   const server = await findPostgresServer(database.url, database.dataDir);
   if (!server.counted) return { targets, postgresNotCounted: server.reason };
+  if (server.caveat) print(`  note: PostgreSQL's CPU: ${server.caveat}`);
   targets['postgresql'] = server.postmaster;
   return { targets };
 }

@@ -89,6 +89,7 @@ try {
     const server = await findPostgresServer(database.url, database.dataDir);
     const withPostgres = (targets: CpuTargets): CpuTargets => (server.counted ? { ...targets, postgresql: server.postmaster } : targets);
     if (!server.counted) postgresNotCounted = server.reason;
+    else if (server.caveat) print(`  note: PostgreSQL's CPU: ${server.caveat}`);
 
     results.push(await measure('GET /products', { url: `${urls.product}/products` }, withPostgres({ product: pids.product })));
     results.push(await measure('GET /cart', { url: `${urls.cart}/cart`, perRequest: customerRotation(customers) }, withPostgres({ cart: pids.cart })));

@@ -140,7 +140,7 @@ export function postgresPids(dataDir: string): number[] {
 }
 
 /** Where a benchmark's PostgreSQL runs: its postmaster's pid, or why its CPU cannot be counted. */
-export type PostgresServerProcess = { counted: true; postmaster: number } | { counted: false; reason: string };
+export type PostgresServerProcess = { counted: true; postmaster: number; caveat?: string } | { counted: false; reason: string };
 
 /**
  * Finds the postmaster of the server behind `databaseUrl`. With the data folder known (the embedded server),
@@ -164,7 +164,7 @@ export async function findPostgresServer(databaseUrl: string, dataDir?: string):
     if (!backend || !title.includes(db)) return { counted: false, reason: `its processes are not visible here (backend pid ${pid} is not in this machine's /proc)` };
     const postmaster = processTimes(backend.ppid);
     if (!postmaster) return { counted: false, reason: `the postmaster (pid ${backend.ppid}) is not readable here` };
-    return { counted: true, postmaster: postmaster.pid };
+    return { counted: true, postmaster: postmaster.pid, caveat: 'the whole server behind DATABASE_URL is counted, with whatever else runs on it' };
   } finally {
     await client.end();
   }

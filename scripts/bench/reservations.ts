@@ -126,6 +126,7 @@ try {
     const targets: CpuTargets = { inventory: services.pids.inventory, cart: services.pids.cart };
     if (server.counted) targets['postgresql'] = server.postmaster;
     else postgresNotCounted = server.reason;
+    if (server.counted && server.caveat) print(`  note: PostgreSQL's CPU: ${server.caveat}`);
     /** Measures from now until `decided` requests have a decision in all. */
     const measureUntilDecided = async (decided: number, during: Promise<unknown> = Promise.resolve()) => {
       const meter = startCpuMeter(targets);
