@@ -193,6 +193,6 @@ console.log(
     batching_speedup: round(batched.checkoutsPerS / unbatched.checkoutsPerS, 2),
     unbatched_confirmed: unbatched.confirmed,
     unbatched_oversold: unbatched.oversold,
-    retried_503: retriedUnavailable(),
+    requests_sent_again: retriedUnavailable(),
   }),
 );
