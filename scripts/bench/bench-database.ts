@@ -8,6 +8,8 @@ import { startEmbeddedPostgres } from '@shop/testing/embedded-postgres';
 export interface BenchDatabase {
   url: string;
   server: string;
+  /** The embedded server's data folder (to find its processes); undefined for a server given by DATABASE_URL. */
+  dataDir: string | undefined;
   drop(): Promise<void>;
 }
 
@@ -17,11 +19,10 @@ export interface BenchDatabase {
  */
 export async function benchDatabase(name: string): Promise<BenchDatabase> {
   const external = process.env['DATABASE_URL'];
-  const server = external
-    ? { url: external, stop: async () => undefined, label: 'DATABASE_URL' }
-    : await startEmbeddedPostgres({ dataDir: join(tmpdir(), `shop-bench-${randomBytes(4).toString('hex')}`), persistent: false, durable: true }).then(
-        (s) => ({ ...s, label: 'embedded PostgreSQL 18 (fsync on)' }),
-      );
+  const dataDir = external ? undefined : join(tmpdir(), `shop-bench-${randomBytes(4).toString('hex')}`);
+  const server = !dataDir
+    ? { url: external!, stop: async () => undefined, label: 'DATABASE_URL' }
+    : await startEmbeddedPostgres({ dataDir, persistent: false, durable: true }).then((s) => ({ ...s, label: 'embedded PostgreSQL 18 (fsync on)' }));
   const database = `bench_${name}_${Date.now().toString(36)}`;
   await ensureDatabase(server.url, database);
   const url = withDatabase(server.url, database);
@@ -29,6 +30,7 @@ export async function benchDatabase(name: string): Promise<BenchDatabase> {
   return {
     url,
     server: server.label,
+    dataDir,
     async drop() {
       await dropDatabase(server.url, database);
       await server.stop();

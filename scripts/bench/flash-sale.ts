@@ -1,12 +1,18 @@
 // npm run bench:flash-sale — N customers (default 2,000) race through the HTTP API for a product with K units
 // (default 200). Prints confirmed orders (must be K), oversold units (must be 0), unresolved carts (must be 0),
-// time until every cart is final, checkouts per second and checkout-to-final latency; and, in the same run,
-// the raw PostgreSQL ceiling for the same work and the same sale with inventory's batching off.
+// time until every cart is final, checkouts per second and checkout-to-final latency; the CPU time each service
+// process and PostgreSQL spent over the race (read from /proc), per checkout; and, in the same run, the raw
+// PostgreSQL ceiling for the same work and the same sale with inventory's batching off. Targets (issue 13):
+// ≥ 400 checkouts/s, checkout → final p99 ≤ 1,000 ms, ≤ 5 ms of CPU per checkout for the whole system.
 import pg from 'pg';
-import { quantile, round, benchDatabase } from './bench-database';
 import { untilQuiet } from '../system/quiet';
 import { ADMIN, startSystem } from '../system/system';
+import { quantile, round, benchDatabase, type BenchDatabase } from './bench-database';
+import { conditionalUpdateCeiling } from './conditional-update-ceiling';
+import { cpuPerUnit, cpuSplitLines, cpuTotal, verdict } from './cpu-report';
+import { findPostgresServer, processTimes, startCpuMeter, type CpuSnapshot, type CpuTargets } from './process-cpu';
 import { startServiceProcesses } from './service-processes';
+import { addOneToCart, call, createCustomers, createProduct, json, retriedUnavailable, runPool, until, untilCartKnows } from './shop-setup';
 
 const N = Number(process.env['FLASH_N'] ?? 2_000);
 const K = Number(process.env['FLASH_K'] ?? 200);
@@ -15,6 +21,9 @@ const CONCURRENCY = Number(process.env['FLASH_CONCURRENCY'] ?? 200);
 const IN_PROCESS = process.env['FLASH_IN_PROCESS'] === '1';
 const SKU = 'FLASH-SNEAKER';
 const print = (line: string) => console.log(line);
+const TARGET_CHECKOUTS_PER_S = 400;
+const TARGET_P99_MS = 1_000;
+const TARGET_CPU_MS_PER_CHECKOUT = 5;
 
 interface SaleResult {
   confirmed: number;
@@ -26,37 +35,26 @@ interface SaleResult {
   p50: number;
   p99: number;
   available: number;
+  /** CPU milliseconds per process over the race (from the first checkout until every cart is final). */
+  cpu: CpuSnapshot;
+  /** Why PostgreSQL's CPU is not in `cpu`, when it is not. */
+  postgresNotCounted?: string;
+  /** CPU milliseconds of this process (the clients) over the race: the load, not the system; not counted. */
+  loadGeneratorMs: number;
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  }));
-}
-
-async function call(url: string, init: RequestInit, expected: number[]): Promise<Response> {
-  const res = await fetch(url, init);
-  if (!expected.includes(res.status)) throw new Error(`${init.method ?? 'GET'} ${url} → ${res.status}: ${await res.text()}`);
-  return res;
-}
-
-const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
-  method: 'POST',
-  headers: { 'Content-Type': 'application/json', ...headers },
-  body: JSON.stringify(body),
-});
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/**
+ * The process trees the race's CPU is read from: each service's process and PostgreSQL's postmaster with all
+ * its children. With FLASH_IN_PROCESS=1 the services run in this process (whose tree also holds the embedded
+ * PostgreSQL), so its own time is read apart, with the clients in it.
+ */
+async function cpuTargets(database: BenchDatabase, servicePids: Record<string, number> | undefined): Promise<{ targets: CpuTargets; postgresNotCounted?: string }> {
+  const targets: CpuTargets = { ...servicePids };
+  const server = await findPostgresServer(database.url, database.dataDir);
+  if (!server.counted) return { targets, postgresNotCounted: server.reason };
+  if (server.caveat) print(`  note: PostgreSQL's CPU: ${server.caveat}`);
+  targets['postgresql'] = server.postmaster;
+  return { targets };
 }
 
 /** One sale on a fresh database: set up, race, wait until every cart is final, count. */
@@ -66,6 +64,7 @@ async function sale(batchSize: number | undefined): Promise<SaleResult> {
   let stopServices: () => Promise<void> = async () => undefined;
   try {
     let urls: Record<string, string>;
+    let servicePids: Record<string, number> | undefined;
     if (IN_PROCESS) {
       const system = await startSystem({ databaseUrl: database.url, inventoryBatchSize: batchSize, logLevel: 'error' });
       stopServices = () => system.stop();
@@ -74,32 +73,31 @@ async function sale(batchSize: number | undefined): Promise<SaleResult> {
       const processes = await startServiceProcesses(database.url, batchSize ? { EVENT_BATCH_SIZE: String(batchSize) } : {});
       stopServices = processes.stop;
       urls = processes.urls;
+      servicePids = processes.pids;
     }
-    await call(`${urls.product}/products`, json({ sku: SKU, name: 'Flash-sale sneaker', price_cents: 12_900, currency: 'EUR' }, ADMIN), [201]);
+    await createProduct(urls.product!, { sku: SKU, name: 'Flash-sale sneaker', price_cents: 12_900 });
     await call(`${urls.inventory}/inventory`, json({ sku: SKU, available: K }, ADMIN), [201]);
-    const customers: string[] = [];
-    await pool(Array.from({ length: N }, (_, i) => i), 50, async (i) => {
-      const res = await call(`${urls.customer}/customers`, json({ name: `Racer ${i}`, email: `racer${i}@example.com` }, ADMIN), [201]);
-      customers[i] = ((await res.json()) as { customer_id: string }).customer_id;
-    });
+    const customers = await createCustomers(urls.customer!, N);
     // The cart learns customers and the product from events before anyone can shop.
-    await until('the cart to know every customer', async () => Number((await db.query('SELECT count(*) FROM cart.customers')).rows[0].count) >= N, 120_000);
-    await until('the cart to know the product', async () => (await db.query('SELECT 1 FROM cart.products WHERE sku = $1', [SKU])).rowCount === 1, 60_000);
-    await pool(customers, 50, async (id) => {
-      await call(`${urls.cart}/cart/items`, json({ product_sku: SKU, quantity: 1 }, { 'X-Customer-Id': id }), [200]);
-    });
+    await untilCartKnows(db, customers, [SKU]);
+    await runPool(customers, 50, (id) => addOneToCart(urls.cart!, id, SKU));
     await untilQuiet(db, { queues: true, timeoutMs: 120_000 });
 
     // The race: every customer checks out at once (at most CONCURRENCY requests in flight).
+    const { targets, postgresNotCounted } = await cpuTargets(database, servicePids);
+    const meter = startCpuMeter(targets);
+    const loadBefore = processTimes(process.pid)?.ownMs ?? NaN;
     const startedAt = Date.now();
     const submittedAt = new Map<string, number>();
-    await pool(customers, CONCURRENCY, async (id) => {
+    await runPool(customers, CONCURRENCY, async (id) => {
       submittedAt.set(id, Date.now());
-      await call(`${urls.cart}/cart/convert-to-order`, { method: 'POST', headers: { 'X-Customer-Id': id } }, [202]);
+      await call(`${urls.cart}/cart/convert-to-order`, { method: 'POST', headers: { 'X-Customer-Id': id } }, [202], { retryUnavailable: true });
     });
     const lastCheckoutAt = Date.now();
     const finalSql = `SELECT count(*) FILTER (WHERE status IN ('ordered', 'stock-unavailable'))::int AS final FROM cart.carts WHERE customer_id = ANY($1::uuid[])`;
     await until('every cart to be final', async () => (await db.query(finalSql, [customers])).rows[0].final >= N, 120_000).catch(() => undefined);
+    const loadGeneratorMs = (processTimes(process.pid)?.ownMs ?? NaN) - loadBefore;
+    const cpu = IN_PROCESS ? { 'services and clients (this process)': loadGeneratorMs, ...meter.stop() } : meter.stop();
     const { rows: carts } = await db.query<{ customer_id: string; status: string; updated_at: Date }>(
       'SELECT customer_id::text, status, updated_at FROM cart.carts WHERE customer_id = ANY($1::uuid[])',
       [customers],
@@ -125,6 +123,9 @@ async function sale(batchSize: number | undefined): Promise<SaleResult> {
       p50: quantile(latencies, 0.5),
       p99: quantile(latencies, 0.99),
       available: stock[0]?.available ?? NaN,
+      cpu,
+      ...(postgresNotCounted ? { postgresNotCounted } : {}),
+      loadGeneratorMs,
     };
   } finally {
     await stopServices();
@@ -133,38 +134,11 @@ async function sale(batchSize: number | undefined): Promise<SaleResult> {
   }
 }
 
-/** Raw PostgreSQL: one conditional UPDATE per transaction, N transactions, at the same concurrency. */
-async function ceiling(): Promise<number> {
-  const database = await benchDatabase('flash_ceiling');
-  const clients = new pg.Pool({ connectionString: database.url, max: Math.min(CONCURRENCY, 100) });
-  try {
-    await clients.query('INSERT INTO inventory.stock (sku, available) VALUES ($1, $2)', [SKU, K]);
-    const started = performance.now();
-    let sold = 0;
-    await pool(Array.from({ length: N }), CONCURRENCY, async () => {
-      const c = await clients.connect();
-      try {
-        await c.query('BEGIN');
-        const r = await c.query('UPDATE inventory.stock SET available = available - 1 WHERE sku = $1 AND available >= 1', [SKU]);
-        sold += r.rowCount ?? 0;
-        await c.query('COMMIT');
-      } finally {
-        c.release();
-      }
-    });
-    if (sold !== K) throw new Error(`ceiling sold ${sold}, expected ${K}`);
-    return N / ((performance.now() - started) / 1000);
-  } finally {
-    await clients.end();
-    await database.drop();
-  }
-}
-
 print(
   `bench:flash-sale — ${N} customers race for ${K} units through the HTTP API (${CONCURRENCY} checkouts in flight), ` +
     (IN_PROCESS ? 'all services in this process' : 'each service its own process, as npm start runs them'),
 );
-const ceilingPerS = await ceiling();
+const ceilingPerS = await conditionalUpdateCeiling({ requests: N, stock: K, concurrency: CONCURRENCY, sku: SKU });
 print(`  ceiling: raw PostgreSQL, one conditional UPDATE per transaction      ${Math.round(ceilingPerS)} checkouts/s`);
 const batched = await sale(undefined);
 const report = (label: string, r: SaleResult) =>
@@ -174,9 +148,27 @@ const report = (label: string, r: SaleResult) =>
       `${Math.round(r.checkoutsPerS)} checkouts/s (${round((r.checkoutsPerS / ceilingPerS) * 100)}% of ceiling); checkout → final p50 ${Math.round(r.p50)} ms, p99 ${Math.round(r.p99)} ms`,
   );
 report('batched (50)', batched);
+const cpuMs = cpuTotal(batched.cpu);
+const cpuPerCheckout = cpuMs / N;
+print(`  CPU over the race (first checkout until every cart final, ${round(batched.secondsToFinal, 2)} s), per process:`);
+for (const line of cpuSplitLines(batched.cpu, N, 'checkout')) print(line);
+if (batched.postgresNotCounted) print(`  !! PostgreSQL's CPU is NOT counted: ${batched.postgresNotCounted}. The figures above are the services' only.`);
+if (!IN_PROCESS) print(`    (the clients, this process, not counted: ${Math.round(batched.loadGeneratorMs)} ms)`);
+print('  targets (issue 13):');
+print(`    checkouts/s        ${String(Math.round(batched.checkoutsPerS)).padStart(7)}   target ≥ ${TARGET_CHECKOUTS_PER_S}      ${verdict(batched.checkoutsPerS >= TARGET_CHECKOUTS_PER_S)}`);
+print(`    p99 to final (ms)  ${String(Math.round(batched.p99)).padStart(7)}   target ≤ ${TARGET_P99_MS.toLocaleString('en')}    ${verdict(batched.p99 <= TARGET_P99_MS)}`);
+print(
+  `    CPU ms/checkout    ${String(round(cpuPerCheckout, 2)).padStart(7)}   target ≤ ${TARGET_CPU_MS_PER_CHECKOUT}        ${verdict(cpuPerCheckout <= TARGET_CPU_MS_PER_CHECKOUT)}` +
+    (batched.postgresNotCounted ? ' (services only: PostgreSQL not counted)' : ''),
+);
+print(`    oversold ${batched.oversold}, unresolved ${batched.unresolved}   target 0, 0   ${verdict(batched.oversold === 0 && batched.unresolved === 0)}`);
 const unbatched = await sale(1);
 report('unbatched (1)', unbatched);
+print(`  unbatched CPU: ${round(cpuTotal(unbatched.cpu) / N, 2)} ms/checkout${unbatched.postgresNotCounted ? ' (services only)' : ''}`);
 print(`  batching speed-up: ×${round(batched.checkoutsPerS / unbatched.checkoutsPerS, 2)}`);
+if (retriedUnavailable() > 0) {
+  print(`  !! ${retriedUnavailable()} requests were answered 503 (a service's database pool busy: the machine is crowded) or cut off, and sent again (with the same Idempotency-Key where the endpoint takes one)`);
+}
 console.log(
   JSON.stringify({
     bench: 'flash-sale',
@@ -192,9 +184,15 @@ console.log(
     p99_ms: Math.round(batched.p99),
     ceiling_per_s: Math.round(ceilingPerS),
     ratio_to_ceiling: round(batched.checkoutsPerS / ceilingPerS, 3),
+    cpu_ms_per_checkout: round(cpuPerCheckout, 3),
+    cpu_ms_per_checkout_by_process: cpuPerUnit(batched.cpu, N),
+    postgres_cpu_counted: !batched.postgresNotCounted,
+    targets: { checkouts_per_s: TARGET_CHECKOUTS_PER_S, p99_ms: TARGET_P99_MS, cpu_ms_per_checkout: TARGET_CPU_MS_PER_CHECKOUT },
     unbatched_checkouts_per_s: Math.round(unbatched.checkoutsPerS),
+    unbatched_cpu_ms_per_checkout: round(cpuTotal(unbatched.cpu) / N, 3),
     batching_speedup: round(batched.checkoutsPerS / unbatched.checkoutsPerS, 2),
     unbatched_confirmed: unbatched.confirmed,
     unbatched_oversold: unbatched.oversold,
+    requests_sent_again: retriedUnavailable(),
   }),
 );

@@ -9,19 +9,27 @@ import { startService, stopServices, waitUntilReady, type ServiceProcess } from 
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
-export interface ServiceProcesses {
-  urls: Record<ServiceName, string>;
-  pids: Record<ServiceName, number>;
+export interface ServiceProcesses<S extends ServiceName = ServiceName> {
+  urls: Record<S, string>;
+  pids: Record<S, number>;
   /** SIGKILL to one service (no shutdown of any kind, as a crash or an OOM kill); resolves once it is gone. */
-  kill(name: ServiceName): Promise<void>;
+  kill(name: S): Promise<void>;
   /** Starts a killed or stopped service again with the same environment and port; resolves once it answers (within `readyTimeoutMs`, 60 s by default). */
-  restart(name: ServiceName, readyTimeoutMs?: number): Promise<void>;
+  restart(name: S, readyTimeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Builds the bundles (once per run) and starts every service; `env` adds to the common settings. */
-export async function startServiceProcesses(databaseUrl: string, env: Record<string, string> = {}): Promise<ServiceProcesses> {
-  await Promise.all(SERVICE_NAMES.map((name) => buildProject(`apps/${name}`, { quiet: true })));
+/**
+ * Builds the bundles (once per run) and starts every service, or only `options.services` (a benchmark of one
+ * consumer that wants no other service's work on the machine); `env` adds to the common settings.
+ */
+export async function startServiceProcesses<S extends ServiceName = ServiceName>(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  options: { services?: readonly S[] } = {},
+): Promise<ServiceProcesses<S>> {
+  const names = (options.services ?? SERVICE_NAMES) as readonly S[];
+  await Promise.all(names.map((name) => buildProject(`apps/${name}`, { quiet: true })));
   const common: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'development',
@@ -33,18 +41,18 @@ export async function startServiceProcesses(databaseUrl: string, env: Record<str
     ...env,
   };
   const services: ServiceProcess[] = [];
-  const start = (name: ServiceName, port: number) =>
+  const start = (name: S, port: number) =>
     startService({ name, index: SERVICE_NAMES.indexOf(name), port, env: common, entry: join(ROOT, 'dist', 'apps', name, 'main.js') });
-  for (const name of SERVICE_NAMES) services.push(start(name, await freePort()));
-  const find = (name: ServiceName) => services.findIndex((s) => s.name === name);
+  for (const name of names) services.push(start(name, await freePort()));
+  const find = (name: S) => services.findIndex((s) => s.name === name);
   try {
     await waitUntilReady(services, 60_000);
   } catch (err) {
     await stopServices(services, 5_000);
     throw err;
   }
-  const urls = Object.fromEntries(services.map((s) => [s.name, `http://127.0.0.1:${s.port}`])) as Record<ServiceName, string>;
-  const pids = Object.fromEntries(services.map((s) => [s.name, s.child.pid!])) as Record<ServiceName, number>;
+  const urls = Object.fromEntries(services.map((s) => [s.name, `http://127.0.0.1:${s.port}`])) as Record<S, string>;
+  const pids = Object.fromEntries(services.map((s) => [s.name, s.child.pid!])) as Record<S, number>;
   return {
     urls,
     pids,
