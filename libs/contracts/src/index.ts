@@ -1,3 +1,4 @@
+export { DomainError, fail, isDomainError, type DomainErrorOptions, type ErrorKind, type FieldError } from './domain-error';
 export { ContractViolation } from './contract-violation';
 export {
   decodeEnvelope,

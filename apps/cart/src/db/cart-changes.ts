@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Tx } from '@shop/db';
-import { DomainError } from '@shop/http';
+import { DomainError } from '@shop/contracts';
 import type { Logger } from '@shop/observability';
 
 /** The NOTIFY channel on which every cart change is announced; the payload is the customer id. */

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { PayloadOf } from '@shop/contracts';
+import { fail, type PayloadOf } from '@shop/contracts';
 import { inTransaction, Prisma, type PrismaClient, type RunStatement, type Tx } from '@shop/db';
 import { envelopeOf, outboxValues, type PublishFn } from '@shop/events';
-import { fail } from '@shop/http';
 import { notifyCartChanged } from '../db/cart-changes';
 import {
   addItemInOneStatement,

@@ -1,6 +1,6 @@
 import { inTransaction, isUniqueViolation, type PrismaClient, type Tx } from '@shop/db';
 import type { PublishFn } from '@shop/events';
-import { DomainError, fail } from '@shop/http';
+import { DomainError, fail } from '@shop/contracts';
 import {
   deleteCustomerRow,
   findCustomer,

@@ -1,6 +1,6 @@
 import { inTransaction, isUniqueViolation, type PrismaClient } from '@shop/db';
 import type { PublishFn } from '@shop/events';
-import { fail } from '@shop/http';
+import { fail } from '@shop/contracts';
 import { hasOpenReservations } from '../db/reservations.queries';
 import { deleteStockRow, findStock, insertStock, listStockRows, lockStock, setStockAvailable, type StockRow } from '../db/stock.queries';
 import { publishStockChanges } from './stock-changes';

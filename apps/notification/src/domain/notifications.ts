@@ -1,6 +1,6 @@
 import { inTransaction, type PrismaClient } from '@shop/db';
 import type { PublishFn } from '@shop/events';
-import { fail } from '@shop/http';
+import { fail } from '@shop/contracts';
 import { findCustomer, lockCustomer } from '../db/customers.queries';
 import { listDeliveries, type DeliveryRow } from '../db/deliveries.queries';
 import { findNotification, listNotificationRows, type NotificationFilters } from '../db/notifications.queries';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { PayloadOf } from '@shop/contracts';
+import { fail, type FieldError, type PayloadOf } from '@shop/contracts';
 import { inTransaction, Prisma, type PrismaClient, type Tx } from '@shop/db';
 import type { PublishFn } from '@shop/events';
-import { fail, type FieldError, type Principal } from '@shop/http';
+import type { Principal } from '@shop/http';
 import { findBuyNowRequest, insertBuyNowRequest, settleBuyNowRequest, type BuyNowRequestRow } from '../db/buy-now.queries';
 import {
   cancelOrderRow,

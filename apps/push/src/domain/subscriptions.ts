@@ -1,4 +1,4 @@
-import { fail, type DomainError } from '@shop/http';
+import { fail, type DomainError } from '@shop/contracts';
 import { inTransaction, type PrismaClient } from '@shop/db';
 import { deleteSubscription, lockCustomerSubscriptions, trimSubscriptions, upsertSubscription, type SubscriptionRow } from '../db/subscriptions.queries';
 import { endpointRefusal } from '../webpush/endpoint-address';
