@@ -1,7 +1,8 @@
-import { PgBoss, type JobResult, type JobWithMetadata } from 'pg-boss';
+import type { JobResult, JobWithMetadata, PgBoss } from 'pg-boss';
 import { deadLetterTopicOf } from '@shop/contracts';
 import type { Logger } from '@shop/observability';
 import { monotonicUuid } from '../monotonic-uuid';
+import { createWakeup } from '../wakeup';
 import { keepJobTableStatistics, type JobTableStatistics } from './job-table-statistics';
 import type { DeliverFn, OutgoingMessage, SubscriptionSpec, Transport } from '../types';
 
@@ -27,15 +28,27 @@ export interface PgBossTransportOptions {
    * subscriptions keep one loop: their point is one transaction for many messages on a hot row.
    */
   workersPerQueue?: number;
-  /** How often the job tables' statistics are checked for staleness (see keepJobTableStatistics). */
+  /** How soon after jobs were sent or handled the job tables' statistics are checked (see keepJobTableStatistics). */
   statisticsIntervalMs?: number;
+  /** Longest time between two looks for due jobs when none is scheduled (see `watchDueJobs`). */
+  idleLookMs?: number;
 }
 
 
 /** A running job's worker refreshes its heartbeat every half of this; pg-boss's minimum is 10. */
 const HEARTBEAT_SECONDS = 10;
-/** How often pg-boss fails jobs whose heartbeat stopped (and whose time ran out). */
+/** pg-boss's monitoring claim on a queue: a second instance's pass within this long leaves it alone. */
 const SUPERVISE_INTERVAL_SECONDS = 5;
+/**
+ * pg-boss's own fallback poll per worker while NOTIFY works. Each poll is a fetch query per worker (about 60
+ * in the system), so it is long: new jobs arrive by NOTIFY, and jobs that fall due later (retries, jobs
+ * supervision failed) are found by `watchDueJobs`, one query per transport.
+ */
+const NOTIFY_POLLING_SECONDS = 300;
+/** The due-job watcher's pause while jobs are ready: the workers are fetching them already. */
+const BUSY_LOOK_MS = 2_000;
+/** How often each instance has pg-boss maintain its tables (expiry, retention, queue counters). */
+const MAINTENANCE_INTERVAL_MS = 60_000;
 
 /**
  * The embedded transport: pg-boss 12 in the application's own PostgreSQL. One queue per subscription,
@@ -46,30 +59,109 @@ const SUPERVISE_INTERVAL_SECONDS = 5;
 export function createPgBossTransport(options: PgBossTransportOptions): Transport {
   const { logger } = options;
   const schema = options.schema ?? 'pgboss';
-  const boss = new PgBoss({
-    connectionString: options.databaseUrl,
-    schema,
-    max: options.poolMax ?? 5,
-    application_name: 'pg-boss',
-    useListenNotify: true,
-    // How soon a job whose worker died (kill -9, OOM, a lost instance) is failed and retried: its heartbeat
-    // stops, and supervision looks every few seconds. Without it the job stays active for `expireInSeconds`
-    // and, under key_strict_fifo, holds back every later message of its ordering key meanwhile.
-    // (pg-boss fails expired jobs in its monitoring pass, so that runs as often; it also refreshes the queue
-    // counters then, one small aggregate per pass across all instances.)
-    superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
-    monitorIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
-  });
-  boss.on('error', (err: unknown) => logger.error({ err }, 'pg-boss error'));
-  const executeSql = (sql: string) => (boss.getDb() as { executeSql(sql: string): Promise<unknown> }).executeSql(sql);
+  // pg-boss (over 25 MiB of memory once loaded) is imported as the transport starts, not with this module:
+  // every service bundles it, and only those configured for the embedded transport should pay for it.
+  let boss: PgBoss | undefined;
+  async function createBoss(): Promise<PgBoss> {
+    const { PgBoss } = await import('pg-boss');
+    const created = new PgBoss({
+      connectionString: options.databaseUrl,
+      schema,
+      max: options.poolMax ?? 5,
+      application_name: 'pg-boss',
+      useListenNotify: true,
+      // Supervision (failing jobs whose worker died, expiry, retention) runs when `watchDueJobs` sees a job
+      // overrun its heartbeat, and every minute: pg-boss's own timer would run it every few seconds in every
+      // instance, idle or not. A job whose worker died is failed and retried soon after its heartbeat stops;
+      // without the heartbeat it would stay active for `expireInSeconds` and, under key_strict_fifo, hold
+      // back every later message of its ordering key meanwhile.
+      supervise: false,
+      superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
+      // Instances claim a queue's monitoring pass (expiry and the queue counters) for this long.
+      monitorIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
+      // No cron schedules here: without this every instance polls the schedule queue every 5 s.
+      schedule: false,
+      // pg-boss checks its LISTEN connection this often (10 s by default); the watcher's look bounds a lost one.
+      notifyHeartbeatIntervalMs: 30_000,
+    });
+    created.on('error', (err: unknown) => logger.error({ err }, 'pg-boss error'));
+    return created;
+  }
+  /** pg-boss once `start` has created it (every caller awaits `start` first). */
+  const startedBoss = (): PgBoss => {
+    if (!boss) throw new Error('pg-boss is not started');
+    return boss;
+  };
+  const executeSql = <R = unknown>(sql: string, values?: unknown[]) =>
+    (startedBoss().getDb() as { executeSql(sql: string, values?: unknown[]): Promise<{ rows: R[] }> }).executeSql(sql, values);
   const byTopic = new Map<string, SubscriptionSpec[]>();
   for (const s of options.topology) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), s]);
 
   let statistics: JobTableStatistics | undefined;
   let started: Promise<void> | undefined;
   let closing = false;
+  /** This transport's workers by queue, which the due-job watcher wakes. */
+  const workers = new Map<string, string>();
+  const dueJobs = watchDueJobs();
+
+  /**
+   * Wakes this transport's workers when a job of their queues falls due, and has pg-boss supervise when a
+   * job in flight overruns, so that neither needs a short timer: new jobs come with a NOTIFY; a retry's
+   * backoff ends at its `start_after`; a job whose worker died (kill -9, OOM) is failed by supervision once
+   * its heartbeat (or its time) runs out, and comes back after its retry delay. One query per look, over the
+   * live jobs' index; with nothing live it looks again after `idleLookMs`, and a failure handled here wakes
+   * it at once. It also runs pg-boss's routine maintenance (expiry, retention, queue counters) every
+   * `MAINTENANCE_INTERVAL_MS`, instead of pg-boss's own every-few-seconds timer in every instance.
+   */
+  function watchDueJobs() {
+    const idleLookMs = options.idleLookMs ?? 60_000;
+    const wakeup = createWakeup();
+    let stopped = false;
+    let supervisedAt = Date.now();
+    const inMs = (at: string) => `(EXTRACT(EPOCH FROM ${at} - now()) * 1000)::float8`;
+    const dueSql = `SELECT ${inMs(`min(start_after) FILTER (WHERE state < 'active')`)} AS ready_in_ms,
+        ${inMs(`min(COALESCE(heartbeat_on + make_interval(secs => heartbeat_seconds), started_on + make_interval(secs => expire_seconds))) FILTER (WHERE state = 'active')`)} AS overrun_in_ms
+      FROM ${schema}.job WHERE name = ANY($1::text[]) AND state < 'completed'`;
+    let loop: Promise<void> | undefined;
+
+    async function supervise(): Promise<void> {
+      supervisedAt = Date.now();
+      await startedBoss().supervise();
+    }
+
+    async function run(): Promise<void> {
+      while (!stopped) {
+        wakeup.rearm();
+        try {
+          const { rows } = await executeSql<{ ready_in_ms: number | null; overrun_in_ms: number | null }>(dueSql, [[...workers.keys()]]);
+          const readyInMs = rows[0]?.ready_in_ms ?? null;
+          const overrunInMs = rows[0]?.overrun_in_ms ?? null;
+          if (readyInMs !== null && readyInMs <= 0) for (const id of workers.values()) startedBoss().notifyWorker(id);
+          // Supervision (another instance's, or this one's) claims a queue for a few seconds: look again shortly.
+          if ((overrunInMs !== null && overrunInMs <= 0) || Date.now() - supervisedAt >= MAINTENANCE_INTERVAL_MS) await supervise();
+          const nextMs = Math.min(readyInMs ?? idleLookMs, overrunInMs ?? idleLookMs, idleLookMs, supervisedAt + MAINTENANCE_INTERVAL_MS - Date.now());
+          // While jobs are ready the workers are fetching them already: no need to look more often than this.
+          if (nextMs <= 0) await wakeup.pause(BUSY_LOOK_MS);
+          else await wakeup.sleep(Math.max(10, nextMs));
+        } catch (err) {
+          if (!stopped) logger.warn({ err }, 'could not look for due jobs; trying again');
+          await wakeup.pause(BUSY_LOOK_MS);
+        }
+      }
+    }
+    return {
+      start: () => void (loop ??= run()),
+      wake: wakeup.wake,
+      async stop() {
+        stopped = true;
+        wakeup.close();
+        await loop;
+      },
+    };
+  }
 
   async function startOnce(): Promise<void> {
+    boss ??= await createBoss();
     await boss.start();
     statistics ??= keepJobTableStatistics({ executeSql, schema, logger, intervalMs: options.statisticsIntervalMs });
     for (const spec of options.topology) {
@@ -121,8 +213,9 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
           perQueue.set(spec.name, jobs);
         }
       }
+      statistics?.changed();
       // All queues or none is not needed: a republished message is deduplicated by its consumers.
-      await Promise.all([...perQueue].map(([queue, jobs]) => boss.insert(queue, jobs)));
+      await Promise.all([...perQueue].map(([queue, jobs]) => startedBoss().insert(queue, jobs)));
       return messages.length;
     },
     async subscribe(spec: SubscriptionSpec, deliver: DeliverFn) {
@@ -143,7 +236,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
           if (outcome?.status === 'dead-letter') {
             // Completed, not failed: a failed job would hold back its key forever under key_strict_fifo.
             // The copy in the dead-letter queue (and the service's dead_letters row) keeps it for replay.
-            await boss.send(deadLetterTopicOf(spec.name), { ...job.data, reason: outcome.reason });
+            await startedBoss().send(deadLetterTopicOf(spec.name), { ...job.data, reason: outcome.reason });
             results.push({ id: job.id, status: 'completed' });
           } else if (outcome?.status === 'ack') {
             results.push({ id: job.id, status: 'completed' });
@@ -151,24 +244,31 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
             results.push({ id: job.id, status: 'failed', output: { error: outcome?.error ?? 'no outcome' } });
           }
         }
+        statistics?.changed();
+        // A failed job comes back after its backoff: the watcher learns when.
+        if (results.some((r) => r.status === 'failed')) dueJobs.wake();
         // key_strict_fifo hands out one job per key per fetch, so a key's next message is only fetchable
         // now. Fetch again at once instead of waiting for the poll: keep going while there is work.
-        if (worker.id) boss.notifyWorker(worker.id);
+        if (worker.id) startedBoss().notifyWorker(worker.id);
         return results;
       };
-      worker.id = await boss.work(
+      worker.id = await startedBoss().work(
         spec.name,
         {
           batchSize: spec.batch?.maxMessages ?? options.fetchSize ?? 400,
           includeMetadata: true,
           perJobResults: true,
+          // The poll while NOTIFY is unavailable (the listener lost): as prompt as before.
           pollingIntervalSeconds: 0.5,
-          notifyPollingIntervalSeconds: 2,
+          notifyPollingIntervalSeconds: NOTIFY_POLLING_SECONDS,
           burstWhenBatchFull: true,
           localConcurrency: spec.batch ? 1 : (options.workersPerQueue ?? 2),
         },
         handler,
       );
+      workers.set(spec.name, worker.id);
+      dueJobs.start();
+      dueJobs.wake();
     },
     async ping() {
       await start();
@@ -177,8 +277,9 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
     async close() {
       closing = true;
       if (!started) return;
+      await dueJobs.stop();
       await statistics?.stop();
-      await boss.stop({ graceful: true, close: true, timeout: 5_000 });
+      await boss?.stop({ graceful: true, close: true, timeout: 5_000 });
     },
   };
 }
