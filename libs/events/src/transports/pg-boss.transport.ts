@@ -37,18 +37,28 @@ export interface PgBossTransportOptions {
 
 /** A running job's worker refreshes its heartbeat every half of this; pg-boss's minimum is 10. */
 const HEARTBEAT_SECONDS = 10;
-/** pg-boss's monitoring claim on a queue: a second instance's pass within this long leaves it alone. */
-const SUPERVISE_INTERVAL_SECONDS = 5;
+/** pg-boss's supervision interval, only read by it to size the queue counters' windows (its timer is off). */
+const SUPERVISE_INTERVAL_SECONDS = 60;
+/** pg-boss's monitoring claim on a queue: another instance's pass within this long leaves it alone. */
+const MONITOR_CLAIM_SECONDS = 60;
 /**
  * pg-boss's own fallback poll per worker while NOTIFY works. Each poll is a fetch query per worker (about 60
  * in the system), so it is long: new jobs arrive by NOTIFY, and jobs that fall due later (retries, jobs
  * supervision failed) are found by `watchDueJobs`, one query per transport.
  */
 const NOTIFY_POLLING_SECONDS = 300;
+/**
+ * pg's pool option, which pg-boss hands its pool without declaring it: one connection stays open. Otherwise
+ * the watcher's look once a minute would open a new one each time (the pool closes a connection idle for
+ * 10 s), and a new connection costs a PostgreSQL backend's start and an authentication on both sides.
+ */
+const KEEP_ONE_CONNECTION: object = { min: 1 };
 /** The due-job watcher's pause while jobs are ready: the workers are fetching them already. */
 const BUSY_LOOK_MS = 2_000;
-/** How often each instance has pg-boss maintain its tables (expiry, retention, queue counters). */
-const MAINTENANCE_INTERVAL_MS = 60_000;
+/** The look after failing overrun jobs: their first retry's delay. */
+const RETRY_LOOK_MS = 1_000;
+/** How often each instance has pg-boss maintain its tables (retention, queue counters), plus up to a quarter. */
+const MAINTENANCE_INTERVAL_MS = 300_000;
 
 /**
  * The embedded transport: pg-boss 12 in the application's own PostgreSQL. One queue per subscription,
@@ -70,19 +80,23 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
       max: options.poolMax ?? 5,
       application_name: 'pg-boss',
       useListenNotify: true,
-      // Supervision (failing jobs whose worker died, expiry, retention) runs when `watchDueJobs` sees a job
-      // overrun its heartbeat, and every minute: pg-boss's own timer would run it every few seconds in every
-      // instance, idle or not. A job whose worker died is failed and retried soon after its heartbeat stops;
-      // without the heartbeat it would stay active for `expireInSeconds` and, under key_strict_fifo, hold
-      // back every later message of its ordering key meanwhile.
+      // `watchDueJobs` fails the jobs whose worker died as soon as their heartbeat has run out, and runs the
+      // rest of supervision (retention, queue counters) every few minutes: pg-boss's own timer would run it
+      // every few seconds in every instance, idle or not. Without the heartbeat a dead worker's job would
+      // stay active for `expireInSeconds` and, under key_strict_fifo, hold back every later message of its
+      // ordering key meanwhile.
       supervise: false,
       superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
-      // Instances claim a queue's monitoring pass (expiry and the queue counters) for this long.
-      monitorIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
+      // Instances claim a queue's monitoring pass (its counters' aggregate) for this long: one pass a minute at most.
+      monitorIntervalSeconds: MONITOR_CLAIM_SECONDS,
       // No cron schedules here: without this every instance polls the schedule queue every 5 s.
       schedule: false,
       // pg-boss checks its LISTEN connection this often (10 s by default); the watcher's look bounds a lost one.
       notifyHeartbeatIntervalMs: 30_000,
+      // The instance registry is for pg-boss's dashboard, which nothing here reads; its heartbeat also samples
+      // the event loop's delay on a 20 ms timer, waking an idle process 50 times a second.
+      registerInstance: false,
+      ...KEEP_ONE_CONNECTION,
     });
     created.on('error', (err: unknown) => logger.error({ err }, 'pg-boss error'));
     return created;
@@ -105,43 +119,63 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
   const dueJobs = watchDueJobs();
 
   /**
-   * Wakes this transport's workers when a job of their queues falls due, and has pg-boss supervise when a
-   * job in flight overruns, so that neither needs a short timer: new jobs come with a NOTIFY; a retry's
-   * backoff ends at its `start_after`; a job whose worker died (kill -9, OOM) is failed by supervision once
-   * its heartbeat (or its time) runs out, and comes back after its retry delay. One query per look, over the
-   * live jobs' index; with nothing live it looks again after `idleLookMs`, and a failure handled here wakes
-   * it at once. It also runs pg-boss's routine maintenance (expiry, retention, queue counters) every
-   * `MAINTENANCE_INTERVAL_MS`, instead of pg-boss's own every-few-seconds timer in every instance.
+   * Wakes this transport's workers when a job of their queues falls due, and fails the jobs in flight that
+   * overran, so that neither needs a short timer: new jobs come with a NOTIFY; a retry's backoff ends at its
+   * `start_after`; a job whose worker died (kill -9, OOM) is failed once its heartbeat (or its time) has run
+   * out, exactly as pg-boss's supervision would, and comes back after its retry delay. One query per look,
+   * over the live jobs' index; with nothing live it looks again after `idleLookMs`, and a failure handled
+   * here wakes it at once. pg-boss's routine maintenance (retention, queue counters) runs every
+   * `MAINTENANCE_INTERVAL_MS` or so, instead of its own timer every few seconds in every instance.
    */
   function watchDueJobs() {
     const idleLookMs = options.idleLookMs ?? 60_000;
     const wakeup = createWakeup();
     let stopped = false;
-    let supervisedAt = Date.now();
+    // Instances started together must not all maintain at once.
+    const nextMaintenanceAt = () => Date.now() + MAINTENANCE_INTERVAL_MS * (1 + Math.random() / 4);
+    let maintainAt = nextMaintenanceAt();
+    // pg-boss's own conditions: timedOut and heartbeatLost in its supervision.
+    const overrunAt = `LEAST(started_on + make_interval(secs => expire_seconds), heartbeat_on + make_interval(secs => heartbeat_seconds))`;
     const inMs = (at: string) => `(EXTRACT(EPOCH FROM ${at} - now()) * 1000)::float8`;
     const dueSql = `SELECT ${inMs(`min(start_after) FILTER (WHERE state < 'active')`)} AS ready_in_ms,
-        ${inMs(`min(COALESCE(heartbeat_on + make_interval(secs => heartbeat_seconds), started_on + make_interval(secs => expire_seconds))) FILTER (WHERE state = 'active')`)} AS overrun_in_ms
+        ${inMs(`min(${overrunAt}) FILTER (WHERE state = 'active')`)} AS overrun_in_ms
       FROM ${schema}.job WHERE name = ANY($1::text[]) AND state < 'completed'`;
+    const overrunSql = `SELECT name, id::text, retry_count AS "retryCount" FROM ${schema}.job
+      WHERE name = ANY($1::text[]) AND state = 'active' AND ${overrunAt} < now() LIMIT 1000`;
     let loop: Promise<void> | undefined;
 
-    async function supervise(): Promise<void> {
-      supervisedAt = Date.now();
-      await startedBoss().supervise();
+    /** Fails the overrun jobs, each only in the attempt that overran (a job retried meanwhile is left alone). */
+    async function failOverrun(queues: string[]): Promise<void> {
+      const { rows } = await executeSql<{ name: string; id: string; retryCount: number }>(overrunSql, [queues]);
+      const byQueue = new Map<string, { id: string; retryCount: number }[]>();
+      for (const { name, ...attempt } of rows) byQueue.set(name, [...(byQueue.get(name) ?? []), attempt]);
+      for (const [name, attempts] of byQueue) {
+        logger.warn({ queue: name, jobs: attempts.length }, 'jobs whose worker stopped (heartbeat or time ran out) are failed, to be retried');
+        await startedBoss().fail(name, attempts, { message: 'job heartbeat or time ran out' });
+      }
     }
 
     async function run(): Promise<void> {
       while (!stopped) {
         wakeup.rearm();
         try {
-          const { rows } = await executeSql<{ ready_in_ms: number | null; overrun_in_ms: number | null }>(dueSql, [[...workers.keys()]]);
+          const queues = [...workers.keys()];
+          const { rows } = await executeSql<{ ready_in_ms: number | null; overrun_in_ms: number | null }>(dueSql, [queues]);
           const readyInMs = rows[0]?.ready_in_ms ?? null;
-          const overrunInMs = rows[0]?.overrun_in_ms ?? null;
+          let overrunInMs = rows[0]?.overrun_in_ms ?? null;
+          if (overrunInMs !== null && overrunInMs <= 0) {
+            await failOverrun(queues);
+            // Their retries fall due after the retry delay (a second at first): look again then.
+            overrunInMs = RETRY_LOOK_MS;
+          }
           if (readyInMs !== null && readyInMs <= 0) for (const id of workers.values()) startedBoss().notifyWorker(id);
-          // Supervision (another instance's, or this one's) claims a queue for a few seconds: look again shortly.
-          if ((overrunInMs !== null && overrunInMs <= 0) || Date.now() - supervisedAt >= MAINTENANCE_INTERVAL_MS) await supervise();
-          const nextMs = Math.min(readyInMs ?? idleLookMs, overrunInMs ?? idleLookMs, idleLookMs, supervisedAt + MAINTENANCE_INTERVAL_MS - Date.now());
+          if (Date.now() >= maintainAt) {
+            maintainAt = nextMaintenanceAt();
+            await startedBoss().supervise();
+          }
+          const nextMs = Math.min(readyInMs ?? idleLookMs, overrunInMs ?? idleLookMs, idleLookMs, maintainAt - Date.now());
           // While jobs are ready the workers are fetching them already: no need to look more often than this.
-          if (nextMs <= 0) await wakeup.pause(BUSY_LOOK_MS);
+          if (readyInMs !== null && readyInMs <= 0) await wakeup.pause(BUSY_LOOK_MS);
           else await wakeup.sleep(Math.max(10, nextMs));
         } catch (err) {
           if (!stopped) logger.warn({ err }, 'could not look for due jobs; trying again');
