@@ -123,11 +123,20 @@ try {
   const after = cpuSnapshot(services.pids, dataDir);
   const roles = await postgresRoles(databaseUrl);
   const perProcess: Record<string, number> = {};
-  for (const [key, seconds] of after) {
-    const used = seconds - (before.get(key) ?? 0);
+  const labelOf = (key: string) => {
+    if (!key.startsWith('pg:')) return key;
+    if (key === 'pg:reaped') return 'postgres: ended backends';
     const pid = Number(key.slice(3));
-    const label = !key.startsWith('pg:') ? key : key === 'pg:reaped' ? 'postgres: ended backends' : key === `pg:${pgProcesses.postmaster}` ? 'postgres: postmaster' : `postgres: ${roles.get(pid) ?? 'other'} (${pid})`;
-    perProcess[label] = round((perProcess[label] ?? 0) + used, 3);
+    return pid === pgProcesses.postmaster ? 'postgres: postmaster' : `postgres: ${roles.get(pid) ?? 'other'} (${pid})`;
+  };
+  for (const [key, seconds] of after) {
+    const label = labelOf(key);
+    perProcess[label] = round((perProcess[label] ?? 0) + seconds - (before.get(key) ?? 0), 3);
+  }
+  // A process that ended in the window: all its time is now in the postmaster's reaped total, so what it had
+  // used before the window comes off that total.
+  for (const [key, seconds] of before) {
+    if (!after.has(key)) perProcess['postgres: ended backends'] = round((perProcess['postgres: ended backends'] ?? 0) - seconds, 3);
   }
   const scale = 20 / CPU_WINDOW_SECONDS;
   const serviceCpu = Object.keys(services.pids).reduce((sum, name) => sum + (perProcess[name] ?? 0), 0) * scale;
