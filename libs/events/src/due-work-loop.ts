@@ -14,7 +14,11 @@ export interface DueWorkLoopOptions {
   /** Milliseconds until the next item falls due (by the database's clock), or null when nothing waits. */
   nextDueInMs(): Promise<number | null>;
   logger: Logger;
-  /** Longest sleep without a look at the table (a missed notification, a row written by hand). */
+  /**
+   * Longest sleep without a look at the table (a missed notification, a row written by hand); default 30 s.
+   * New work comes with a NOTIFY and scheduled work at its due time, so this is only a safety net, and a
+   * short one keeps an idle service busy.
+   */
   pollIntervalMs?: number;
   /** Backoff while the database fails: doubles from 100 ms up to this. */
   maxBackoffMs?: number;
@@ -34,7 +38,7 @@ export interface DueWorkLoop {
  */
 export function startDueWorkLoop(options: DueWorkLoopOptions): DueWorkLoop {
   const { logger } = options;
-  const pollIntervalMs = options.pollIntervalMs ?? 5_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 30_000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   const wakeup = createWakeup();
   let stopped = false;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { TopicName } from '@shop/contracts';
+import { quoteIdent } from '@shop/db';
 import type { Logger } from '@shop/observability';
 import { listenOn } from './notify-listener';
 import { outboxChannel } from './outbox';
@@ -15,7 +16,10 @@ export interface RelayOptions {
   logger: Logger;
   /** Rows per transport call. */
   batchSize?: number;
-  /** Fallback poll when no NOTIFY arrives (a missed notification, a row written by hand, a backoff ending). */
+  /**
+   * Longest wait without a look at the outbox when no NOTIFY arrives (a missed notification, a row written by
+   * hand). A row backing off or leased by a relay that died is looked at when its lease ends, not at this poll.
+   */
   pollIntervalMs?: number;
   /** Pause while the transport is unreachable or refusing: doubles from `minBackoffMs` up to this. */
   maxBackoffMs?: number;
@@ -93,7 +97,7 @@ function segmentsOf(rows: readonly LeasedOutboxRow[], messages: readonly Outgoin
 export function startRelay(options: RelayOptions): Relay {
   const { schema, transport, logger, pool } = options;
   const batchSize = options.batchSize ?? 200;
-  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 30_000;
   const minBackoffMs = options.minBackoffMs ?? 100;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   const publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
@@ -102,6 +106,17 @@ export function startRelay(options: RelayOptions): Relay {
   const retryMinMs = options.retryMinMs ?? 1_000;
   const retryMaxMs = options.retryMaxMs ?? 300_000;
   const leases = outboxLeases(pool, schema);
+  // Over the unpublished rows' partial index: the earliest end of a lease or backoff, which frees a row (and its key).
+  const nextLeaseEndSql = `SELECT (EXTRACT(EPOCH FROM min(leased_until) - now()) * 1000)::float8 AS ms FROM ${quoteIdent(schema)}.outbox
+    WHERE published_at IS NULL AND set_aside_at IS NULL AND leased_until IS NOT NULL`;
+
+  /** How long to sleep with nothing to publish now: until the next lease or backoff ends, at most the poll. */
+  async function idleSleepMs(): Promise<number> {
+    const { rows } = await pool.query<{ ms: number | null }>(nextLeaseEndSql);
+    const ms = rows[0]?.ms;
+    // At least a few milliseconds: a lease ending now must not make the loop spin on clock differences.
+    return ms === null || ms === undefined ? pollIntervalMs : Math.min(pollIntervalMs, Math.max(10, ms));
+  }
 
   const wakeup = createWakeup();
   let stopped = false;
@@ -195,7 +210,7 @@ export function startRelay(options: RelayOptions): Relay {
         if (claimed === 0) {
           for (const resolve of idleWaiters) resolve();
           idleWaiters = [];
-          await wakeup.sleep(pollIntervalMs);
+          await wakeup.sleep(await idleSleepMs());
         }
       } catch (err) {
         logger.warn({ err, backoffMs: backoff }, 'outbox relay could not reach its database; retrying');

@@ -4,6 +4,7 @@ import { createDatabase, type Database } from '@shop/db';
 import { createEventRuntime, createTransport, pushOptionsOf, type EventHandler, type EventRuntime, type EventsEnv } from '@shop/events';
 import { serveApp, type HttpApp, type RunningServer } from '@shop/http';
 import { createLogger, type Logger } from '@shop/observability';
+import { startIdleMemoryTrim } from './idle-memory-trim';
 
 /** What a service's parts are built from. */
 export interface ServiceDeps<C extends ServiceEnv & EventsEnv> {
@@ -29,8 +30,8 @@ export interface RunServiceOptions<C extends ServiceEnv & EventsEnv> {
 
 /**
  * The composition every `main.ts` shares: logger, database, event runtime on the configured transport, app,
- * listen, then consumers and the outbox relay. Shutdown stops accepting, drains requests, stops consumers
- * and the relay, then closes the database.
+ * listen, then consumers and the outbox relay, and the trim that gives memory back whenever the service goes
+ * idle. Shutdown stops accepting, drains requests, stops consumers and the relay, then closes the database.
  */
 export async function runService<C extends ServiceEnv & EventsEnv>(options: RunServiceOptions<C>): Promise<RunningServer> {
   const { config, service } = options;
@@ -68,6 +69,8 @@ export async function runService<C extends ServiceEnv & EventsEnv>(options: RunS
   await events.start();
   closers.push(() => events.stop());
   if (options.startBackground) closers.push(await options.startBackground(context));
+  const stopTrim = startIdleMemoryTrim({ logger });
+  closers.push(async () => stopTrim());
   closers.push(() => db.close());
   // A supervisor that dies without stopping us (npm start killed hard) closes our IPC channel: shut down too.
   process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));

@@ -1,4 +1,4 @@
-import { OAuth2Client, type Certificates, type TokenPayload } from 'google-auth-library';
+import type { Certificates, OAuth2Client, TokenPayload } from 'google-auth-library';
 
 /** The issuers Google writes into the ID tokens it signs for push subscriptions. */
 export const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.com'];
@@ -38,10 +38,18 @@ export interface OidcVerifier {
  * Checks what DESIGN.md asks of a push request before anything is processed: an RS256 ID token signed by
  * Google (or the test keys), not expired, issued by Google, for our audience, naming our push service
  * account with a verified e-mail. Google's certificates are fetched once and cached as long as their
- * `Cache-Control` allows (google-auth-library does that).
+ * `Cache-Control` allows (google-auth-library does that). The library (over 20 MiB once loaded) is imported
+ * at the first verification: only services that receive pushes load it.
  */
 export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
-  const client = options.client ?? (options.certs ? staticCertsClient(options.certs) : new OAuth2Client({ issuers: GOOGLE_ISSUERS }));
+  let loaded: Promise<OAuth2Client> | undefined;
+  const clientOf = () =>
+    (loaded ??= options.client
+      ? Promise.resolve(options.client)
+      : import('google-auth-library').then(({ OAuth2Client }) => {
+          const client = new OAuth2Client({ issuers: GOOGLE_ISSUERS });
+          return options.certs ? withStaticCerts(client, options.certs) : client;
+        }));
   const expectedEmail = options.serviceAccountEmail.toLowerCase();
 
   return {
@@ -49,6 +57,7 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       if (!authorization) return { ok: false, reason: 'missing', detail: 'no Authorization header' };
       const token = /^Bearer +([^\s]+) *$/i.exec(authorization)?.[1];
       if (!token) return { ok: false, reason: 'malformed', detail: 'the Authorization header is not a Bearer token' };
+      const client = await clientOf();
       // verifyIdToken, in its two steps: a certificate fetch failure is an outage (retry), not a bad token.
       const { certs } = await client.getFederatedSignonCertsAsync();
       let claims: TokenPayload | undefined;
@@ -73,9 +82,8 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
 /** The library's enum of key formats (not exported from its entry point). */
 type CertificateFormat = Awaited<ReturnType<OAuth2Client['getFederatedSignonCertsAsync']>>['format'];
 
-/** An `OAuth2Client` that verifies against fixed keys instead of fetching Google's. */
-function staticCertsClient(certs: Certificates): OAuth2Client {
-  const client = new OAuth2Client({ issuers: GOOGLE_ISSUERS });
+/** Makes `client` verify against fixed keys instead of fetching Google's. */
+function withStaticCerts(client: OAuth2Client, certs: Certificates): OAuth2Client {
   // The library's own extension point: verifyIdToken reads its keys through this method.
   client.getFederatedSignonCertsAsync = async () => ({ certs, format: 'PEM' as CertificateFormat });
   return client;

@@ -7,7 +7,7 @@ export interface JobTableStatisticsOptions {
   /** pg-boss's schema. */
   schema: string;
   logger: Logger;
-  /** How often to look at the tables' change counters. */
+  /** How soon after `changed` to look at the tables' change counters (and at most how often). */
   intervalMs?: number;
   /** A table is analyzed once this many rows changed since its last ANALYZE… */
   minChanges?: number;
@@ -16,19 +16,25 @@ export interface JobTableStatisticsOptions {
 }
 
 export interface JobTableStatistics {
+  /** Jobs were sent or handled: look at the counters within `intervalMs` (many calls, one look). */
+  changed(): void;
   /** Looks now instead of at the next interval (tests). */
   refresh(): Promise<void>;
   stop(): Promise<void>;
 }
 
+/** How long after the last change the counters are still looked at: PostgreSQL publishes them within about 10 s. */
+const LOOK_AFTER_CHANGE_MS = 15_000;
+
 /**
  * Keeps the planner's statistics of pg-boss's job tables current. A queue table churns (every message is
  * inserted, claimed, completed), and autovacuum looks at it once a minute at best. With statistics taken
  * while a queue was empty, PostgreSQL plans key_strict_fifo's fetch with nested loops over the whole
- * backlog: measured here, 5 s per fetch with 20,000 messages waiting, against 34 ms once analyzed. So
- * every few seconds, each queue table that changed by more than `minChanges` rows and `changedFraction`
- * of its size since its last ANALYZE is analyzed again. A transaction-scoped advisory lock lets one
- * service do it while the others, sharing the same tables, skip the round.
+ * backlog: measured here, 5 s per fetch with 20,000 messages waiting, against 34 ms once analyzed. So a
+ * few seconds after jobs were sent or handled, each queue table that changed by more than `minChanges` rows
+ * and `changedFraction` of its size since its last ANALYZE is analyzed again; an idle instance looks at
+ * nothing (its tables are not changing, and whoever changes them looks). A transaction-scoped advisory lock
+ * lets one service do it while the others, sharing the same tables, skip the round.
  */
 // The columns pg-boss's fetch, complete and retry statements filter, join and sort on. Leaving out the
 // payloads (data, output) makes an ANALYZE several times cheaper: they are the wide, detoasted part.
@@ -64,12 +70,28 @@ export function keepJobTableStatistics(options: JobTableStatisticsOptions): JobT
       .then(() => undefined)
       .catch((err: unknown) => options.logger.warn({ err }, 'could not refresh the job tables statistics'))
       .finally(() => (running = undefined)));
-  const timer = setInterval(() => void refresh(), intervalMs);
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let lastChange = 0;
+  function schedule(): void {
+    timer = setTimeout(() => {
+      void refresh().finally(() => {
+        timer = undefined;
+        // A backend publishes its change counters up to ten seconds late: keep looking a while after the last change.
+        if (!stopped && Date.now() - lastChange < LOOK_AFTER_CHANGE_MS) schedule();
+      });
+    }, intervalMs);
+    timer.unref();
+  }
   return {
+    changed() {
+      lastChange = Date.now();
+      if (!timer && !stopped) schedule();
+    },
     refresh,
     async stop() {
-      clearInterval(timer);
+      stopped = true;
+      clearTimeout(timer);
       await running;
     },
   };

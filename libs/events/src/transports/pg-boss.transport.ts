@@ -1,7 +1,8 @@
-import { PgBoss, type JobResult, type JobWithMetadata } from 'pg-boss';
+import type { JobResult, JobWithMetadata, PgBoss } from 'pg-boss';
 import { deadLetterTopicOf } from '@shop/contracts';
 import type { Logger } from '@shop/observability';
 import { monotonicUuid } from '../monotonic-uuid';
+import { createWakeup } from '../wakeup';
 import { keepJobTableStatistics, type JobTableStatistics } from './job-table-statistics';
 import type { DeliverFn, OutgoingMessage, SubscriptionSpec, Transport } from '../types';
 
@@ -27,15 +28,37 @@ export interface PgBossTransportOptions {
    * subscriptions keep one loop: their point is one transaction for many messages on a hot row.
    */
   workersPerQueue?: number;
-  /** How often the job tables' statistics are checked for staleness (see keepJobTableStatistics). */
+  /** How soon after jobs were sent or handled the job tables' statistics are checked (see keepJobTableStatistics). */
   statisticsIntervalMs?: number;
+  /** Longest time between two looks for due jobs when none is scheduled (see `watchDueJobs`). */
+  idleLookMs?: number;
 }
 
 
 /** A running job's worker refreshes its heartbeat every half of this; pg-boss's minimum is 10. */
 const HEARTBEAT_SECONDS = 10;
-/** How often pg-boss fails jobs whose heartbeat stopped (and whose time ran out). */
-const SUPERVISE_INTERVAL_SECONDS = 5;
+/** pg-boss's supervision interval, only read by it to size the queue counters' windows (its timer is off). */
+const SUPERVISE_INTERVAL_SECONDS = 60;
+/** pg-boss's monitoring claim on a queue: another instance's pass within this long leaves it alone. */
+const MONITOR_CLAIM_SECONDS = 60;
+/**
+ * pg-boss's own fallback poll per worker while NOTIFY works. Each poll is a fetch query per worker (about 60
+ * in the system), so it is long: new jobs arrive by NOTIFY, and jobs that fall due later (retries, jobs
+ * supervision failed) are found by `watchDueJobs`, one query per transport.
+ */
+const NOTIFY_POLLING_SECONDS = 300;
+/**
+ * pg's pool option, which pg-boss hands its pool without declaring it: one connection stays open. Otherwise
+ * the watcher's look once a minute would open a new one each time (the pool closes a connection idle for
+ * 10 s), and a new connection costs a PostgreSQL backend's start and an authentication on both sides.
+ */
+const KEEP_ONE_CONNECTION: object = { min: 1 };
+/** The due-job watcher's pause while jobs are ready: the workers are fetching them already. */
+const BUSY_LOOK_MS = 2_000;
+/** The look after failing overrun jobs: their first retry's delay. */
+const RETRY_LOOK_MS = 1_000;
+/** How often each instance has pg-boss maintain its tables (retention, queue counters), plus up to a quarter. */
+const MAINTENANCE_INTERVAL_MS = 300_000;
 
 /**
  * The embedded transport: pg-boss 12 in the application's own PostgreSQL. One queue per subscription,
@@ -46,30 +69,133 @@ const SUPERVISE_INTERVAL_SECONDS = 5;
 export function createPgBossTransport(options: PgBossTransportOptions): Transport {
   const { logger } = options;
   const schema = options.schema ?? 'pgboss';
-  const boss = new PgBoss({
-    connectionString: options.databaseUrl,
-    schema,
-    max: options.poolMax ?? 5,
-    application_name: 'pg-boss',
-    useListenNotify: true,
-    // How soon a job whose worker died (kill -9, OOM, a lost instance) is failed and retried: its heartbeat
-    // stops, and supervision looks every few seconds. Without it the job stays active for `expireInSeconds`
-    // and, under key_strict_fifo, holds back every later message of its ordering key meanwhile.
-    // (pg-boss fails expired jobs in its monitoring pass, so that runs as often; it also refreshes the queue
-    // counters then, one small aggregate per pass across all instances.)
-    superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
-    monitorIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
-  });
-  boss.on('error', (err: unknown) => logger.error({ err }, 'pg-boss error'));
-  const executeSql = (sql: string) => (boss.getDb() as { executeSql(sql: string): Promise<unknown> }).executeSql(sql);
+  // pg-boss (over 25 MiB of memory once loaded) is imported as the transport starts, not with this module:
+  // every service bundles it, and only those configured for the embedded transport should pay for it.
+  let boss: PgBoss | undefined;
+  async function createBoss(): Promise<PgBoss> {
+    const { PgBoss } = await import('pg-boss');
+    const created = new PgBoss({
+      connectionString: options.databaseUrl,
+      schema,
+      max: options.poolMax ?? 5,
+      application_name: 'pg-boss',
+      useListenNotify: true,
+      // `watchDueJobs` fails the jobs whose worker died as soon as their heartbeat has run out, and runs the
+      // rest of supervision (retention, queue counters) every few minutes: pg-boss's own timer would run it
+      // every few seconds in every instance, idle or not. Without the heartbeat a dead worker's job would
+      // stay active for `expireInSeconds` and, under key_strict_fifo, hold back every later message of its
+      // ordering key meanwhile.
+      supervise: false,
+      superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
+      // Instances claim a queue's monitoring pass (its counters' aggregate) for this long: one pass a minute at most.
+      monitorIntervalSeconds: MONITOR_CLAIM_SECONDS,
+      // No cron schedules here: without this every instance polls the schedule queue every 5 s.
+      schedule: false,
+      // pg-boss checks its LISTEN connection this often (10 s by default); the watcher's look bounds a lost one.
+      notifyHeartbeatIntervalMs: 30_000,
+      // The instance registry is for pg-boss's dashboard, which nothing here reads; its heartbeat also samples
+      // the event loop's delay on a 20 ms timer, waking an idle process 50 times a second.
+      registerInstance: false,
+      ...KEEP_ONE_CONNECTION,
+    });
+    created.on('error', (err: unknown) => logger.error({ err }, 'pg-boss error'));
+    return created;
+  }
+  /** pg-boss once `start` has created it (every caller awaits `start` first). */
+  const startedBoss = (): PgBoss => {
+    if (!boss) throw new Error('pg-boss is not started');
+    return boss;
+  };
+  const executeSql = <R = unknown>(sql: string, values?: unknown[]) =>
+    (startedBoss().getDb() as { executeSql(sql: string, values?: unknown[]): Promise<{ rows: R[] }> }).executeSql(sql, values);
   const byTopic = new Map<string, SubscriptionSpec[]>();
   for (const s of options.topology) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), s]);
 
   let statistics: JobTableStatistics | undefined;
   let started: Promise<void> | undefined;
   let closing = false;
+  /** This transport's workers by queue, which the due-job watcher wakes. */
+  const workers = new Map<string, string>();
+  const dueJobs = watchDueJobs();
+
+  /**
+   * Wakes this transport's workers when a job of their queues falls due, and fails the jobs in flight that
+   * overran, so that neither needs a short timer: new jobs come with a NOTIFY; a retry's backoff ends at its
+   * `start_after`; a job whose worker died (kill -9, OOM) is failed once its heartbeat (or its time) has run
+   * out, exactly as pg-boss's supervision would, and comes back after its retry delay. One query per look,
+   * over the live jobs' index; with nothing live it looks again after `idleLookMs`, and a failure handled
+   * here wakes it at once. pg-boss's routine maintenance (retention, queue counters) runs every
+   * `MAINTENANCE_INTERVAL_MS` or so, instead of its own timer every few seconds in every instance.
+   */
+  function watchDueJobs() {
+    const idleLookMs = options.idleLookMs ?? 60_000;
+    const wakeup = createWakeup();
+    let stopped = false;
+    // Instances started together must not all maintain at once.
+    const nextMaintenanceAt = () => Date.now() + MAINTENANCE_INTERVAL_MS * (1 + Math.random() / 4);
+    let maintainAt = nextMaintenanceAt();
+    // pg-boss's own conditions: timedOut and heartbeatLost in its supervision.
+    const overrunAt = `LEAST(started_on + make_interval(secs => expire_seconds), heartbeat_on + make_interval(secs => heartbeat_seconds))`;
+    const inMs = (at: string) => `(EXTRACT(EPOCH FROM ${at} - now()) * 1000)::float8`;
+    const dueSql = `SELECT ${inMs(`min(start_after) FILTER (WHERE state < 'active')`)} AS ready_in_ms,
+        ${inMs(`min(${overrunAt}) FILTER (WHERE state = 'active')`)} AS overrun_in_ms
+      FROM ${schema}.job WHERE name = ANY($1::text[]) AND state < 'completed'`;
+    const overrunSql = `SELECT name, id::text, retry_count AS "retryCount" FROM ${schema}.job
+      WHERE name = ANY($1::text[]) AND state = 'active' AND ${overrunAt} < now() LIMIT 1000`;
+    let loop: Promise<void> | undefined;
+
+    /** Fails the overrun jobs, each only in the attempt that overran (a job retried meanwhile is left alone). */
+    async function failOverrun(queues: string[]): Promise<void> {
+      const { rows } = await executeSql<{ name: string; id: string; retryCount: number }>(overrunSql, [queues]);
+      const byQueue = new Map<string, { id: string; retryCount: number }[]>();
+      for (const { name, ...attempt } of rows) byQueue.set(name, [...(byQueue.get(name) ?? []), attempt]);
+      for (const [name, attempts] of byQueue) {
+        logger.warn({ queue: name, jobs: attempts.length }, 'jobs whose worker stopped (heartbeat or time ran out) are failed, to be retried');
+        await startedBoss().fail(name, attempts, { message: 'job heartbeat or time ran out' });
+      }
+    }
+
+    async function run(): Promise<void> {
+      while (!stopped) {
+        wakeup.rearm();
+        try {
+          const queues = [...workers.keys()];
+          const { rows } = await executeSql<{ ready_in_ms: number | null; overrun_in_ms: number | null }>(dueSql, [queues]);
+          const readyInMs = rows[0]?.ready_in_ms ?? null;
+          let overrunInMs = rows[0]?.overrun_in_ms ?? null;
+          if (overrunInMs !== null && overrunInMs <= 0) {
+            await failOverrun(queues);
+            // Their retries fall due after the retry delay (a second at first): look again then.
+            overrunInMs = RETRY_LOOK_MS;
+          }
+          if (readyInMs !== null && readyInMs <= 0) for (const id of workers.values()) startedBoss().notifyWorker(id);
+          if (Date.now() >= maintainAt) {
+            maintainAt = nextMaintenanceAt();
+            await startedBoss().supervise();
+          }
+          const nextMs = Math.min(readyInMs ?? idleLookMs, overrunInMs ?? idleLookMs, idleLookMs, maintainAt - Date.now());
+          // While jobs are ready the workers are fetching them already: no need to look more often than this.
+          if (readyInMs !== null && readyInMs <= 0) await wakeup.pause(BUSY_LOOK_MS);
+          else await wakeup.sleep(Math.max(10, nextMs));
+        } catch (err) {
+          if (!stopped) logger.warn({ err }, 'could not look for due jobs; trying again');
+          await wakeup.pause(BUSY_LOOK_MS);
+        }
+      }
+    }
+    return {
+      start: () => void (loop ??= run()),
+      wake: wakeup.wake,
+      async stop() {
+        stopped = true;
+        wakeup.close();
+        await loop;
+      },
+    };
+  }
 
   async function startOnce(): Promise<void> {
+    boss ??= await createBoss();
     await boss.start();
     statistics ??= keepJobTableStatistics({ executeSql, schema, logger, intervalMs: options.statisticsIntervalMs });
     for (const spec of options.topology) {
@@ -121,8 +247,9 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
           perQueue.set(spec.name, jobs);
         }
       }
+      statistics?.changed();
       // All queues or none is not needed: a republished message is deduplicated by its consumers.
-      await Promise.all([...perQueue].map(([queue, jobs]) => boss.insert(queue, jobs)));
+      await Promise.all([...perQueue].map(([queue, jobs]) => startedBoss().insert(queue, jobs)));
       return messages.length;
     },
     async subscribe(spec: SubscriptionSpec, deliver: DeliverFn) {
@@ -143,7 +270,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
           if (outcome?.status === 'dead-letter') {
             // Completed, not failed: a failed job would hold back its key forever under key_strict_fifo.
             // The copy in the dead-letter queue (and the service's dead_letters row) keeps it for replay.
-            await boss.send(deadLetterTopicOf(spec.name), { ...job.data, reason: outcome.reason });
+            await startedBoss().send(deadLetterTopicOf(spec.name), { ...job.data, reason: outcome.reason });
             results.push({ id: job.id, status: 'completed' });
           } else if (outcome?.status === 'ack') {
             results.push({ id: job.id, status: 'completed' });
@@ -151,24 +278,31 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
             results.push({ id: job.id, status: 'failed', output: { error: outcome?.error ?? 'no outcome' } });
           }
         }
+        statistics?.changed();
+        // A failed job comes back after its backoff: the watcher learns when.
+        if (results.some((r) => r.status === 'failed')) dueJobs.wake();
         // key_strict_fifo hands out one job per key per fetch, so a key's next message is only fetchable
         // now. Fetch again at once instead of waiting for the poll: keep going while there is work.
-        if (worker.id) boss.notifyWorker(worker.id);
+        if (worker.id) startedBoss().notifyWorker(worker.id);
         return results;
       };
-      worker.id = await boss.work(
+      worker.id = await startedBoss().work(
         spec.name,
         {
           batchSize: spec.batch?.maxMessages ?? options.fetchSize ?? 400,
           includeMetadata: true,
           perJobResults: true,
+          // The poll while NOTIFY is unavailable (the listener lost): as prompt as before.
           pollingIntervalSeconds: 0.5,
-          notifyPollingIntervalSeconds: 2,
+          notifyPollingIntervalSeconds: NOTIFY_POLLING_SECONDS,
           burstWhenBatchFull: true,
           localConcurrency: spec.batch ? 1 : (options.workersPerQueue ?? 2),
         },
         handler,
       );
+      workers.set(spec.name, worker.id);
+      dueJobs.start();
+      dueJobs.wake();
     },
     async ping() {
       await start();
@@ -177,8 +311,9 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
     async close() {
       closing = true;
       if (!started) return;
+      await dueJobs.stop();
       await statistics?.stop();
-      await boss.stop({ graceful: true, close: true, timeout: 5_000 });
+      await boss?.stop({ graceful: true, close: true, timeout: 5_000 });
     },
   };
 }

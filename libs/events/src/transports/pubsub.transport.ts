@@ -1,4 +1,4 @@
-import { PubSub, type ClientConfig, type Topic } from '@google-cloud/pubsub';
+import type { ClientConfig, PubSub, Topic } from '@google-cloud/pubsub';
 import type { Logger } from '@shop/observability';
 import type { OutgoingMessage, Transport } from '../types';
 
@@ -40,19 +40,29 @@ export class PubSubPublishError extends Error {
  * The Google Cloud Pub/Sub transport. Publishing: every message goes to its topic with its attributes and
  * its ordering key (`messageOrdering` on every topic publisher). Consuming is by push subscriptions to
  * `POST /pubsub/push` (see `push/push.routes.ts`), so `subscribe` does nothing here.
+ *
+ * The client library (about 50 MiB of memory once loaded, with gRPC and google-auth-library) is imported on
+ * the first call, not with this module: every service bundles this transport, and only those configured for
+ * Pub/Sub should pay for it.
  */
 export function createPubSubTransport(options: PubSubTransportOptions): Transport {
   const { logger } = options;
-  const pubsub = new PubSub({
-    projectId: options.projectId,
-    ...(options.emulatorHost ? { apiEndpoint: options.emulatorHost, emulatorMode: true } : {}),
-    ...options.clientConfig,
-  });
   const batching = { maxMessages: 100, maxMilliseconds: 5, ...options.batching };
   const pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
   const topics = new Map<string, Topic>();
+  let client: Promise<PubSub> | undefined;
 
-  function topicOf(name: string): Topic {
+  const pubsubClient = () =>
+    (client ??= import('@google-cloud/pubsub').then(
+      ({ PubSub }) =>
+        new PubSub({
+          projectId: options.projectId,
+          ...(options.emulatorHost ? { apiEndpoint: options.emulatorHost, emulatorMode: true } : {}),
+          ...options.clientConfig,
+        }),
+    ));
+
+  function topicOf(pubsub: PubSub, name: string): Topic {
     let topic = topics.get(name);
     if (!topic) {
       topic = pubsub.topic(name, { messageOrdering: true, batching });
@@ -64,11 +74,12 @@ export function createPubSubTransport(options: PubSubTransportOptions): Transpor
   return {
     kind: 'pubsub',
     async publish(messages: OutgoingMessage[]) {
+      const pubsub = await pubsubClient();
       // Everything is queued at once, in list order: the client keeps per-key order itself (one batch in
       // flight per ordering key) while different keys and topics travel in parallel.
       const results = await Promise.allSettled(
         messages.map((m) =>
-          topicOf(m.topic).publishMessage({
+          topicOf(pubsub, m.topic).publishMessage({
             data: Buffer.from(m.data, 'utf8'),
             attributes: m.attributes,
             ...(m.orderingKey ? { orderingKey: m.orderingKey } : {}),
@@ -87,7 +98,7 @@ export function createPubSubTransport(options: PubSubTransportOptions): Transpor
           keysToResume.set(m.topic, (keysToResume.get(m.topic) ?? new Set()).add(m.orderingKey));
         }
       });
-      for (const [topic, keys] of keysToResume) for (const key of keys) topicOf(topic).resumePublishing(key);
+      for (const [topic, keys] of keysToResume) for (const key of keys) topicOf(pubsub, topic).resumePublishing(key);
 
       const first = messages[failed]!;
       const reason = (results[failed] as PromiseRejectedResult).reason as unknown;
@@ -102,6 +113,7 @@ export function createPubSubTransport(options: PubSubTransportOptions): Transpor
       // Push delivery: Pub/Sub calls POST /pubsub/push on the service; there is nothing to pull.
     },
     async ping() {
+      const pubsub = await pubsubClient();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`Pub/Sub did not answer within ${pingTimeoutMs} ms`)), pingTimeoutMs);
@@ -119,6 +131,8 @@ export function createPubSubTransport(options: PubSubTransportOptions): Transpor
       }
     },
     async close() {
+      if (!client) return;
+      const pubsub = await client;
       await Promise.all([...topics.values()].map((t) => t.flush()));
       await pubsub.close();
     },
