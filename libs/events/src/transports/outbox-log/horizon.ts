@@ -93,7 +93,10 @@ export function createOutboxHorizon(pool: pg.Pool, schema: string): OutboxHorizo
     const last = BigInt((results[1]!.rows[0] as { last: string }).last);
     const xid = BigInt((results[2]!.rows[0] as { xid: string }).xid);
     const snapshot = parseSnapshot((results[4]!.rows[0] as { snapshot: string }).snapshot);
-    pending.push({ last, waitFor: [...snapshot.running].filter((x) => x < xid) });
+    // A fence that would not take `safe` beyond where it, or a fence already waiting, goes is not kept: an
+    // outbox with no new ids has nothing to wait for, and its readers sleep instead of rechecking.
+    const newest = pending.length ? pending[pending.length - 1]!.last : safe;
+    if (last > newest) pending.push({ last, waitFor: [...snapshot.running].filter((x) => x < xid) });
     // Behind a long transaction fences pile up; dropping one only delays `safe` (a later fence covers its
     // rows and waits for its transactions too), so keep the oldest, the closest to passing, and the newest.
     if (pending.length > MAX_PENDING_FENCES) pending.splice(1, 1);

@@ -11,6 +11,11 @@ export interface ReaderHold {
   holds(): boolean;
   /** Tries to take the pair; false while another instance holds it. */
   acquire(): Promise<boolean>;
+  /**
+   * Whether the hold is still there, checked on the connection that holds it: a connection that was killed
+   * may not have told the client yet, and a reader must not deliver on a hold another instance has taken.
+   */
+  confirm(): Promise<boolean>;
 }
 
 export interface LogReaderOptions {
@@ -80,6 +85,10 @@ export function startLogReader(options: LogReaderOptions): LogReader {
       if (stored !== position && Date.now() - savedAt >= POSITION_SAVE_INTERVAL_MS) await save([]);
       const dueInMs = read.nextDueAt ? Math.max(1, read.nextDueAt.getTime() - Date.now()) : Infinity;
       return { next: horizon.isWaiting ? 'recheck' : 'sleep', ms: Math.min(options.pollIntervalMs, dueInMs) };
+    }
+    if (delivered.length && !(await hold.confirm())) {
+      stored = undefined;
+      return { next: 'now' };
     }
     const outcomes = delivered.length ? await options.deliver(delivered.map(incoming)) : [];
     const plan = planOutcomes({ messages: read.messages, fromPosition: stored, toPosition: read.nextPosition }, delivered, outcomes, options.backoff);

@@ -54,7 +54,16 @@ function producersOf(spec: SubscriptionSpec): ServiceName[] {
 export function createOutboxLogTransport(options: OutboxLogTransportOptions): Transport {
   const { logger } = options;
   const applicationName = options.applicationName ?? 'outbox-log';
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolMax ?? 6, application_name: applicationName });
+  // Its writes (positions, parked messages) commit without waiting for the disk: a crash can only lose the
+  // last few, together (a transaction is lost whole), and then the messages after the stored position are
+  // delivered again, which the consumer's processed_messages turns into no-ops. The consumer's own
+  // transactions, on the service's pool, stay synchronous.
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: options.poolMax ?? 6,
+    application_name: applicationName,
+    options: '-c synchronous_commit=off',
+  });
   pool.on('error', (err) => logger.warn({ err }, 'outbox log pool connection lost'));
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
   const backoff = { minMs: options.retryMinMs ?? 1_000, maxMs: options.retryMaxMs ?? 60_000 };
@@ -128,6 +137,18 @@ export function createOutboxLogTransport(options: OutboxLogTransportOptions): Tr
         ]);
         heldOn = rows[0]?.held ? client : undefined;
         return heldOn !== undefined;
+      },
+      async confirm() {
+        const client = heldOn;
+        if (!client || client !== listener) return false;
+        // A session lock lasts as long as its session: a round trip on that connection proves both.
+        try {
+          await queryListener(client, 'SELECT 1', []);
+          return true;
+        } catch {
+          heldOn = undefined;
+          return false;
+        }
       },
     };
   }
