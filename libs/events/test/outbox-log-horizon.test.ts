@@ -84,6 +84,18 @@ describe('outbox horizon', () => {
     expect(horizon.safe).toBeGreaterThan(openId);
   });
 
+  it('does not wait for transactions that write elsewhere, only for writers of this outbox', async () => {
+    const horizon = createOutboxHorizon(db.pool, 'inventory');
+    const elsewhere = await connect();
+    await elsewhere.query('BEGIN');
+    await elsewhere.query(`INSERT INTO product.outbox (event_id, topic, ordering_key, attributes, payload) VALUES ($1, 'product.upserted', 'K', '{}', '{}')`, [randomUUID()]);
+    const id = await insertRow(db.pool);
+    await horizon.advance();
+    expect(horizon.safe).toBeGreaterThanOrEqual(id);
+    expect(horizon.isWaiting).toBe(false);
+    await elsewhere.query('ROLLBACK');
+  });
+
   it('never passes a row that commits later, while transactions commit out of id order and a reader reads meanwhile', async () => {
     const horizon = createOutboxHorizon(db.pool, 'inventory');
     const writers = await Promise.all(Array.from({ length: 8 }, () => connect()));

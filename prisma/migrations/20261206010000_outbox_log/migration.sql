@@ -4,8 +4,9 @@
 --   row with id <= position is handled, dead-lettered or parked in the subscriber's log_retries).
 -- log_retries, in the CONSUMER's schema: messages whose handler failed, with the later ones of their ordering
 --   key parked behind them (a copy of each, so retention of the outbox does not concern them).
--- outbox_log_xid_first: every insert into an outbox gets its transaction id BEFORE its rows take ids from
---   the sequence. A reader relies on it to know when every id up to a bound is final (see horizon.ts).
+-- outbox_log_xid_first: every insert into an outbox gets its transaction id, and a shared advisory lock that
+--   marks it as a writer of this outbox until it ends, BEFORE its rows take ids from the sequence. A reader
+--   relies on both to know when every id up to a bound is final (see horizon.ts).
 -- outbox_log_keep_unread: retention never deletes an outbox row some subscription has not read yet.
 
 -- CreateTable
@@ -38,6 +39,7 @@ CREATE INDEX "log_retries_key_idx" ON "cart"."log_retries"("subscription", "prod
 CREATE FUNCTION "cart"."outbox_log_xid_first"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_current_xact_id();
+  PERFORM pg_advisory_xact_lock_shared(hashtext('outbox-log'), hashtext('insert:cart'));
   RETURN NULL;
 END
 $$;
@@ -87,6 +89,7 @@ CREATE INDEX "log_retries_key_idx" ON "customer"."log_retries"("subscription", "
 CREATE FUNCTION "customer"."outbox_log_xid_first"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_current_xact_id();
+  PERFORM pg_advisory_xact_lock_shared(hashtext('outbox-log'), hashtext('insert:customer'));
   RETURN NULL;
 END
 $$;
@@ -136,6 +139,7 @@ CREATE INDEX "log_retries_key_idx" ON "email"."log_retries"("subscription", "pro
 CREATE FUNCTION "email"."outbox_log_xid_first"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_current_xact_id();
+  PERFORM pg_advisory_xact_lock_shared(hashtext('outbox-log'), hashtext('insert:email'));
   RETURN NULL;
 END
 $$;
@@ -185,6 +189,7 @@ CREATE INDEX "log_retries_key_idx" ON "inventory"."log_retries"("subscription", 
 CREATE FUNCTION "inventory"."outbox_log_xid_first"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_current_xact_id();
+  PERFORM pg_advisory_xact_lock_shared(hashtext('outbox-log'), hashtext('insert:inventory'));
   RETURN NULL;
 END
 $$;
@@ -234,6 +239,7 @@ CREATE INDEX "log_retries_key_idx" ON "notification"."log_retries"("subscription
 CREATE FUNCTION "notification"."outbox_log_xid_first"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_current_xact_id();
+  PERFORM pg_advisory_xact_lock_shared(hashtext('outbox-log'), hashtext('insert:notification'));
   RETURN NULL;
 END
 $$;
@@ -283,6 +289,7 @@ CREATE INDEX "log_retries_key_idx" ON "order"."log_retries"("subscription", "pro
 CREATE FUNCTION "order"."outbox_log_xid_first"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_current_xact_id();
+  PERFORM pg_advisory_xact_lock_shared(hashtext('outbox-log'), hashtext('insert:order'));
   RETURN NULL;
 END
 $$;
@@ -332,6 +339,7 @@ CREATE INDEX "log_retries_key_idx" ON "product"."log_retries"("subscription", "p
 CREATE FUNCTION "product"."outbox_log_xid_first"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_current_xact_id();
+  PERFORM pg_advisory_xact_lock_shared(hashtext('outbox-log'), hashtext('insert:product'));
   RETURN NULL;
 END
 $$;
@@ -381,6 +389,7 @@ CREATE INDEX "log_retries_key_idx" ON "push"."log_retries"("subscription", "prod
 CREATE FUNCTION "push"."outbox_log_xid_first"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_current_xact_id();
+  PERFORM pg_advisory_xact_lock_shared(hashtext('outbox-log'), hashtext('insert:push'));
   RETURN NULL;
 END
 $$;

@@ -59,6 +59,8 @@ export function startLogReader(options: LogReaderOptions): LogReader {
   let stored: bigint | undefined;
   let position = 0n;
   let savedAt = 0;
+  /** Whether this subscription may have parked messages; false only once a read showed none and none were parked since. */
+  let mayHaveParked = true;
 
   function incoming(message: LogMessage): IncomingMessage {
     return {
@@ -76,9 +78,13 @@ export function startLogReader(options: LogReaderOptions): LogReader {
       if (!(await hold.acquire())) return { next: 'sleep', ms: options.pollIntervalMs };
       stored = await statements.position();
       position = stored;
+      mayHaveParked = true;
     }
     if (position >= horizon.safe) await horizon.advance();
+    // Nothing new in the outbox and nothing parked: an idle look costs the fence alone.
+    if (!mayHaveParked && position >= horizon.safe) return { next: horizon.isWaiting ? 'recheck' : 'sleep', ms: options.pollIntervalMs };
     const read = await statements.read(position, horizon.safe, limit);
+    mayHaveParked = read.nextDueAt !== undefined || read.messages.some((m) => m.isParked || m.isHeld);
     const delivered = read.messages.filter((m) => m.isParked || !m.isHeld);
     if (read.messages.length === 0) {
       position = read.nextPosition;
@@ -92,6 +98,7 @@ export function startLogReader(options: LogReaderOptions): LogReader {
     }
     const outcomes = delivered.length ? await options.deliver(delivered.map(incoming)) : [];
     const plan = planOutcomes({ messages: read.messages, fromPosition: stored, toPosition: read.nextPosition }, delivered, outcomes, options.backoff);
+    if (plan.park.length) mayHaveParked = true;
     position = read.nextPosition;
     await save(plan);
     return { next: 'now' };
