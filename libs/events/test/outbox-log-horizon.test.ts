@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase, type TestDatabase } from '@shop/testing';
-import { createOutboxHorizon, parseSnapshot } from '../src/transports/outbox-log/horizon';
+import { createOutboxHorizon, fullTransactionId, parseSnapshot } from '../src/transports/outbox-log/horizon';
 
 const db: TestDatabase = await useTestDatabase({ poolMax: 20 });
 const clients: pg.Client[] = [];
@@ -34,6 +34,15 @@ describe('parseSnapshot', () => {
   it('reads xmin, xmax and the running transactions of pg_current_snapshot()', () => {
     expect(parseSnapshot('10:20:12,15')).toEqual({ xmin: 10n, xmax: 20n, running: new Set([12n, 15n]) });
     expect(parseSnapshot('7:7:')).toEqual({ xmin: 7n, xmax: 7n, running: new Set() });
+  });
+});
+
+describe('fullTransactionId', () => {
+  it('restores the epoch pg_locks leaves out, also across a wraparound of the low 32 bits', () => {
+    const epoch = 3n * 0x1_0000_0000n;
+    expect(fullTransactionId(500n, parseSnapshot(`${epoch + 400n}:${epoch + 600n}:`))).toBe(epoch + 500n);
+    expect(fullTransactionId(0xffff_fff0n, parseSnapshot(`${epoch + 5n}:${epoch + 10n}:`))).toBe(epoch - 16n);
+    expect(fullTransactionId(3n, parseSnapshot(`${epoch - 20n}:${epoch - 10n}:`))).toBe(epoch + 3n);
   });
 });
 

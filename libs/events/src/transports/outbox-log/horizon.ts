@@ -27,7 +27,7 @@ interface Fence {
 }
 
 /** A `pg_snapshot` as text, `xmin:xmax:xip,…`: the transactions running when it was taken. */
-interface Snapshot {
+export interface Snapshot {
   xmin: bigint;
   xmax: bigint;
   running: Set<bigint>;
@@ -45,72 +45,68 @@ function hasEnded(xid: bigint, snapshot: Snapshot): boolean {
 }
 
 /**
+ * A transaction id as `pg_locks` names it (its low 32 bits) made whole again, beside a snapshot taken after:
+ * a transaction still running then lies within 2^31 of the snapshot's `xmax` (wraparound protection).
+ */
+export function fullTransactionId(low: bigint, snapshot: Snapshot): bigint {
+  const span = 0x1_0000_0000n;
+  let full = (snapshot.xmax / span) * span + low;
+  if (full > snapshot.xmax + span / 2n) full -= span;
+  else if (full < snapshot.xmax - span / 2n) full += span;
+  return full;
+}
+
+/**
  * The visibility horizon of one outbox, the reason a reader never skips a row whose id is lower than one it
  * already read but whose transaction committed later (ids are taken at insert, rows appear at commit).
  *
- * A fence is one round trip of four steps, in this order:
- * 1. `L` = the outbox sequence's last value: every id up to `L` has been handed out.
- * 2. `X` = a transaction id taken now (and rolled back at once: nothing is written, nothing is flushed).
- * 3. a snapshot `S`, taken after `X` ended.
- * 4. the writers: transactions holding the outbox's insert lock (from `pg_locks`).
  * The outbox's statement trigger (`outbox_log_xid_first`, see the migration) gives every inserting
- * transaction its id, and a shared advisory lock it holds until it ends, before its rows take theirs from the
- * sequence. So a transaction that took an id up to `L` got its transaction id before step 1, hence below
- * `X` (transaction ids are handed out in order); since `X` ended before `S`, `S.xmax > X`, so such a
- * transaction, if it still runs at `S`, is listed in `S`'s running set; and if it still runs at step 4 it
- * holds the lock there (one that ended in between has committed or rolled back: nothing to wait for). The
- * fence waits for the running transactions below `X` that are writers; once none of them runs, no row with
- * an id up to `L` can still appear. Fences pass in the order they were taken (a transaction one fence waits
- * for, if still running, is also in every later fence), so `safe` only grows. As every writer NOTIFYs at
- * commit, a waiting fence is usually released by the very notification of the writer it waits for.
+ * transaction its transaction id and then a shared advisory lock, held until it ends, all before its rows
+ * take their ids from the sequence. A fence is one round trip of three read-only statements, in this order:
+ * 1. `L` = the sequence's last value: every id up to `L` has been handed out;
+ * 2. the writers: the transactions holding that lock now (`pg_locks`), with their transaction ids;
+ * 3. a snapshot.
+ * A transaction that took an id up to `L` held the lock from before step 1 until it ends: if it has not
+ * ended by step 2, it is among the writers. So once every writer of step 2 has ended (committed: its rows
+ * are visible to every later statement; or rolled back: they never will be), no row with an id up to `L`
+ * can still appear, and `safe` moves to `L`. Fences pass in the order they were taken (a writer one fence
+ * waits for, if still running, is a writer of every later fence too), so `safe` only grows. Each writer
+ * NOTIFYs at commit, so a waiting fence is usually released by the notification of the writer it waits for.
  *
- * Rows of a `pg_snapshot_xmin` horizon alone would not do: `xmax` is the latest *completed* id plus one, so a
- * running transaction with a newer id is in no list, and ordering by transaction id instead of row id would
- * break per-key order (a transaction can take its id before another that commits the same key first).
- * The cost: a read waits for every transaction that was writing this outbox at its fence, so a long
- * transaction that inserts early and commits late delays deliveries until it ends (never loses or reorders
- * them); transactions elsewhere do not.
+ * A horizon of `pg_snapshot_xmin` over a transaction id stored per row would not do here: ordering rows by
+ * transaction id breaks per-key order (a transaction can take its id before another that commits the same
+ * key first), and ordering by row id needs exactly the "which ids can still appear" answer above.
+ * The cost: a reader waits for the transactions writing this outbox when it looked, so one that inserts
+ * early and commits late delays deliveries until it ends (never loses or reorders them); transactions that
+ * do not write this outbox are not waited for.
  */
 export function createOutboxHorizon(pool: pg.Pool, schema: string): OutboxHorizon {
   const table = `${quoteIdent(schema)}.${quoteIdent('outbox')}`.replaceAll("'", "''");
   // The key the outbox's insert trigger holds, shared, until the inserting transaction ends.
   const writerKey = `insert:${schema}`.replaceAll("'", "''");
-  // Simple protocol (no parameters): several statements in one round trip, each with its own snapshot.
-  const fenceSql = `BEGIN;
+  // Simple protocol (no parameters): several statements in one round trip, run in this order.
+  const fenceSql = `
     SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('${table}', 'id')::regclass), 0)::text AS last;
-    SELECT pg_current_xact_id()::text AS xid;
-    ROLLBACK;
-    SELECT pg_current_snapshot()::text AS snapshot;
-    WITH locks AS MATERIALIZED (SELECT locktype, classid, objid, objsubid, virtualtransaction, transactionid FROM pg_locks)
+    WITH locks AS MATERIALIZED (SELECT locktype, mode, classid, objid, objsubid, virtualtransaction, transactionid FROM pg_locks)
     SELECT t.transactionid::text AS xid
-    FROM locks w JOIN locks t ON t.virtualtransaction = w.virtualtransaction AND t.locktype = 'transactionid'
+    FROM locks w JOIN locks t ON t.virtualtransaction = w.virtualtransaction AND t.locktype = 'transactionid' AND t.mode = 'ExclusiveLock'
     WHERE w.locktype = 'advisory' AND w.objsubid = 2
-      AND w.classid = hashtext('outbox-log')::oid AND w.objid = hashtext('${writerKey}')::oid;`;
+      AND w.classid = hashtext('outbox-log')::oid AND w.objid = hashtext('${writerKey}')::oid;
+    SELECT pg_current_snapshot()::text AS snapshot;`;
   let safe = 0n;
   let pending: Fence[] = [];
   let running: Promise<bigint> | undefined;
   let queued: Promise<bigint> | undefined;
 
   async function takeFence(): Promise<bigint> {
-    const client = await pool.connect();
-    let results: pg.QueryResult[];
-    try {
-      results = (await client.query(fenceSql)) as unknown as pg.QueryResult[];
-      client.release();
-    } catch (err) {
-      // A failure between BEGIN and ROLLBACK would leave the connection in an aborted transaction.
-      client.release(err as Error);
-      throw err;
-    }
-    const last = BigInt((results[1]!.rows[0] as { last: string }).last);
-    const xid = BigInt((results[2]!.rows[0] as { xid: string }).xid);
-    const snapshot = parseSnapshot((results[4]!.rows[0] as { snapshot: string }).snapshot);
-    // pg_locks names transaction ids by their low 32 bits.
-    const writers = new Set((results[5]!.rows as { xid: string }[]).map((r) => BigInt(r.xid)));
+    const results = (await pool.query(fenceSql)) as unknown as pg.QueryResult[];
+    const last = BigInt((results[0]!.rows[0] as { last: string }).last);
+    const snapshot = parseSnapshot((results[2]!.rows[0] as { snapshot: string }).snapshot);
+    const writers = (results[1]!.rows as { xid: string }[]).map((r) => fullTransactionId(BigInt(r.xid), snapshot)).filter((x) => !hasEnded(x, snapshot));
     // A fence that would not take `safe` beyond where it, or a fence already waiting, goes is not kept: an
     // outbox with no new ids has nothing to wait for, and its readers sleep instead of rechecking.
     const newest = pending.length ? pending[pending.length - 1]!.last : safe;
-    if (last > newest) pending.push({ last, waitFor: [...snapshot.running].filter((x) => x < xid && writers.has(x & 0xffffffffn)) });
+    if (last > newest) pending.push({ last, waitFor: writers });
     // Behind a long transaction fences pile up; dropping one only delays `safe` (a later fence covers its
     // rows and waits for its transactions too), so keep the oldest, the closest to passing, and the newest.
     if (pending.length > MAX_PENDING_FENCES) pending.splice(1, 1);
