@@ -24,6 +24,12 @@ export interface OutboxLogTransportOptions {
   /** Backoff of a failed message (and so of its key): doubles from `retryMinMs` up to `retryMaxMs`. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /**
+   * How long `publish` waits before acknowledging. Nothing waits on the relay here (readers read the outbox
+   * itself); pacing it lets rows gather, so its claim and mark commits are shared by many rows instead of
+   * costing two synchronous commits per row at low rates.
+   */
+  relayPaceMs?: number;
 }
 
 /** The producers whose outboxes hold a topic (the contracts' `producers`). */
@@ -35,7 +41,8 @@ function producersOf(spec: SubscriptionSpec): ServiceName[] {
  * The embedded transport without copies: subscriptions read the producers' outboxes (`<service>.outbox`,
  * all in the one embedded database) as an ordered log, each with a position of its own per producer.
  *
- * - Publishing acknowledges at once: the committed outbox rows ARE the log; the relay only marks them.
+ * - Publishing acknowledges without sending anything: the committed outbox rows ARE the log; the relay only
+ *   marks them (paced, see `relayPaceMs`).
  * - Order: a reader delivers rows in outbox id order, never past the visibility horizon (`horizon.ts`), so a
  *   row that commits after a later-numbered one is never skipped. Per-key order follows, as the relay's
  *   does, from the ids: an outbox row is written at its transaction's end, under that transaction's locks.
@@ -66,6 +73,7 @@ export function createOutboxLogTransport(options: OutboxLogTransportOptions): Tr
   });
   pool.on('error', (err) => logger.warn({ err }, 'outbox log pool connection lost'));
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
+  const pace = options.relayPaceMs ?? 100;
   const backoff = { minMs: options.retryMinMs ?? 1_000, maxMs: options.retryMaxMs ?? 60_000 };
   const horizons = new Map<string, OutboxHorizon>();
   const readers = new Map<string, LogReader[]>();
@@ -156,6 +164,7 @@ export function createOutboxLogTransport(options: OutboxLogTransportOptions): Tr
   return {
     kind: 'embedded',
     async publish(messages: OutgoingMessage[]) {
+      if (pace > 0 && !closed) await new Promise((resolve) => setTimeout(resolve, pace));
       return messages.length;
     },
     async subscribe(spec: SubscriptionSpec, deliver: DeliverFn) {
