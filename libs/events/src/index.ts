@@ -12,6 +12,7 @@ export { createEventRuntime, type EventRuntime, type EventRuntimeOptions } from 
 export { createFaultyTransport, seededRandom, type FaultCounts, type FaultOptions, type FaultyTransport } from './transports/faulty.transport';
 export { createMemoryTransport, type MemoryTransport } from './transports/memory.transport';
 export { createPgBossTransport, type PgBossTransportOptions } from './transports/pg-boss.transport';
+export { createOutboxLogTransport, type OutboxLogTransportOptions } from './transports/outbox-log/outbox-log.transport';
 export { keepJobTableStatistics, type JobTableStatistics, type JobTableStatisticsOptions } from './transports/job-table-statistics';
 export {
   defineHandler,
