@@ -5,6 +5,7 @@ import type { Logger } from '@shop/observability';
 import type { PushOptions } from './push/push.routes';
 import { eventFaultsSchema, withInjectedFaults } from './transports/fault-injection-env';
 import { createMemoryTransport } from './transports/memory.transport';
+import { createOutboxLogTransport } from './transports/outbox-log/outbox-log.transport';
 import { createPgBossTransport } from './transports/pg-boss.transport';
 import { createPubSubTransport } from './transports/pubsub.transport';
 import type { Transport } from './types';
@@ -28,6 +29,12 @@ function eventsEnvSchemaFor(defaultNodeEnv: string) {
     .object({
       NODE_ENV: z.string().optional(),
       EVENT_TRANSPORT: z.enum(EVENT_TRANSPORTS).default('embedded'),
+      /**
+       * The engine behind the embedded transport: pg-boss (the default), or the outbox log, where subscriptions read
+       * the producers' outboxes from positions of their own (no copy per subscription; less CPU per event, a longer
+       * latency tail for now: see README, bench:events).
+       */
+      EVENT_EMBEDDED_ENGINE: z.enum(['pg-boss', 'outbox-log']).default('pg-boss'),
       GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
       PUBSUB_EMULATOR_HOST: z
         .string()
@@ -93,16 +100,20 @@ export type EventsEnv = z.infer<typeof eventsEnvSchema>;
 
 /** The transport the configuration chooses; the embedded one fans out to every subscription of the topology. */
 export function createTransport(
-  config: Pick<EventsEnv, 'EVENT_TRANSPORT' | 'GOOGLE_CLOUD_PROJECT' | 'PUBSUB_EMULATOR_HOST'> & Partial<Pick<EventsEnv, 'EVENT_FAULTS'>>,
+  config: Pick<EventsEnv, 'EVENT_TRANSPORT' | 'GOOGLE_CLOUD_PROJECT' | 'PUBSUB_EMULATOR_HOST'> & Partial<Pick<EventsEnv, 'EVENT_FAULTS' | 'EVENT_EMBEDDED_ENGINE'>>,
   deps: { databaseUrl: string; logger: Logger },
 ): Transport {
   const transport = createPlainTransport(config, deps);
   return config.EVENT_FAULTS ? withInjectedFaults(transport, config.EVENT_FAULTS, deps.logger) : transport;
 }
 
-function createPlainTransport(config: Pick<EventsEnv, 'EVENT_TRANSPORT' | 'GOOGLE_CLOUD_PROJECT' | 'PUBSUB_EMULATOR_HOST'>, deps: { databaseUrl: string; logger: Logger }): Transport {
+function createPlainTransport(
+  config: Pick<EventsEnv, 'EVENT_TRANSPORT' | 'GOOGLE_CLOUD_PROJECT' | 'PUBSUB_EMULATOR_HOST'> & Partial<Pick<EventsEnv, 'EVENT_EMBEDDED_ENGINE'>>,
+  deps: { databaseUrl: string; logger: Logger },
+): Transport {
   switch (config.EVENT_TRANSPORT) {
     case 'embedded':
+      if (config.EVENT_EMBEDDED_ENGINE === 'outbox-log') return createOutboxLogTransport({ databaseUrl: deps.databaseUrl, topology: SUBSCRIPTIONS, logger: deps.logger });
       return createPgBossTransport({ databaseUrl: deps.databaseUrl, topology: SUBSCRIPTIONS, logger: deps.logger });
     case 'memory':
       return createMemoryTransport();

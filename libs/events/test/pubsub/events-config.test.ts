@@ -10,7 +10,7 @@ const PUBSUB = {
   PUBSUB_PUSH_SERVICE_ACCOUNT: 'pubsub-push@shop-prod.iam.gserviceaccount.com',
 };
 
-const RELAY_DEFAULTS = { OUTBOX_PUBLISH_TIMEOUT_MS: 10_000, OUTBOX_MAX_ATTEMPTS: 10 };
+const RELAY_DEFAULTS = { OUTBOX_PUBLISH_TIMEOUT_MS: 10_000, OUTBOX_MAX_ATTEMPTS: 10, EVENT_EMBEDDED_ENGINE: 'pg-boss' };
 
 function problemsOf(env: Record<string, string>, schema: Parameters<typeof loadConfig>[0] = eventsEnvSchema): { variable: string; message: string }[] {
   try {
@@ -25,6 +25,11 @@ function problemsOf(env: Record<string, string>, schema: Parameters<typeof loadC
 describe('eventsEnvSchema', () => {
   it('defaults to the embedded transport with OIDC verification on', () => {
     expect(loadConfig(eventsEnvSchema, {})).toEqual({ EVENT_TRANSPORT: 'embedded', PUBSUB_VERIFY_OIDC: true, ...RELAY_DEFAULTS });
+  });
+
+  it('chooses the embedded engine: pg-boss by default, or the outbox log, and refuses any other', () => {
+    expect(loadConfig(eventsEnvSchema, { EVENT_EMBEDDED_ENGINE: 'outbox-log' }).EVENT_EMBEDDED_ENGINE).toBe('outbox-log');
+    expect(problemsOf({ EVENT_EMBEDDED_ENGINE: 'kafka' }).map((p) => p.variable)).toEqual(['EVENT_EMBEDDED_ENGINE']);
   });
 
   it('reads the relay publish timeout and refusal limit, and refuses values out of range', () => {
