@@ -30,6 +30,9 @@ async function hold(db: System['db'], subscription: string, marker: string): Pro
     async release() {
       await db.pool.query('DROP TRIGGER IF EXISTS hold_message ON pgboss.job');
       const { rowCount } = await db.pool.query(`UPDATE pgboss.job SET start_after = now() WHERE name = $1 AND start_after = 'infinity'`, [subscription]);
+      // Wake the queue's workers as pg-boss does when it inserts a job (its channel, the queue's name): jobs made
+      // due by hand are otherwise found only at the transport's next idle look, up to a minute later.
+      await db.pool.query(`SELECT pg_notify('pgboss_' || left(encode(sha224('pgboss'::bytea), 'hex'), 24), $1)`, [subscription]);
       return rowCount ?? 0;
     },
   };
