@@ -3,7 +3,7 @@ import { statementRunner } from '@shop/db';
 import type { HttpApp } from '@shop/http';
 import { createServiceApp, type AppContext } from '@shop/service';
 import { createCartChangeFeed, DEFAULT_STREAM_LIMITS, type CartChangeFeed, type StreamLimits } from './db/cart-changes';
-import { customerIsKnownNow } from './db/read-models.queries';
+import { cartCustomers } from './db/read-models.queries';
 import { registerCartRoutes } from './routes/cart.routes';
 
 /** The cart app, and the feed its event streams follow (tests close it; draining closes it too). */
@@ -24,7 +24,7 @@ export function createApp(context: AppContext, options: CartAppOptions = {}): Ca
     service: 'cart',
     description: 'Carts: lines, checkout, and the checkout outcome.',
     // Known = in the cart's read model of customers, kept from customer.upserted / customer.deleted.
-    isKnownCustomer: (id) => customerIsKnownNow(run, id),
+    isKnownCustomer: (id) => cartCustomers.isKnownNow(run, id),
   });
   // Its own connection, outside the pool: LISTEN holds it for as long as streams are open.
   const changes = createCartChangeFeed({

@@ -1,5 +1,7 @@
 import { Prisma, type PrismaClient } from './client';
 import { readModelTable } from './read-model-table';
+import { quoteIdent } from './database-url';
+import type { RunStatement, Statement } from './statement';
 import type { Tx } from './transaction';
 
 type Client = PrismaClient | Tx;
@@ -22,6 +24,8 @@ export interface CustomerReadModelOptions {
 export interface CustomerReadModel {
   /** True for a customer a `customer.upserted` introduced and no later `customer.deleted` removed. */
   isKnown(db: Client, customerId: string): Promise<boolean>;
+  /** `isKnown` as one prepared statement through `run` (on the pool, no ORM): for a check made on every request. */
+  isKnownNow(run: RunStatement, customerId: string): Promise<boolean>;
   /**
    * Records `customer.upserted` that occurred at `occurredAt`, unless an event as new for the customer is
    * already recorded (a deletion of the same moment wins). True when it applied: the customer is known now.
@@ -49,7 +53,15 @@ export function customerReadModel(options: CustomerReadModelOptions): CustomerRe
   const takeContact = contact ? Prisma.raw('name = EXCLUDED.name, email = EXCLUDED.email, ') : Prisma.empty;
   const clearContact = contact ? Prisma.raw('name = NULL, email = NULL, ') : Prisma.empty;
   const noContact = contact ? Prisma.raw('NULL, NULL, ') : Prisma.empty;
+  const isKnownStatement: Statement = {
+    name: `${options.schema}_customer_is_known`,
+    text: `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(options.schema)}.customers WHERE customer_id = $1::uuid AND deleted_at IS NULL) AS known`,
+  };
   return {
+    async isKnownNow(run, customerId) {
+      const [row] = await run<{ known: boolean }>(isKnownStatement, [customerId]);
+      return row?.known === true;
+    },
     async isKnown(db, customerId) {
       const rows = await db.$queryRaw<{ known: boolean }[]>`
         SELECT EXISTS (SELECT 1 FROM ${table} WHERE customer_id = ${customerId}::uuid AND deleted_at IS NULL) AS known`;
