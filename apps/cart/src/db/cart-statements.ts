@@ -93,12 +93,6 @@ export async function addItemInOneStatement(
   return cartOf(row.result.cart);
 }
 
-/**
- * The checkout's write, given the cart as read at `version`: pending with the request, the re-ask schedule
- * started, `order-requested` in the outbox, and the notices for the relay, the re-ask loop and the cart's
- * streams, all in one statement, and only if the cart is still the current, editable one at that version.
- * False when it changed meanwhile (nothing written): the caller reads it again.
- */
 const CHECKOUT: Statement = {
   name: 'cart_checkout',
   text: `WITH locked AS (
@@ -113,6 +107,12 @@ const CHECKOUT: Statement = {
       FROM locked`,
 };
 
+/**
+ * The checkout's write, given the cart as read at `version`: pending with the request, the re-ask schedule
+ * started, `order-requested` in the outbox, and the notices for the relay, the re-ask loop and the cart's
+ * streams, all in one statement, and only if the cart is still the current, editable one at that version.
+ * False when it changed meanwhile (nothing written): the caller reads it again.
+ */
 export async function writeCheckout(run: RunStatement, cart: { cartId: string; version: number }, request: { requestId: string; payload: unknown }, outbox: readonly string[]): Promise<boolean> {
   const rows = await run(CHECKOUT, [cart.cartId, cart.version, request.requestId, JSON.stringify(request.payload), ...outbox]);
   return rows.length > 0;
