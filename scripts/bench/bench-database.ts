@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyMigrations, dropDatabase, ensureDatabase, withDatabase } from '@shop/db';
 import { startEmbeddedPostgres } from '@shop/testing/embedded-postgres';
+import { STATEMENT_STATISTICS_SETTINGS, statementProfileWanted } from './statement-profile';
 
 /** A fresh, migrated database for one benchmark run, and how to get rid of it. */
 export interface BenchDatabase {
@@ -22,7 +23,9 @@ export async function benchDatabase(name: string): Promise<BenchDatabase> {
   const dataDir = external ? undefined : join(tmpdir(), `shop-bench-${randomBytes(4).toString('hex')}`);
   const server = !dataDir
     ? { url: external!, stop: async () => undefined, label: 'DATABASE_URL' }
-    : await startEmbeddedPostgres({ dataDir, persistent: false, durable: true }).then((s) => ({ ...s, label: 'embedded PostgreSQL 18 (fsync on)' }));
+    : await startEmbeddedPostgres({ dataDir, persistent: false, durable: true, ...(statementProfileWanted() ? { settings: STATEMENT_STATISTICS_SETTINGS } : {}) }).then(
+        (s) => ({ ...s, label: 'embedded PostgreSQL 18 (fsync on)' }),
+      );
   const database = `bench_${name}_${Date.now().toString(36)}`;
   await ensureDatabase(server.url, database);
   const url = withDatabase(server.url, database);

@@ -12,6 +12,7 @@ import { conditionalUpdateCeiling } from './conditional-update-ceiling';
 import { cpuPerUnit, cpuSplitLines, cpuTotal, verdict } from './cpu-report';
 import { findPostgresServer, processTimes, startCpuMeter, type CpuSnapshot, type CpuTargets } from './process-cpu';
 import { startServiceProcesses } from './service-processes';
+import { printStatementProfile, resetStatementProfile, statementProfileWanted } from './statement-profile';
 import { addOneToCart, call, createCustomers, createProduct, json, retriedUnavailable, runPool, until, untilCartKnows } from './shop-setup';
 
 const N = Number(process.env['FLASH_N'] ?? 2_000);
@@ -85,6 +86,7 @@ async function sale(batchSize: number | undefined): Promise<SaleResult> {
 
     // The race: every customer checks out at once (at most CONCURRENCY requests in flight).
     const { targets, postgresNotCounted } = await cpuTargets(database, servicePids);
+    await resetStatementProfile(database.url);
     const meter = startCpuMeter(targets);
     const loadBefore = processTimes(process.pid)?.ownMs ?? NaN;
     const startedAt = Date.now();
@@ -113,6 +115,11 @@ async function sale(batchSize: number | undefined): Promise<SaleResult> {
       [SKU],
     );
     const secondsToFinal = (lastFinal - startedAt) / 1000;
+    // The statements of everything the checkouts caused, notifications and their deliveries included.
+    if (statementProfileWanted() && batchSize === undefined) {
+      await untilQuiet(db, { queues: true, timeoutMs: 120_000 });
+      await printStatementProfile(database.url, print, { count: N, unit: 'checkout' }, 25);
+    }
     return {
       confirmed,
       oversold: Math.max(0, Number(sold[0]?.units ?? 0) - K) + (stock[0] && stock[0].available < 0 ? -stock[0].available : 0),

@@ -17,6 +17,8 @@ export interface EmbeddedPostgresOptions {
    * keep PostgreSQL's defaults so their figures mean something.
    */
   durable: boolean;
+  /** Server settings added to the defaults (`-c name=value`), e.g. a benchmark's statement statistics. */
+  settings?: Readonly<Record<string, string>>;
   onLog?: (line: string) => void;
 }
 
@@ -68,6 +70,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${SOCKET_DIR}`, '-c', 'max_connections=400', '-c', 'shared_buffers=128MB'];
   if (!options.durable) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  for (const [name, value] of Object.entries(options.settings ?? {})) flags.push('-c', `${name}=${value}`);
   const launch = async (): Promise<{ server: ChildProcess; exited: Promise<void> }> => {
     const server = spawnAs(binaries.postgres, ['-D', dataDir, '-p', String(port), ...flags], user);
     const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
