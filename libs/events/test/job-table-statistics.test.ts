@@ -76,9 +76,58 @@ describe('job table statistics', () => {
     await statistics.refresh();
     expect((await statisticsOf('boss_quiet')).analyzeCount).toBe(before.analyzeCount);
 
-    const eager = keepJobTableStatistics({ executeSql: (sql) => db.pool.query(sql), schema: 'boss_quiet', logger: testLogger(), intervalMs: 3_600_000, minChanges: 5, changedFraction: 0 });
+    const eager = keepJobTableStatistics({
+      executeSql: (sql) => db.pool.query(sql),
+      schema: 'boss_quiet',
+      logger: testLogger(),
+      intervalMs: 3_600_000,
+      minChanges: 5,
+      changedFraction: 0,
+      minIntervalMs: 0,
+    });
     stops.push(() => eager.stop());
     await eager.refresh();
     expect((await statisticsOf('boss_quiet')).analyzeCount).toBe(before.analyzeCount + 1);
   }, 40_000);
+
+  it('analyzes a changing table at most once per interval, unless it outgrew its statistics fourfold', async () => {
+    const transport = await embeddedTransport('boss_paced', 3_600_000);
+    const statistics = keepJobTableStatistics({
+      executeSql: (sql) => db.pool.query(sql),
+      schema: 'boss_paced',
+      logger: testLogger(),
+      intervalMs: 3_600_000,
+      minChanges: 5,
+      changedFraction: 0,
+      minIntervalMs: 3_600_000,
+    });
+    stops.push(() => statistics.stop());
+    const changedSinceAnalyze = async () =>
+      Number(
+        (
+          await db.pool.query<{ n: string }>(
+            `SELECT n_mod_since_analyze AS n FROM pg_stat_user_tables WHERE schemaname = 'boss_paced' AND relname = 'job_common'`,
+          )
+        ).rows[0]!.n,
+      );
+    await transport.publish(stockChanges(300));
+    await until(async () => (await changedSinceAnalyze()) >= 300, 30_000);
+    const first = await statisticsOf('boss_paced');
+    // Never analyzed: the interval does not hold it back.
+    await statistics.refresh();
+    const analyzed = await statisticsOf('boss_paced');
+    expect(analyzed.analyzeCount).toBe(first.analyzeCount + 1);
+
+    // Changed again, within the interval and less than fourfold: left alone.
+    await transport.publish(stockChanges(100, 300));
+    await until(async () => (await changedSinceAnalyze()) >= 100, 30_000);
+    await statistics.refresh();
+    expect((await statisticsOf('boss_paced')).analyzeCount).toBe(analyzed.analyzeCount);
+
+    // Four times the rows the planner believes: analyzed within the interval all the same.
+    await transport.publish(stockChanges(2_000, 400));
+    await until(async () => (await changedSinceAnalyze()) >= 2_000, 30_000);
+    await statistics.refresh();
+    expect((await statisticsOf('boss_paced')).analyzeCount).toBe(analyzed.analyzeCount + 1);
+  }, 90_000);
 });
