@@ -225,8 +225,10 @@ describe('the alert policies in Terraform (monitoring.tf)', () => {
     expect(used.filter((m) => !m || ![...WORKLOAD_METRICS, ...CLOUD_METRICS].includes(m))).toEqual([]);
   });
 
-  it('enables the Monitoring API the policies and the dashboard are created through', () => {
+  it('enables the Monitoring API the policies and the dashboard are created through, and lets terraform.yml\'s identity manage them', async () => {
     expect(normalized(root.locals['apis'])).toContain('"monitoring.googleapis.com"');
+    const deploy = await loadTerraformModule(join(TERRAFORM_DIR, 'modules', 'github-deploy'));
+    expect(normalized(deploy.locals['terraform_roles'])).toContain('"roles/monitoring.editor"');
   });
 });
 
