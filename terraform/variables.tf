@@ -240,3 +240,65 @@ variable "identity_jwt_claim" {
   type        = string
   default     = "customer_id"
 }
+
+variable "notification_channels" {
+  description = "Cloud Monitoring notification channels every alert policy (monitoring.tf) notifies, as projects/<project>/notificationChannels/<id> (create them in the console or with gcloud beta monitoring channels create). Empty: the policies still open incidents, visible in the console, but notify nobody."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for channel in var.notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", channel))])
+    error_message = "notification_channels must be ids of the form projects/<project>/notificationChannels/<id>."
+  }
+}
+
+variable "alert_oldest_unacked_seconds" {
+  description = "Alert when a subscription's oldest unacknowledged message is older than this for 5 minutes. 600 s is the subscriptions' maximum retry backoff: a message older than that has failed several attempts, not met one slow one, and a checkout it belongs to is on its way past its reservation's lifetime (RESERVATION_TTL_SECONDS, 900)."
+  type        = number
+  default     = 600
+}
+
+variable "alert_dead_letter_unfiled_seconds" {
+  description = "Alert when a dead letter waits longer than this on its dead-letter subscription: the service files each one in its list (GET /admin/dead-letters) on the first push, so one still there after 10 minutes means the service cannot file it."
+  type        = number
+  default     = 600
+}
+
+variable "alert_5xx_ratio" {
+  description = "Alert when more than this fraction of a Cloud Run service's requests answer 5xx over 5 minutes (for 5 more). 5%: a push delivery answered 503 is a retry Pub/Sub makes again (a rolling deploy or a database restart causes short bursts of them); a sustained twentieth of all answers is an outage."
+  type        = number
+  default     = 0.05
+
+  validation {
+    condition     = var.alert_5xx_ratio > 0 && var.alert_5xx_ratio < 1
+    error_message = "alert_5xx_ratio must be a fraction between 0 and 1."
+  }
+}
+
+variable "alert_latency_p99_seconds" {
+  description = "Alert when a service's 99th percentile of request handling time exceeds this for 10 minutes. Reads and single-row writes take milliseconds and a checkout answers 202 at once, so 1 s is far outside normal and still below what a shopper notices as hanging."
+  type        = number
+  default     = 1
+}
+
+variable "alert_db_cpu_utilization" {
+  description = "Alert when the Cloud SQL instance's CPU utilisation (0 to 1) stays above this for 15 minutes: past 80% lock waits and query times grow quickly, and the reservation hot path (inventory) is the first to slow."
+  type        = number
+  default     = 0.8
+
+  validation {
+    condition     = var.alert_db_cpu_utilization > 0 && var.alert_db_cpu_utilization <= 1
+    error_message = "alert_db_cpu_utilization must be a fraction between 0 and 1."
+  }
+}
+
+variable "alert_db_connections_fraction" {
+  description = "Alert when the database's open connections stay above this fraction of db_max_connections for 5 minutes: the services' pools at full scale are sized to fit (db_max_connections), so 80% means scaling has nearly used the headroom, and the next instances would be refused connections."
+  type        = number
+  default     = 0.8
+
+  validation {
+    condition     = var.alert_db_connections_fraction > 0 && var.alert_db_connections_fraction <= 1
+    error_message = "alert_db_connections_fraction must be a fraction between 0 and 1."
+  }
+}

@@ -147,7 +147,7 @@ export async function danglingReferences(module: TerraformModule): Promise<strin
     for (const { path, value } of strings(body)) {
       // ignore_changes lists attribute paths of the resource itself, not references.
       if (!value.includes('${') || path.startsWith('lifecycle')) continue;
-      for (const { value: ref } of await getReferencesInExpression('check.tf', value)) {
+      for (const { value: ref } of await getReferencesInExpression('check.tf', templateSource(value))) {
         const parts = ref.split('.').map((p) => p.replace(/^"|"$/g, ''));
         const [root, first, second] = parts;
         const at = `${where} (${path}): ${ref}`;
@@ -174,6 +174,39 @@ export async function danglingReferences(module: TerraformModule): Promise<strin
     }
   }
   return problems;
+}
+
+/**
+ * A template as hcl2json renders it, back to the text between its quotes: hcl2json unescapes the literal parts
+ * (`\"` becomes `"`, as in a Cloud Monitoring filter), which would end the string when it is parsed again.
+ * Re-escapes `"`, `\` and newlines outside `${…}` / `%{…}`, leaving the expressions inside them as they are.
+ */
+function templateSource(value: string): string {
+  let out = '';
+  // Open contexts inside the template: an interpolation or brace in code, or a string inside code.
+  const stack: ('code' | 'brace' | 'string')[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    const top = stack[stack.length - 1];
+    const opensInterpolation = (c === '$' || c === '%') && value[i + 1] === '{';
+    if (top === undefined || top === 'string') {
+      if (opensInterpolation) {
+        stack.push('code');
+        out += `${c}{`;
+        i++;
+      } else if (top === 'string') {
+        out += c;
+        if (c === '\\') out += value[++i] ?? '';
+        else if (c === '"') stack.pop();
+      } else out += c === '"' || c === '\\' ? `\\${c}` : c === '\n' ? '\\n' : c;
+      continue;
+    }
+    out += c;
+    if (c === '"') stack.push('string');
+    else if (c === '{') stack.push('brace');
+    else if (c === '}') stack.pop();
+  }
+  return out;
 }
 
 /** Module calls whose arguments the module does not declare, or that omit a variable without default. */

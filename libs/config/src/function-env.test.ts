@@ -26,4 +26,9 @@ describe('functionEnvSchema', () => {
     expect(loadConfig(functionEnvSchema, { DATABASE_URL, NODE_ENV: 'staging' }).NODE_ENV).toBe('staging');
     expect(() => loadConfig(functionEnvSchema, { DATABASE_URL, NODE_ENV: 'Production' })).toThrow(/NODE_ENV: must be a lowercase name/);
   });
+
+  it('reports Cloud Run\'s revision (K_REVISION) as its version, unless SERVICE_VERSION is set', () => {
+    expect(loadConfig(functionEnvSchema, { DATABASE_URL, K_REVISION: 'cart-00042-xyz' }).SERVICE_VERSION).toBe('cart-00042-xyz');
+    expect(loadConfig(functionEnvSchema, { DATABASE_URL, K_REVISION: 'cart-00042-xyz', SERVICE_VERSION: '4f2a9c1' }).SERVICE_VERSION).toBe('4f2a9c1');
+  });
 });

@@ -165,4 +165,9 @@ describe('serviceEnvSchema', () => {
       ]);
     });
   });
+
+  it('reports Cloud Run\'s revision (K_REVISION) as its version, unless SERVICE_VERSION is set', () => {
+    expect(loadConfig(serviceEnvSchema(1), { DATABASE_URL, K_REVISION: 'cart-00042-xyz' }).SERVICE_VERSION).toBe('cart-00042-xyz');
+    expect(loadConfig(serviceEnvSchema(1), { DATABASE_URL, K_REVISION: 'cart-00042-xyz', SERVICE_VERSION: '4f2a9c1' }).SERVICE_VERSION).toBe('4f2a9c1');
+  });
 });

@@ -10,7 +10,19 @@ const port = z.coerce.number().int().min(1).max(65_535);
 // Read alike by a service and a Cloud Function (function-env.ts).
 export const databaseUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' });
 export const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info');
-export const serviceVersion = z.string().default(process.env['npm_package_version'] ?? '0.1.0');
+/**
+ * SERVICE_VERSION as set; Cloud Run's K_REVISION (the revision it runs, e.g. `cart-00042-xyz`, set on every
+ * container) when not; locally the package's version. What `GET /`, the OpenAPI document and Error Reporting
+ * show, so that each revision reports itself rather than all of them one package version.
+ */
+export const serviceVersionEnv = {
+  SERVICE_VERSION: z.string().optional(),
+  K_REVISION: z.string().optional(),
+};
+
+export function withServiceVersion<E extends { SERVICE_VERSION?: string | undefined; K_REVISION?: string | undefined }>(env: E): E & { SERVICE_VERSION: string } {
+  return { ...env, SERVICE_VERSION: env.SERVICE_VERSION ?? env.K_REVISION ?? process.env['npm_package_version'] ?? '0.1.0' };
+}
 
 /**
  * The variables every service reads. Cloud Run sets `PORT`; locally each service has its own default.
@@ -38,7 +50,7 @@ export function serviceEnvSchema(defaultPort: number) {
       // Only behind a proxy that appends the client's address (Cloud Run's front end), never behind a gateway.
       RATE_LIMIT_TRUST_CLIENT_ADDRESS: z.stringbool({ error: 'must be true or false' }).default(false),
       GOOGLE_CLOUD_PROJECT: z.string().optional(),
-      SERVICE_VERSION: serviceVersion,
+      ...serviceVersionEnv,
       // DESIGN.md, Identity in production: header (the gateway's X-Customer-Id) or jwt (verified ID tokens).
       IDENTITY_MODE: z.enum(['header', 'jwt']).default('header'),
       IDENTITY_JWT_ISSUER: z.string().min(1).optional(),
@@ -75,7 +87,7 @@ export function serviceEnvSchema(defaultPort: number) {
       { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
     )
     .transform((env) => ({
-      ...env,
+      ...withServiceVersion(env),
       ADMIN_API_TOKEN: env.ADMIN_API_TOKEN ?? LOCAL_ADMIN_TOKEN,
       SUPPORT_API_TOKEN: env.SUPPORT_API_TOKEN ?? LOCAL_SUPPORT_TOKEN,
     }));

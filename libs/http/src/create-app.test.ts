@@ -130,6 +130,25 @@ describe('createHttpApp', () => {
         httpRequest: { requestMethod: 'GET', requestUrl: '/things', status: 200 },
       });
     });
+
+    it('writes no access log line for passing health probes, but does for a failing one and for other requests', async () => {
+      const { logger, lines } = capturingLogger();
+      let databaseUp = true;
+      const { app } = createTestApp({
+        logger,
+        readiness: {
+          database: async () => {
+            if (!databaseUp) throw new Error('connection refused');
+          },
+        },
+      });
+      expect((await app.request('/healthz')).status).toBe(200);
+      expect((await app.request('/readyz')).status).toBe(200);
+      databaseUp = false;
+      expect((await app.request('/readyz')).status).toBe(503);
+      await app.request('/');
+      expect(lines.filter((l) => l['httpRequest']).map((l) => l['message'])).toEqual(['GET /readyz 503', 'GET / 200']);
+    });
   });
 
   describe('problem documents', () => {

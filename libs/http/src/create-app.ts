@@ -41,6 +41,8 @@ export interface HttpApp {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Liveness and readiness probes: not access-logged while they pass. */
+const PROBES = new Set(['/healthz', '/readyz']);
 
 /**
  * The app every service starts from: security headers and the request id and trace context on every response,
@@ -73,6 +75,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       c.header('traceparent', formatTraceparent(trace));
       const latency = performance.now() - started;
       const status = c.res.status;
+      // Cloud Run probes every instance every few seconds: a passing probe would bury the requests. A failing one is news.
+      if (PROBES.has(c.req.path) && status < 400) return;
       // Cloud Logging's httpRequest shape, so the request shows up as a request in the log viewer.
       options.logger[status >= 500 ? 'error' : 'info'](
         {

@@ -94,6 +94,36 @@ describe('createLogger', () => {
     expect(lines[0]).toMatchObject({ severity: 'ERROR', message: 'failed', err: { type: 'Error', message: 'boom', stack: expect.stringContaining('boom') } });
   });
 
+  it('files an error line with a stack under Error Reporting\'s fields: stack_trace and serviceContext {service, version}', () => {
+    const { logger, lines } = capture({ version: 'cart-00042-xyz' });
+    const err = new Error('boom');
+    logger.error({ err }, 'unhandled error');
+    logger.fatal(err);
+    for (const line of lines) {
+      expect(line).toMatchObject({ stack_trace: err.stack, serviceContext: { service: 'cart', version: 'cart-00042-xyz' } });
+      expect(line['stack_trace']).toMatch(/^Error: boom\n\s+at /);
+    }
+    expect(lines[1]).toMatchObject({ severity: 'CRITICAL', message: 'boom', err: { message: 'boom' } });
+  });
+
+  it('reads an error logged as { error } as well as { err }', () => {
+    const { logger, lines } = capture();
+    const error = new TypeError('bad');
+    logger.error({ error }, 'failed');
+    expect(lines[0]).toMatchObject({ stack_trace: error.stack, error: { type: 'TypeError', message: 'bad', stack: error.stack } });
+  });
+
+  it('leaves out Error Reporting\'s fields below ERROR, and on error lines without a stack', () => {
+    const { logger, lines } = capture();
+    logger.warn({ err: new Error('flaky') }, 'readiness check failed');
+    logger.error({ httpRequest: { status: 500 } }, 'GET /cart 500');
+    logger.error({ err: 'a rejected string' }, 'unhandled rejection');
+    for (const line of lines) {
+      expect(line).not.toHaveProperty('stack_trace');
+      expect(line).not.toHaveProperty('serviceContext');
+    }
+  });
+
   it('writes nothing below its level', () => {
     const { logger, lines } = capture({ level: 'warn' });
     logger.info('quiet');
