@@ -1,8 +1,11 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { routePath } from 'hono/route';
 import type { Logger } from '@shop/observability';
 import {
   childTraceContext,
+  currentSpanTrace,
+  describeCurrentSpan,
   formatTraceparent,
   parseCloudTraceContext,
   parseTraceparent,
@@ -61,7 +64,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     const id = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', id);
     const parent = parseTraceparent(c.req.header('traceparent')) ?? parseCloudTraceContext(c.req.header('X-Cloud-Trace-Context'));
-    const trace = childTraceContext(parent);
+    // With tracing on, the HTTP instrumentation's server span already continues the caller's trace: that span is ours.
+    const trace = currentSpanTrace() ?? childTraceContext(parent);
     const logger = options.logger.child({});
     c.set('logger', logger);
     c.set('identity', options.identity);
@@ -73,6 +77,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       c.header('traceparent', formatTraceparent(trace));
       const latency = performance.now() - started;
       const status = c.res.status;
+      const route = routePath(c, -1);
+      // The instrumentation names the span by method only: the router knows the route (a 404 matched none).
+      if (route !== '/*' && route !== '*') describeCurrentSpan(`${c.req.method} ${route}`, { 'http.route': route });
       // Cloud Logging's httpRequest shape, so the request shows up as a request in the log viewer.
       options.logger[status >= 500 ? 'error' : 'info'](
         {
