@@ -9,6 +9,7 @@ export {
 } from './trace-context';
 export {
   currentSpanTrace,
+  currentTraceparent,
   describeCurrentSpan,
   inSpan,
   producerTraceparent,

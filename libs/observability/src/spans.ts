@@ -65,10 +65,7 @@ export function startSpan(name: string, options: SpanOptions): OpenSpan {
  */
 export function producerTraceparent(name: string, attributes: SpanAttributes): string | undefined {
   const otel = activeTracing();
-  if (!otel) {
-    const trace = currentLogContext()?.trace;
-    return trace && formatTraceparent(trace);
-  }
+  if (!otel) return currentTraceparent();
   const span = otel.tracer.startSpan(name, { kind: KINDS.producer, attributes: defined(attributes) }, parentContext(otel, undefined));
   span.end();
   return formatTraceparent(traceOf(span));
@@ -80,6 +77,12 @@ export function runInTrace<T>(traceparent: string | null | undefined, fn: () => 
   const otel = activeTracing();
   if (!otel || !trace) return withTrace(trace, fn);
   return otel.api.context.with(parentContext(otel, traceparent ?? undefined), () => withTrace(trace, fn));
+}
+
+/** The current trace's `traceparent` (the current span's, with tracing), to store with work done later. */
+export function currentTraceparent(): string | undefined {
+  const trace = currentLogContext()?.trace;
+  return trace && formatTraceparent(trace);
 }
 
 /** The trace context of the current OpenTelemetry span (an HTTP server span), when tracing is on and one is current. */
