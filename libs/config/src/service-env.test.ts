@@ -33,10 +33,18 @@ describe('serviceEnvSchema', () => {
       RATE_LIMIT_STAFF_REQUESTS: 6_000,
       RATE_LIMIT_WINDOW_SECONDS: 60,
       RATE_LIMIT_TRUST_CLIENT_ADDRESS: false,
+      TRACE_SAMPLE_RATIO: 1,
       SERVICE_VERSION: expect.any(String),
       IDENTITY_MODE: 'header',
       IDENTITY_JWT_CLAIM: 'customer_id',
     });
+  });
+
+  it('reads where traces go and how many, and refuses an OTLP endpoint that is not http(s) or a ratio above 1', () => {
+    const env = { DATABASE_URL, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', TRACE_EXPORTER: 'otlp', TRACE_SAMPLE_RATIO: '0.1', K_SERVICE: 'cart' };
+    expect(loadConfig(serviceEnvSchema(3006), env)).toMatchObject({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', TRACE_EXPORTER: 'otlp', TRACE_SAMPLE_RATIO: 0.1, K_SERVICE: 'cart' });
+    expect(() => loadConfig(serviceEnvSchema(3006), { DATABASE_URL, OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+    expect(() => loadConfig(serviceEnvSchema(3006), { DATABASE_URL, TRACE_SAMPLE_RATIO: '2' })).toThrow(/TRACE_SAMPLE_RATIO/);
   });
 
   it('reads PORT as Cloud Run sets it, and coerces numbers', () => {

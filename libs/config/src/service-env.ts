@@ -51,6 +51,12 @@ export function serviceEnvSchema(defaultPort: number) {
       RATE_LIMIT_TRUST_CLIENT_ADDRESS: z.stringbool({ error: 'must be true or false' }).default(false),
       GOOGLE_CLOUD_PROJECT: z.string().optional(),
       ...serviceVersionEnv,
+      // Set by Cloud Run on every service: where tracing goes to Cloud Trace unless told otherwise.
+      K_SERVICE: z.string().optional(),
+      OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+      // Overrides the guess from the two above: otlp, cloud-trace, or none.
+      TRACE_EXPORTER: z.enum(['otlp', 'cloud-trace', 'none']).optional(),
+      TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
       // DESIGN.md, Identity in production: header (the gateway's X-Customer-Id) or jwt (verified ID tokens).
       IDENTITY_MODE: z.enum(['header', 'jwt']).default('header'),
       IDENTITY_JWT_ISSUER: z.string().min(1).optional(),

@@ -1,7 +1,6 @@
 import { decodeEnvelope, type EventEnvelope, type TopicName } from '@shop/contracts';
 import { inTransaction, isDatabaseUnavailable, quoteIdent, type Database, type Tx } from '@shop/db';
-import { runWithLogContext, type Logger } from '@shop/observability';
-import { parseTraceparent } from '@shop/observability';
+import { inSpan, runWithLogContext, type Logger, type SpanHandle } from '@shop/observability';
 import { createDeadLetterStore, type DeadLetterStore } from './dead-letters';
 import type { DeliveryOutcome, EventHandler, HandlerContext, IncomingMessage, PublishFn, SubscriptionSpec } from './types';
 
@@ -114,7 +113,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   async function handleGroup(spec: SubscriptionSpec, handler: EventHandler, group: Decoded[]): Promise<DeliveryOutcome[] | undefined> {
     try {
       return await handleTogether(spec, group, async (tx, fresh) => {
-        for (const item of fresh) await runInContext(item, () => handler.handle(tx, item.envelope, contextFor(spec)));
+        for (const item of fresh) await runInContext(spec, item, () => handler.handle(tx, item.envelope, contextFor(spec)));
       });
     } catch (err) {
       logger.debug({ err, subscription: spec.name, size: group.length }, 'group failed; handling its messages one by one');
@@ -128,10 +127,11 @@ export function createConsumer(options: ConsumerOptions): Consumer {
    * delivery at once instead of waiting out a connection timeout per message.
    */
   async function handleAlone(spec: SubscriptionSpec, handler: EventHandler, item: Decoded, onDatabaseAway: (error: string) => void): Promise<DeliveryOutcome> {
-    return runInContext(item, async () => {
+    return runInContext(spec, item, async (span) => {
       try {
         return await handleOne(spec, handler, item.envelope);
       } catch (err) {
+        span.fail(err);
         if (isDatabaseUnavailable(err)) {
           const error = `database unavailable: ${err instanceof Error ? err.message : String(err)}`;
           onDatabaseAway(error);
@@ -240,7 +240,25 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   };
 }
 
-function runInContext<T>(item: Decoded, fn: () => Promise<T>): Promise<T> {
-  const trace = parseTraceparent(item.envelope.attributes.traceparent);
-  return runWithLogContext({ event_id: item.envelope.attributes.event_id, ...(trace ? { trace } : {}) }, fn);
+/** One message's handling as a CONSUMER span continuing the producer's trace (its `traceparent`), and its log context. */
+function runInContext<T>(spec: SubscriptionSpec, item: Decoded, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
+  const { attributes } = item.envelope;
+  return runWithLogContext({ event_id: attributes.event_id }, () =>
+    inSpan(
+      `process ${attributes.event_type}`,
+      {
+        kind: 'consumer',
+        parent: attributes.traceparent,
+        attributes: {
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': attributes.event_type,
+          'messaging.consumer.group.name': spec.name,
+          'messaging.message.id': attributes.event_id,
+          'shop.delivery_attempt': item.message.deliveryAttempt,
+          'shop.correlation_id': attributes.correlation_id,
+        },
+      },
+      fn,
+    ),
+  );
 }

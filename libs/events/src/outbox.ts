@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { buildEnvelope, orderingKeyOf, type EventEnvelope, type PayloadOf, type ServiceName, type TopicName } from '@shop/contracts';
 import { onBeforeCommit, quoteIdent, type Tx } from '@shop/db';
-import { currentLogContext, formatTraceparent } from '@shop/observability';
+import { producerTraceparent } from '@shop/observability';
 import type { PublishFn } from './types';
 
 /** The NOTIFY channel a service's relay listens on. */
@@ -56,16 +57,24 @@ export function outboxValues(envelope: EventEnvelope<TopicName>): string[] {
 }
 
 /**
- * The envelope of an event published now: validated against the topic's schema (throws otherwise), with the
- * current trace. DESIGN.md: the correlation id is the cart or order id; producers pass it, and the aggregate
- * id is the fallback.
+ * The envelope of an event published now: validated against the topic's schema (throws otherwise), carrying
+ * the current trace on (with tracing, as a PRODUCER span for its creation, which every consumer's span
+ * continues). DESIGN.md: the correlation id is the cart or order id; producers pass it, and the aggregate id
+ * is the fallback.
  */
 export function envelopeOf<T extends TopicName>(producer: ServiceName, topic: T, payload: PayloadOf<T>, correlationId?: string): EventEnvelope<TopicName> {
-  const trace = currentLogContext()?.trace;
+  const correlation = correlationId ?? orderingKeyOf(topic, payload as never);
+  const eventId = randomUUID();
   return buildEnvelope(topic, payload as never, {
     producer,
-    correlationId: correlationId ?? orderingKeyOf(topic, payload as never),
-    traceparent: trace ? formatTraceparent(trace) : undefined,
+    eventId,
+    correlationId: correlation,
+    traceparent: producerTraceparent(`create ${topic}`, {
+      'messaging.operation.type': 'create',
+      'messaging.destination.name': topic,
+      'messaging.message.id': eventId,
+      'shop.correlation_id': correlation,
+    }),
   }) as EventEnvelope<TopicName>;
 }
 

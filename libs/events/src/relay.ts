@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { TopicName } from '@shop/contracts';
 import { quoteIdent } from '@shop/db';
-import type { Logger } from '@shop/observability';
+import { startSpan, type Logger } from '@shop/observability';
 import { listenOn } from './notify-listener';
 import { outboxChannel } from './outbox';
 import { outboxLeases, type LeasedOutboxRow } from './outbox-leases';
@@ -80,6 +80,15 @@ function segmentsOf(rows: readonly LeasedOutboxRow[], messages: readonly Outgoin
   });
   if (fresh.length) segments.push(fresh);
   return segments;
+}
+
+/** A PRODUCER span for one message handed to the transport, in the trace of the event's creation. */
+function sendSpanOf(message: OutgoingMessage) {
+  return startSpan(`send ${message.topic}`, {
+    kind: 'producer',
+    parent: message.attributes['traceparent'],
+    attributes: { 'messaging.operation.type': 'send', 'messaging.destination.name': message.topic, 'messaging.message.id': message.eventId },
+  });
 }
 
 /**
@@ -163,12 +172,17 @@ export function startRelay(options: RelayOptions): Relay {
     let failure: unknown;
     for (const segment of segmentsOf(rows, messages)) {
       let acknowledged: number;
+      const spans = segment.map(sendSpanOf);
       try {
         acknowledged = await within(transport.publish(segment), publishTimeoutMs, 'the transport');
       } catch (err) {
         failure = err;
         acknowledged = (err as { published?: number }).published ?? 0;
       }
+      spans.forEach((span, i) => {
+        if (i >= acknowledged) span.fail(failure ?? 'not acknowledged by the transport');
+        span.end();
+      });
       published += Math.max(0, Math.min(acknowledged, segment.length));
       if (failure !== undefined || acknowledged < segment.length) break;
     }

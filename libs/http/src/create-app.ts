@@ -1,8 +1,11 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { routePath } from 'hono/route';
 import type { Logger } from '@shop/observability';
 import {
   childTraceContext,
+  currentSpanTrace,
+  describeCurrentSpan,
   formatTraceparent,
   parseCloudTraceContext,
   parseTraceparent,
@@ -63,7 +66,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     const id = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', id);
     const parent = parseTraceparent(c.req.header('traceparent')) ?? parseCloudTraceContext(c.req.header('X-Cloud-Trace-Context'));
-    const trace = childTraceContext(parent);
+    // With tracing on, the HTTP instrumentation's server span already continues the caller's trace: that span is ours.
+    const trace = currentSpanTrace() ?? childTraceContext(parent);
     const logger = options.logger.child({});
     c.set('logger', logger);
     c.set('identity', options.identity);
@@ -75,6 +79,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       c.header('traceparent', formatTraceparent(trace));
       const latency = performance.now() - started;
       const status = c.res.status;
+      const route = routePath(c, -1);
+      // The instrumentation names the span by method only: the router knows the route (a 404 matched none).
+      if (route !== '/*' && route !== '*') describeCurrentSpan(`${c.req.method} ${route}`, { 'http.route': route });
       // Cloud Run probes every instance every few seconds: a passing probe would bury the requests. A failing one is news.
       if (PROBES.has(c.req.path) && status < 400) return;
       // Cloud Logging's httpRequest shape, so the request shows up as a request in the log viewer.

@@ -7,3 +7,18 @@ export {
   parseTraceparent,
   type TraceContext,
 } from './trace-context';
+export {
+  currentSpanTrace,
+  currentTraceparent,
+  describeCurrentSpan,
+  inSpan,
+  producerTraceparent,
+  runInTrace,
+  startSpan,
+  type OpenSpan,
+  type SpanAttributes,
+  type SpanHandle,
+  type SpanKindName,
+  type SpanOptions,
+} from './spans';
+export { setupTracing, traceExporterOf, type TraceExportEnv, type TraceExporterKind, type Tracing, type TracingOptions } from './tracing';

@@ -3,7 +3,7 @@ import type { ServiceName } from '@shop/contracts';
 import { createDatabase, type Database } from '@shop/db';
 import { createEventRuntime, createTransport, pushOptionsOf, type EventHandler, type EventRuntime, type EventsEnv } from '@shop/events';
 import { serveApp, type HttpApp, type RunningServer } from '@shop/http';
-import { createLogger, type Logger } from '@shop/observability';
+import { createLogger, setupTracing, traceExporterOf, type Logger } from '@shop/observability';
 import { startIdleMemoryTrim } from './idle-memory-trim';
 
 /** What a service's parts are built from. */
@@ -37,6 +37,14 @@ export async function runService<C extends ServiceEnv & EventsEnv>(options: RunS
   const { config, service } = options;
   const logger = createLogger({ service, version: config.SERVICE_VERSION, level: config.LOG_LEVEL, projectId: config.GOOGLE_CLOUD_PROJECT });
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+  // Before the database and the server exist, so that their first query and request are traced.
+  const tracing = await setupTracing({
+    service,
+    version: config.SERVICE_VERSION,
+    exporter: traceExporterOf(config),
+    projectId: config.GOOGLE_CLOUD_PROJECT,
+    sampleRatio: config.TRACE_SAMPLE_RATIO,
+  });
   const db = createDatabase(config.DATABASE_URL, {
     poolMax: config.DATABASE_POOL_MAX,
     applicationName: service,
@@ -72,6 +80,7 @@ export async function runService<C extends ServiceEnv & EventsEnv>(options: RunS
   const stopTrim = startIdleMemoryTrim({ logger });
   closers.push(async () => stopTrim());
   closers.push(() => db.close());
+  closers.push(() => tracing.shutdown());
   // A supervisor that dies without stopping us (npm start killed hard) closes our IPC channel: shut down too.
   process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   return running;

@@ -9,6 +9,8 @@ export interface MessageRow {
   customerId: string;
   eventId: string;
   correlationId: string;
+  /** The trace of the consumer that recorded the message, which sending it continues. */
+  traceparent: string | null;
   sender: string;
   recipient: string;
   subject: string;
@@ -32,7 +34,7 @@ export const MESSAGES_CHANNEL = 'email_messages';
 
 export type NewMessage = Pick<
   MessageRow,
-  'notificationId' | 'customerId' | 'eventId' | 'correlationId' | 'sender' | 'recipient' | 'subject' | 'text' | 'html' | 'messageId'
+  'notificationId' | 'customerId' | 'eventId' | 'correlationId' | 'traceparent' | 'sender' | 'recipient' | 'subject' | 'text' | 'html' | 'messageId'
 >;
 
 /**
@@ -43,8 +45,8 @@ export async function insertMessage(db: Client, message: NewMessage): Promise<bo
   // One statement, the wake-up included: every requested e-mail passes here.
   const recorded = await db.$executeRaw`
     WITH recorded AS (
-      INSERT INTO email.messages (notification_id, customer_id, event_id, correlation_id, sender, recipient, subject, text, html, message_id)
-      VALUES (${message.notificationId}::uuid, ${message.customerId}::uuid, ${message.eventId}::uuid, ${message.correlationId}, ${message.sender},
+      INSERT INTO email.messages (notification_id, customer_id, event_id, correlation_id, traceparent, sender, recipient, subject, text, html, message_id)
+      VALUES (${message.notificationId}::uuid, ${message.customerId}::uuid, ${message.eventId}::uuid, ${message.correlationId}, ${message.traceparent}, ${message.sender},
               ${message.recipient}, ${message.subject}, ${message.text}, ${message.html}, ${message.messageId})
       ON CONFLICT DO NOTHING RETURNING 1)
     SELECT pg_notify(${MESSAGES_CHANNEL}, '') FROM recorded`;

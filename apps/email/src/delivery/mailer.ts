@@ -1,6 +1,6 @@
 import type { PrismaClient, RunStatement } from '@shop/db';
 import { envelopeOf, outboxValues } from '@shop/events';
-import type { Logger } from '@shop/observability';
+import { inSpan, runInTrace, type Logger } from '@shop/observability';
 import type { AttemptState } from '@shop/service';
 import { findMessage, finishAttemptAndPublish, messageLeases, type AttemptResult, type MessageRow } from '../db/messages.queries';
 import { classifySmtpFailure, retryDelayMs, type RetryPolicy } from '../domain/delivery-policy';
@@ -64,7 +64,9 @@ export function createMailer(deps: MailerDeps): Mailer {
 
   async function resultOf(row: MessageRow): Promise<AttemptResult> {
     try {
-      const accepted = await sender.send(outgoing(row));
+      const accepted = await inSpan('smtp send', { kind: 'client', attributes: { 'shop.notification_id': row.notificationId, 'shop.attempt': row.attempts } }, () =>
+        sender.send(outgoing(row)),
+      );
       return { status: 'sent', smtpResponse: accepted.response };
     } catch (err) {
       const failure = classifySmtpFailure(err);
@@ -100,7 +102,12 @@ export function createMailer(deps: MailerDeps): Mailer {
     }
   }
 
-  async function attempt(row: MessageRow): Promise<AttemptState> {
+  /** One attempt in the trace of the request for the message, so the send and its outcome event join the checkout's trace. */
+  function attempt(row: MessageRow): Promise<AttemptState> {
+    return runInTrace(row.traceparent, () => attemptInTrace(row));
+  }
+
+  async function attemptInTrace(row: MessageRow): Promise<AttemptState> {
     // The lease began when the row was claimed, just before this.
     const leaseEndsAt = Date.now() + leaseMs;
     const result = await resultOf(row);

@@ -1,4 +1,5 @@
 import { defineHandler } from '@shop/events';
+import { currentTraceparent } from '@shop/observability';
 import { insertMessage } from '../db/messages.queries';
 import { messageIdFor } from '../domain/email-message';
 
@@ -19,6 +20,7 @@ export function emailRequestedHandler(options: { from: string }) {
         customerId: p.customer_id,
         eventId: event.attributes.event_id,
         correlationId: event.attributes.correlation_id,
+        traceparent: currentTraceparent() ?? null,
         sender: options.from,
         recipient: p.to,
         subject: p.subject,

@@ -9,6 +9,8 @@ export interface NotificationRow {
   customerId: string;
   eventId: string;
   correlationId: string;
+  /** The trace of the consumer that recorded the notification, which pushing it continues. */
+  traceparent: string | null;
   title: string;
   text: string;
   url: string | null;
@@ -26,7 +28,7 @@ export interface NotificationRow {
 /** The NOTIFY channel that wakes the pusher when a notification is recorded (delivered at commit). */
 export const NOTIFICATIONS_CHANNEL = 'push_notifications';
 
-export type NewNotification = Pick<NotificationRow, 'notificationId' | 'customerId' | 'eventId' | 'correlationId' | 'title' | 'text' | 'url'>;
+export type NewNotification = Pick<NotificationRow, 'notificationId' | 'customerId' | 'eventId' | 'correlationId' | 'traceparent' | 'title' | 'text' | 'url'>;
 
 /** Records a requested push unless its notification already has one. True when recorded. */
 export async function insertNotification(db: Client, notification: NewNotification): Promise<boolean> {
@@ -34,8 +36,8 @@ export async function insertNotification(db: Client, notification: NewNotificati
   const n = notification;
   const recorded = await db.$executeRaw`
     WITH recorded AS (
-      INSERT INTO push.notifications (notification_id, customer_id, event_id, correlation_id, title, text, url)
-      VALUES (${n.notificationId}::uuid, ${n.customerId}::uuid, ${n.eventId}::uuid, ${n.correlationId}, ${n.title}, ${n.text}, ${n.url})
+      INSERT INTO push.notifications (notification_id, customer_id, event_id, correlation_id, traceparent, title, text, url)
+      VALUES (${n.notificationId}::uuid, ${n.customerId}::uuid, ${n.eventId}::uuid, ${n.correlationId}, ${n.traceparent}, ${n.title}, ${n.text}, ${n.url})
       ON CONFLICT DO NOTHING RETURNING 1)
     SELECT pg_notify(${NOTIFICATIONS_CHANNEL}, '') FROM recorded`;
   return recorded > 0;

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { inTransaction, type PrismaClient } from '@shop/db';
 import { envelopeOf, outboxValues, type PublishFn } from '@shop/events';
-import type { Logger } from '@shop/observability';
+import { inSpan, runInTrace, type Logger } from '@shop/observability';
 import type { AttemptState } from '@shop/service';
 import {
   deliveriesOf,
@@ -92,9 +92,14 @@ export function createPusher(deps: PusherDeps): Pusher {
     }
     try {
       const target = { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } };
-      const response = await sender.send(target, payload, {
-        // RFC 8030 §5.4: a resent copy (after a crash before our commit) replaces the undelivered first one.
-        topic: notification.notificationId.replaceAll('-', ''),
+      const attributes = { 'shop.notification_id': notification.notificationId };
+      const response = await inSpan('web-push send', { kind: 'client', attributes }, async (span) => {
+        const answer = await sender.send(target, payload, {
+          // RFC 8030 §5.4: a resent copy (after a crash before our commit) replaces the undelivered first one.
+          topic: notification.notificationId.replaceAll('-', ''),
+        });
+        span.setAttributes({ 'http.response.status_code': answer.statusCode });
+        return answer;
       });
       const outcome = classifyPushStatus(response.statusCode);
       return { subscription, outcome, statusCode: response.statusCode, error: outcome === 'sent' ? null : `${response.statusCode} ${response.body}`.trim() };
@@ -104,7 +109,12 @@ export function createPusher(deps: PusherDeps): Pusher {
     }
   }
 
-  async function attempt(notification: NotificationRow): Promise<AttemptState> {
+  /** One attempt in the trace of the request for the push, so the sends and the outcome event join the checkout's trace. */
+  function attempt(notification: NotificationRow): Promise<AttemptState> {
+    return runInTrace(notification.traceparent, () => attemptInTrace(notification));
+  }
+
+  async function attemptInTrace(notification: NotificationRow): Promise<AttemptState> {
     const { notificationId, attempts } = notification;
     const before = await deliveriesOf(prisma, notificationId);
     const subscriptions = (await subscriptionsOfCustomer(prisma, notification.customerId)).filter((s) => !SETTLED.has(before.get(s.endpoint) ?? ''));

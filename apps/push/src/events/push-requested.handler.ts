@@ -1,4 +1,5 @@
 import { defineHandler } from '@shop/events';
+import { currentTraceparent } from '@shop/observability';
 import { insertNotification } from '../db/notifications.queries';
 
 /**
@@ -17,6 +18,7 @@ export function pushRequestedHandler() {
         customerId: p.customer_id,
         eventId: event.attributes.event_id,
         correlationId: event.attributes.correlation_id,
+        traceparent: currentTraceparent() ?? null,
         title: p.title,
         text: p.text,
         url: p.url ?? null,

@@ -98,6 +98,8 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
       // The instance registry is for pg-boss's dashboard, which nothing here reads; its heartbeat also samples
       // the event loop's delay on a 20 ms timer, waking an idle process 50 times a second.
       registerInstance: false,
+      // Our own spans follow each message by its traceparent; pg-boss's would start a separate trace per job.
+      openTelemetry: { enabled: false },
       ...KEEP_ONE_CONNECTION,
     });
     created.on('error', (err: unknown) => logger.error({ err }, 'pg-boss error'));
