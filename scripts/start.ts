@@ -82,6 +82,8 @@ try {
     DATABASE_POOL_MAX: process.env['DATABASE_POOL_MAX'] ?? '5',
     ADMIN_API_TOKEN: process.env['ADMIN_API_TOKEN'] ?? LOCAL_ADMIN_TOKEN,
     SUPPORT_API_TOKEN: process.env['SUPPORT_API_TOKEN'] ?? LOCAL_SUPPORT_TOKEN,
+    // The console's journeys ask the other services where this script starts them.
+    ...Object.fromEntries(SERVICES.map(([name, port]) => [`${name.toUpperCase()}_SERVICE_URL`, `http://127.0.0.1:${port}`])),
     ...pubsubEnv,
   };
   delete env['PORT'];

@@ -199,6 +199,14 @@ module "notification" {
     IDENTITY_JWT_AUDIENCE       = var.identity_jwt_audience
     IDENTITY_JWT_JWKS_URL       = var.identity_jwt_jwks_url
     IDENTITY_JWT_CLAIM          = var.identity_jwt_claim
+    # The console's journeys ask every other service's GET /admin/events (it answers for itself).
+    ORDER_SERVICE_URL     = module.order.uri
+    PRODUCT_SERVICE_URL   = module.product.uri
+    INVENTORY_SERVICE_URL = module.inventory.uri
+    EMAIL_SERVICE_URL     = module.email.uri
+    CART_SERVICE_URL      = module.cart.uri
+    CUSTOMER_SERVICE_URL  = module.customer.uri
+    PUSH_SERVICE_URL      = module.push.uri
   }
   secret_env = {
     DATABASE_URL      = google_secret_manager_secret.generated["database-url-notification"].secret_id

@@ -151,6 +151,8 @@ function rootScope(options: { deployFunctions: boolean; enableServices?: boolean
     data: { google_project: { this: { number: '123456789' } } },
     google_service_account: { pubsub_push: { email: PUSH_SA, member: `serviceAccount:${PUSH_SA}` } },
     google_pubsub_topic: { event: Object.fromEntries(Object.keys(topology.topics).map((t) => [t, { id: topicId(t), name: t }])) },
+    // The service modules' outputs other services' environments read (the console's *_SERVICE_URL).
+    module: Object.fromEntries(apps.map((app) => [app, { uri: serviceUrls[app] }])),
     google_secret_manager_secret: {
       generated: Object.fromEntries(generated.map((id) => [id, { secret_id: id }])),
       operator: Object.fromEntries(operator.map((id) => [id, { secret_id: id }])),

@@ -45,6 +45,8 @@ export interface ModuleDeps {
    * CHECKOUT_RETRY_…, inventory: RESERVATION_… and CHECKOUT_RETRY_…).
    */
   env: Record<string, string | undefined>;
+  /** A request to another service of this system (the console's journeys ask them all). */
+  request(service: ServiceName, path: string, init?: RequestInit): Promise<Response>;
 }
 
 export interface BackgroundDeps {
@@ -115,7 +117,7 @@ export const SERVICE_MODULES: Record<ServiceName, (deps: ModuleDeps) => ServiceM
   order: orderModule,
   product: () => plain(productApp, productHandlers()),
   inventory: inventoryModule,
-  notification: (deps) => plain(notificationApp, notificationHandlers(deps)),
+  notification: (deps) => plain((context) => notificationApp(context, { services: (service, path, headers) => deps.request(service, path, { headers }) }), notificationHandlers(deps)),
   email: emailModule,
   cart: cartModule,
   customer: () => plain(customerApp),

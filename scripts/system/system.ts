@@ -78,7 +78,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   for (const name of SERVICE_NAMES) {
     const logger: Logger = createLogger({ service: name, level: options.logLevel ?? 'silent' });
     const db = createDatabase(options.databaseUrl, { poolMax: options.poolMax ?? 4, applicationName: name });
-    const module = SERVICE_MODULES[name]({ config, db, logger, databaseUrl: options.databaseUrl, env: options.env ?? {} });
+    // Called only once every service exists: requests go to the apps in this process.
+    const request = async (service: ServiceName, path: string, init?: RequestInit) => services[service].http.app.request(path, init);
+    const module = SERVICE_MODULES[name]({ config, db, logger, databaseUrl: options.databaseUrl, env: options.env ?? {}, request });
     const handlers: EventHandler[] = module.handlers;
     const transport = memory ?? createPgBossTransport({ databaseUrl: options.databaseUrl, topology: SUBSCRIPTIONS, logger, poolMax: 3 });
     const events = createEventRuntime({

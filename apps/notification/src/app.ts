@@ -1,12 +1,18 @@
+import type { ServiceName } from '@shop/contracts';
 import type { HttpApp } from '@shop/http';
 import { createServiceApp, type AppContext } from '@shop/service';
 import { registerConsoleRoutes } from './console/console.routes';
+import { httpServiceClient, type ServiceClient } from './console/service-client';
 import { isActiveCustomer } from './db/customers.queries';
 import { registerNotificationRoutes } from './routes/notifications.routes';
 
 export interface NotificationAppOptions {
   /** How long a support console session lasts; `CONSOLE_SESSION_MAX_AGE_SECONDS`. */
   consoleSessionMaxAgeSeconds?: number;
+  /** The other services' base URLs, for the console's journeys; `CONSOLE_SERVICE_URLS`. */
+  serviceUrls?: Partial<Record<ServiceName, string>>;
+  /** Asks the other services in place of HTTP to `serviceUrls` (system tests run every app in one process). */
+  services?: ServiceClient;
 }
 
 /** The notification service. Notifications to customers and their delivery status; the support console. */
@@ -18,6 +24,7 @@ export function createApp(context: AppContext, options: NotificationAppOptions =
   });
   const store = { prisma: context.db.prisma, publish: context.events.publish };
   registerNotificationRoutes(http.app, store);
-  registerConsoleRoutes(http.app, store, { sessionMaxAgeSeconds: options.consoleSessionMaxAgeSeconds ?? 8 * 60 * 60 });
+  const services = options.services ?? httpServiceClient(options.serviceUrls ?? {}, { service: 'notification', request: (path, init) => http.app.request(path, init) });
+  registerConsoleRoutes(http.app, store, { sessionMaxAgeSeconds: options.consoleSessionMaxAgeSeconds ?? 8 * 60 * 60, services });
   return http;
 }

@@ -1,7 +1,7 @@
 import { loadConfig } from '@shop/config';
 import { runService } from '@shop/service';
 import { createApp } from './app';
-import { notificationConfigSchema } from './config';
+import { notificationConfigSchema, serviceUrlsOf } from './config';
 import { notificationHandlers } from './events/handlers';
 
 const config = loadConfig(notificationConfigSchema);
@@ -10,5 +10,5 @@ await runService({
   service: 'notification',
   config,
   handlers: ({ logger }) => notificationHandlers({ logger }),
-  createApp: (context) => createApp(context, { consoleSessionMaxAgeSeconds: config.CONSOLE_SESSION_MAX_AGE_SECONDS }),
+  createApp: (context) => createApp(context, { consoleSessionMaxAgeSeconds: config.CONSOLE_SESSION_MAX_AGE_SECONDS, serviceUrls: serviceUrlsOf(config) }),
 });

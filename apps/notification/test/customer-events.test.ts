@@ -69,7 +69,7 @@ describe('a customer the service does not know yet', () => {
     const events = await outbox(h.db, before);
     expect(events.map((e) => e.topic)).toEqual(['push.requested', 'email.requested']);
     expect(events[1]!.payload).toMatchObject({ notification_id: email!.notification_id, to: customer.email, text: released!.text });
-    expect(events[1]!.attributes['correlation_id']).toBe(order.order_id);
+    expect(events[1]!.attributes['correlation_id']).toBe(order.cart_id);
     expect(await historyOf(h.db, email!.notification_id)).toEqual([{ outcome: 'requested', attempt: null, error: null }]);
 
     // A later change of address does not send the e-mail again.

@@ -58,7 +58,7 @@ describe('order.created', () => {
       text: email!.text,
       html: email!.html,
     });
-    expect(events[0]!.attributes).toMatchObject({ event_type: 'email.requested', producer: 'notification', correlation_id: order.order_id });
+    expect(events[0]!.attributes).toMatchObject({ event_type: 'email.requested', producer: 'notification', correlation_id: order.cart_id });
     expect(events[1]!.payload).toEqual({
       notification_id: push!.notification_id,
       customer_id: JOHN.customer_id,

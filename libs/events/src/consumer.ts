@@ -33,7 +33,7 @@ type Decoded = { index: number; message: IncomingMessage; envelope: EventEnvelop
  * The idempotent consumer. For every message: decode and validate it (an undecodable message or an invalid
  * payload is dead-lettered at once, never retried; an unknown `event_version` is retried, see `deliver`); then,
  * in ONE transaction, record
- * `(subscriber, event_id)` in `processed_messages` with `INSERT … ON CONFLICT DO NOTHING`, run the handler,
+ * `(subscriber, event_id)` (with the correlation id and `occurred_at`, for journeys) in `processed_messages` with `INSERT … ON CONFLICT DO NOTHING`, run the handler,
  * and commit together with whatever the handler published. A duplicate, even one racing on another worker,
  * finds the row (or waits on its uncommitted insert) and changes nothing. A failing handler rolls back
  * everything; the message is retried, and dead-lettered after the subscription's maximum attempts.
@@ -53,10 +53,12 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   async function handleOne(spec: SubscriptionSpec, handler: EventHandler, envelope: EventEnvelope<TopicName>): Promise<DeliveryOutcome> {
     const isNew = await inTransaction(db.prisma, async (tx: Tx) => {
       const inserted = await tx.$executeRawUnsafe(
-        `INSERT INTO ${processed} (subscriber, event_id, topic) VALUES ($1, $2::uuid, $3) ON CONFLICT DO NOTHING`,
+        `INSERT INTO ${processed} (subscriber, event_id, topic, correlation_id, occurred_at) VALUES ($1, $2::uuid, $3, $4, $5::timestamptz) ON CONFLICT DO NOTHING`,
         spec.name,
         envelope.attributes.event_id,
         envelope.attributes.event_type,
+        envelope.attributes.correlation_id,
+        envelope.attributes.occurred_at,
       );
       if (inserted === 0) return false;
       await handler.handle(tx, envelope, contextFor(spec));
@@ -73,12 +75,14 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   async function handleTogether(spec: SubscriptionSpec, items: Decoded[], handle: (tx: Tx, fresh: Decoded[]) => Promise<void>): Promise<DeliveryOutcome[]> {
     const fresh = await inTransaction(db.prisma, async (tx: Tx) => {
       const rows = await tx.$queryRawUnsafe<{ event_id: string }[]>(
-        `INSERT INTO ${processed} (subscriber, event_id, topic)
-         SELECT $1, e, $3 FROM unnest($2::uuid[]) AS e
+        `INSERT INTO ${processed} (subscriber, event_id, topic, correlation_id, occurred_at)
+         SELECT $1, e.id, $3, e.correlation_id, e.occurred_at FROM unnest($2::uuid[], $4::text[], $5::timestamptz[]) AS e(id, correlation_id, occurred_at)
          ON CONFLICT DO NOTHING RETURNING event_id::text`,
         spec.name,
         items.map((i) => i.envelope.attributes.event_id),
         spec.topic,
+        items.map((i) => i.envelope.attributes.correlation_id),
+        items.map((i) => i.envelope.attributes.occurred_at),
       );
       const inserted = new Set(rows.map((r) => r.event_id));
       const firsts = items.filter((i) => inserted.delete(i.envelope.attributes.event_id));

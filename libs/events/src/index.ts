@@ -3,6 +3,8 @@ export { createConsumer, type Consumer, type ConsumerOptions } from './consumer'
 export { registerDeadLetterRoutes } from './dead-letter.routes';
 export { createDeadLetterStore, type DeadLetter, type DeadLetterStore, type ReplayFilter } from './dead-letters';
 export { startDueWorkLoop, type DueWorkLoop, type DueWorkLoopOptions } from './due-work-loop';
+export { createJourneyEvents, type JourneyEvent, type JourneyEvents, type JourneyOutcome } from './journey-events';
+export { registerJourneyRoutes } from './journey.routes';
 export { monotonicUuid } from './monotonic-uuid';
 export { createPublisher, envelopeOf, outboxChannel, outboxInsertCte, outboxValues, writeOutbox } from './outbox';
 export { createOutboxDeadLetters, OUTBOX_DEAD_LETTER_PREFIX, OUTBOX_DEAD_LETTER_SUBSCRIPTION, type OutboxDeadLetters } from './outbox-dead-letters';

@@ -11,14 +11,15 @@ export function outboxChannel(schema: string): string {
 
 /**
  * Writes envelopes into a service's outbox in ONE statement, in the given order (the ids, and so the relay's
- * order, follow it), with the NOTIFY that wakes the relay at commit. Inside the caller's transaction.
+ * order, follow it), with the NOTIFY that wakes the relay at commit. Inside the caller's transaction. The
+ * `correlation_id` column copies the attribute, so a journey (`GET /admin/events`) finds the row by index.
  */
 export async function writeOutbox(tx: Tx, schema: string, envelopes: readonly EventEnvelope<TopicName>[]): Promise<void> {
   if (envelopes.length === 0) return;
   await tx.$executeRawUnsafe(
     `WITH ins AS (
-       INSERT INTO ${quoteIdent(schema)}.outbox (event_id, topic, ordering_key, attributes, payload)
-       SELECT e.event_id, e.topic, e.ordering_key, e.attributes::jsonb, e.payload::jsonb
+       INSERT INTO ${quoteIdent(schema)}.outbox (event_id, topic, ordering_key, attributes, payload, correlation_id)
+       SELECT e.event_id, e.topic, e.ordering_key, e.attributes::jsonb, e.payload::jsonb, e.attributes::jsonb->>'correlation_id'
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
             AS e(event_id, topic, ordering_key, attributes, payload, n)
        ORDER BY e.n
@@ -46,8 +47,8 @@ export function outboxInsertCte(name: string, schema: string, entries: readonly 
     return `SELECT ${n} AS n, ${p(0)}::uuid AS event_id, ${p(1)}::text AS topic, ${p(2)}::text AS ordering_key, ${p(3)}::jsonb AS attributes, ${p(4)}::jsonb AS payload FROM ${guard}`;
   });
   return `${name} AS (
-    INSERT INTO ${quoteIdent(schema)}.outbox (event_id, topic, ordering_key, attributes, payload)
-    SELECT e.event_id, e.topic, e.ordering_key, e.attributes, e.payload FROM (${selects.join(' UNION ALL ')}) AS e ORDER BY e.n
+    INSERT INTO ${quoteIdent(schema)}.outbox (event_id, topic, ordering_key, attributes, payload, correlation_id)
+    SELECT e.event_id, e.topic, e.ordering_key, e.attributes, e.payload, e.attributes->>'correlation_id' FROM (${selects.join(' UNION ALL ')}) AS e ORDER BY e.n
     RETURNING 1)`;
 }
 

@@ -5,6 +5,8 @@ import type { AppEnv } from '@shop/http';
 import type { Logger } from '@shop/observability';
 import { createConsumer, type Consumer } from './consumer';
 import { registerDeadLetterRoutes } from './dead-letter.routes';
+import { createJourneyEvents } from './journey-events';
+import { registerJourneyRoutes } from './journey.routes';
 import { createPublisher } from './outbox';
 import { registerDeadLetterIntakeRoute } from './push/dead-letter-intake.routes';
 import { createOutboxDeadLetters } from './outbox-dead-letters';
@@ -40,7 +42,7 @@ export interface EventRuntimeOptions {
 export interface EventRuntime {
   publish: PublishFn;
   consumer: Consumer;
-  /** Adds the admin dead-letter routes to the service's app, and `POST /pubsub/push` and `/pubsub/dead-letters` on Pub/Sub. */
+  /** Adds the admin dead-letter and journey (`GET /admin/events`) routes to the service's app, and `POST /pubsub/push` and `/pubsub/dead-letters` on Pub/Sub. */
   registerRoutes(app: Hono<AppEnv>): void;
   /** Starts the relay, the retention job and, for pull engines, the subscriptions. */
   start(): Promise<void>;
@@ -97,6 +99,7 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
     consumer,
     registerRoutes(app) {
       registerDeadLetterRoutes(app, consumer, { outbox: createOutboxDeadLetters(db.pool, schema) });
+      registerJourneyRoutes(app, createJourneyEvents(db.pool, schema));
       if (transport.kind === 'pubsub' && options.push) {
         registerPushRoute(app, { consumer, logger, push: options.push });
         registerDeadLetterIntakeRoute(app, { deadLetters: consumer.deadLetters, subscriptions, logger, push: options.push });

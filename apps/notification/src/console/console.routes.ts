@@ -7,15 +7,22 @@ import { countFailed } from '../db/notifications.queries';
 import { ManualNotificationBody, type NotificationRow } from '../domain/notification';
 import { deliveryHistory, getNotification, listNotifications, sendManualNotification, type NotificationStore } from '../domain/notifications';
 import { NotificationCursor, NotificationListQuery } from '../routes/notifications.routes';
+import { loadJourney } from './journey';
+import { journeyPage } from './journey-page';
 import { CONSOLE_HEADERS, detailPage, listPage, messagePage, signInPage } from './pages';
+import type { ServiceClient } from './service-client';
 import { createSession, roleOfToken, SESSION_COOKIE, SESSION_PATH, verifySession, type StaffTokens } from './session';
 
 export interface ConsoleOptions {
   /** How long a console session lasts (seconds). */
   sessionMaxAgeSeconds: number;
+  /** Asks the other services (journeys: their `GET /admin/events`, order's ids). */
+  services: ServiceClient;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Any correlation id the services use: UUIDs, SKUs. Printable, and short enough for a URL.
+const JOURNEY_ID = /^[\x21-\x7e]{1,200}$/;
 const PAGE_SIZE = 50;
 const RECENT_FAILURES = 10;
 
@@ -170,6 +177,25 @@ export function registerConsoleRoutes(app: Hono<AppEnv>, store: NotificationStor
     const notification = UUID.test(id) ? await getNotification(prisma, id.toLowerCase()).catch(notFoundAsNull) : null;
     if (!notification?.html) return page(c, messagePage('Not found', `There is no e-mail ${id}.`, role), 404);
     return c.body(notification.html, 200, EMAIL_HEADERS);
+  });
+
+  // The front page's search box: a GET form, so the journey's address can be shared.
+  app.get('/console/journeys', (c) => {
+    const role = consoleRole(c);
+    if (!role) return unauthenticated(c);
+    const id = c.req.query('id')?.trim() ?? '';
+    if (!JOURNEY_ID.test(id)) return page(c, messagePage('Not found', 'Enter a cart, order or request id.', role, [{ field: 'id', message: 'must be an id' }]), 422);
+    return c.body(null, 303, { Location: `/console/journeys/${encodeURIComponent(id)}`, 'Cache-Control': 'no-store' });
+  });
+
+  app.get('/console/journeys/:id', async (c) => {
+    const role = consoleRole(c);
+    if (!role) return unauthenticated(c);
+    const id = c.req.param('id');
+    if (!JOURNEY_ID.test(id)) return page(c, messagePage('Not found', 'That is not a cart, order or request id.', role), 404);
+    // Read-only questions, asked as support whoever is signed in: an admin's token never leaves for them.
+    const journey = await loadJourney(id, options.services, { Authorization: `Bearer ${tokensOf(c).supportToken}` });
+    return page(c, journeyPage(journey, role));
   });
 
   app.post('/console/session', async (c) => {

@@ -14,6 +14,8 @@ th{font-size:12px;text-transform:uppercase;letter-spacing:.03em;color:#6b7280}tb
 .badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;font-weight:600}
 .pending{background:#fef3c7;color:#92400e}.sent{background:#d1fae5;color:#065f46}.failed{background:#fee2e2;color:#991b1b}
 .requested{background:#e0e7ff;color:#3730a3}.delivered{background:#d1fae5;color:#065f46}
+.handled,.published{background:#d1fae5;color:#065f46}.dead_lettered,.set_aside{background:#fee2e2;color:#991b1b}.no_record,.unknown{background:#f3f4f6;color:#6b7280}
+tr.stopped{background:#fef2f2;outline:2px solid #fca5a5}.took{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:#6b7280}.error{color:#991b1b}.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
 form.filters{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-end;margin-bottom:12px}label{display:flex;flex-direction:column;gap:4px;font-size:12px;color:#374151}
 input,select,textarea,button{font:inherit;padding:6px 8px;border:1px solid #d1d5db;border-radius:6px;background:#fff}
@@ -36,7 +38,8 @@ export const CONSOLE_HEADERS: Record<string, string> = {
   'Cache-Control': 'no-store',
 };
 
-function shell(title: string, body: SafeHtml, role?: StaffRole): string {
+/** A whole console page: the header with who is signed in, and `body`. */
+export function shell(title: string, body: SafeHtml, role?: StaffRole): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Support console</title><style>${STYLE}</style></head>
@@ -48,13 +51,13 @@ function shell(title: string, body: SafeHtml, role?: StaffRole): string {
 <main>${body}</main></body></html>`.value;
 }
 
-function time(date: Date | null): SafeHtml {
+export function time(date: Date | null): SafeHtml {
   if (!date) return html`<span class="muted">–</span>`;
   const iso = date.toISOString();
   return html`<time datetime="${iso}">${iso.slice(0, 19).replace('T', ' ')}Z</time>`;
 }
 
-function badge(value: string): SafeHtml {
+export function badge(value: string): SafeHtml {
   return html`<span class="badge ${value}">${value}</span>`;
 }
 
@@ -126,7 +129,10 @@ ${
 /** `GET /console`: failures at a glance, the filters, and the notifications, newest first. */
 export function listPage(view: ListView): string {
   const { filters } = view;
-  const body = html`${glance(view)}
+  const body = html`<section aria-labelledby="journey-heading"><h2 id="journey-heading">Follow a checkout</h2>
+<form class="filters" method="get" action="/console/journeys" role="search">
+<label>Cart, order or request id<input name="id" size="38" required></label><button type="submit">Show journey</button></form></section>
+${glance(view)}
 <section aria-labelledby="list-heading"><h2 id="list-heading">Notifications</h2>
 <form class="filters" method="get" action="/console">
 <label>Customer (id or e-mail)<input name="customer" value="${filters.customer}" size="38"></label>

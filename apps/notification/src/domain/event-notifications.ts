@@ -31,6 +31,7 @@ export async function notifyOrderConfirmed(tx: Tx, cause: EventCause, order: Ord
   const input: TemplateInput = {
     type: 'order_confirmed',
     order_id: order.order_id,
+    cart_id: order.cart_id,
     lines: order.items,
     total_cents: order.total_cents,
     currency: order.currency,
@@ -49,6 +50,7 @@ export async function notifyOrderCancelled(tx: Tx, cause: EventCause, order: Ord
   const input: TemplateInput = {
     type: 'order_cancelled',
     order_id: order.order_id,
+    cart_id: order.cart_id,
     lines: order.items,
     total_cents: order.items.reduce((sum, l) => sum + l.quantity * l.unit_price_cents, 0),
     currency,

@@ -28,7 +28,8 @@ export function correlationOf(input: TemplateInput, customerId: string): string 
   switch (input.type) {
     case 'order_confirmed':
     case 'order_cancelled':
-      return input.order_id;
+      // As order itself publishes order.created: a cart checkout's journey is followed by its cart id.
+      return input.cart_id ?? input.order_id;
     case 'stock_rejected':
       return input.cart_id ?? input.request_id;
     case 'manual':

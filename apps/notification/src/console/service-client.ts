@@ -1,0 +1,36 @@
+import type { ServiceName } from '@shop/contracts';
+
+/** A GET to another service's HTTP API, as the console makes it (with the support token). */
+export type ServiceClient = (service: ServiceName, path: string, headers: Record<string, string>) => Promise<Response>;
+
+/** How long the console waits for one service: a journey page shows what the others said instead of hanging. */
+const TIMEOUT_MS = 5_000;
+
+/**
+ * A client over the services' base URLs (`CONSOLE_SERVICE_URLS`); a service without a URL answers `undefined`
+ * through `ServiceUnreachable`, so the page says which part of the journey it could not see.
+ * `self` answers for this service without a network round trip (Terraform cannot give a service its own URL).
+ */
+export function httpServiceClient(urls: Partial<Record<ServiceName, string>>, self?: { service: ServiceName; request(path: string, init: RequestInit): Promise<Response> | Response }): ServiceClient {
+  return async function requestService(service, path, headers) {
+    if (self && service === self.service) return self.request(path, { headers });
+    const base = urls[service];
+    if (!base) throw new ServiceUnreachable(service, 'no URL configured (CONSOLE_SERVICE_URLS)');
+    try {
+      return await fetch(new URL(path, base), { headers, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
+    } catch (err) {
+      throw new ServiceUnreachable(service, err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+/** A service the console could not ask. */
+export class ServiceUnreachable extends Error {
+  constructor(
+    readonly service: ServiceName,
+    detail: string,
+  ) {
+    super(`${service}: ${detail}`);
+    this.name = 'ServiceUnreachable';
+  }
+}
