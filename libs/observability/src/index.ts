@@ -7,3 +7,13 @@ export {
   parseTraceparent,
   type TraceContext,
 } from './trace-context';
+export { cloudMonitoringReader, type CloudMonitoringOptions } from './cloud-monitoring';
+export {
+  createServiceMetrics,
+  type ConsumeOutcome,
+  type GaugeName,
+  type GaugeReader,
+  type GaugeReading,
+  type ServiceMetrics,
+  type ServiceMetricsOptions,
+} from './metrics';
