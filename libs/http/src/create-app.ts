@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Logger } from '@shop/observability';
+import type { Logger, ServiceMetrics } from '@shop/observability';
 import {
   childTraceContext,
   formatTraceparent,
@@ -15,6 +15,7 @@ import type { IdempotencyStoreLike } from './idempotency';
 import { openApiDocument } from './openapi';
 import { classify, problemResponse } from './problem';
 import { useRateLimit, type RateLimitOptions } from './rate-limit';
+import { measureRequests } from './request-metrics';
 import { securityHeaders } from './security-headers';
 
 /** A readiness dependency: resolves when usable, throws when not. */
@@ -32,6 +33,8 @@ export interface HttpAppOptions {
   description?: string;
   /** A per-principal rate limit on every route `defineRoute` registers (not health); none when omitted. */
   rateLimit?: RateLimitOptions;
+  /** Where request durations are recorded (`http_server_request_duration_seconds`); none when omitted. */
+  metrics?: ServiceMetrics;
 }
 
 /** The app plus a switch that makes `/readyz` fail while the process drains on shutdown. */
@@ -53,6 +56,8 @@ const PROBES = new Set(['/healthz', '/readyz']);
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const app = new Hono<AppEnv>();
   let draining = false;
+  // Before everything else, so that every answer is measured, a rate limit's 429 included.
+  if (options.metrics) app.use(measureRequests(options.metrics));
   if (options.rateLimit) useRateLimit(app, options.rateLimit);
 
   // First, so that its headers reach every response, whatever a later middleware or handler answers.
