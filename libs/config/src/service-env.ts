@@ -51,6 +51,8 @@ export function serviceEnvSchema(defaultPort: number) {
       RATE_LIMIT_TRUST_CLIENT_ADDRESS: z.stringbool({ error: 'must be true or false' }).default(false),
       GOOGLE_CLOUD_PROJECT: z.string().optional(),
       ...serviceVersionEnv,
+      // Set by Cloud Run itself: its presence is how a service knows it runs on Google Cloud (metrics to Cloud Monitoring).
+      K_SERVICE: z.string().optional(),
       // DESIGN.md, Identity in production: header (the gateway's X-Customer-Id) or jwt (verified ID tokens).
       IDENTITY_MODE: z.enum(['header', 'jwt']).default('header'),
       IDENTITY_JWT_ISSUER: z.string().min(1).optional(),
