@@ -5,7 +5,7 @@ import type { ServiceName } from '@shop/contracts';
 import type { Database } from '@shop/db';
 import type { EventHandler, PublishFn } from '@shop/events';
 import type { HttpApp } from '@shop/http';
-import type { Logger } from '@shop/observability';
+import type { Logger, ServiceMetrics } from '@shop/observability';
 import type { AppContext } from '@shop/service';
 import { createApp as cartApp } from '../../apps/cart/src/app';
 import { cartConfigSchema } from '../../apps/cart/src/config';
@@ -51,6 +51,7 @@ export interface ModuleDeps {
 
 export interface BackgroundDeps {
   publish: PublishFn;
+  metrics: ServiceMetrics;
 }
 
 /** One service as its main.ts wires it, made for one run. */
@@ -107,8 +108,8 @@ function inventoryModule(deps: ModuleDeps): ServiceModule {
   return {
     createApp: inventoryApp,
     handlers: inventoryHandlers({ logger: deps.logger, config }),
-    async startBackground({ publish }) {
-      return startInventoryBackground(config, { db: deps.db, databaseUrl: deps.databaseUrl, publish, logger: deps.logger });
+    async startBackground({ publish, metrics }) {
+      return startInventoryBackground(config, { db: deps.db, databaseUrl: deps.databaseUrl, publish, logger: deps.logger, metrics });
     },
   };
 }

@@ -100,7 +100,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   for (const s of Object.values(services)) await s.events.start();
   const backgroundStops: (() => Promise<void>)[] = [];
   for (const s of Object.values(services)) {
-    if (s.module.startBackground) backgroundStops.push(await s.module.startBackground({ publish: s.events.publish }));
+    if (s.module.startBackground) backgroundStops.push(await s.module.startBackground({ publish: s.events.publish, metrics: s.events.metrics }));
   }
   const db = createDatabase(options.databaseUrl, { poolMax: 4, applicationName: 'system-test' });
   const servers: { close(): void }[] = [];

@@ -13,6 +13,6 @@ await runService({
   createApp,
   handlers: ({ logger }) => inventoryHandlers({ logger, config }),
   async startBackground(context) {
-    return startInventoryBackground(config, { db: context.db, databaseUrl: config.DATABASE_URL, publish: context.events.publish, logger: context.logger });
+    return startInventoryBackground(config, { db: context.db, databaseUrl: config.DATABASE_URL, publish: context.events.publish, logger: context.logger, metrics: context.events.metrics });
   },
 });

@@ -51,7 +51,8 @@ export function serviceEnvSchema(defaultPort: number) {
       RATE_LIMIT_TRUST_CLIENT_ADDRESS: z.stringbool({ error: 'must be true or false' }).default(false),
       GOOGLE_CLOUD_PROJECT: z.string().optional(),
       ...serviceVersionEnv,
-      // Set by Cloud Run on every service: where tracing goes to Cloud Trace unless told otherwise.
+      // Set by Cloud Run on every service: its presence is how a service knows it runs on Google Cloud (traces to
+      // Cloud Trace unless told otherwise, metrics to Cloud Monitoring).
       K_SERVICE: z.string().optional(),
       OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
       // Overrides the guess from the two above: otlp, cloud-trace, or none.

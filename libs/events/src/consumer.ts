@@ -1,6 +1,6 @@
 import { decodeEnvelope, type EventEnvelope, type TopicName } from '@shop/contracts';
 import { inTransaction, isDatabaseUnavailable, quoteIdent, type Database, type Tx } from '@shop/db';
-import { inSpan, runWithLogContext, type Logger, type SpanHandle } from '@shop/observability';
+import { createServiceMetrics, inSpan, runWithLogContext, type ConsumeOutcome, type Logger, type ServiceMetrics, type SpanHandle } from '@shop/observability';
 import { createDeadLetterStore, type DeadLetterStore } from './dead-letters';
 import type { DeliveryOutcome, EventHandler, HandlerContext, IncomingMessage, PublishFn, SubscriptionSpec } from './types';
 
@@ -9,6 +9,8 @@ export interface ConsumerOptions {
   schema: string;
   publish: PublishFn;
   logger: Logger;
+  /** Counts each delivery's outcome in `events_consumed_total`; a registry of its own when omitted. */
+  metrics?: ServiceMetrics;
   /** How many messages with different ordering keys are handled at once. */
   concurrency?: number;
   /**
@@ -40,6 +42,7 @@ type Decoded = { index: number; message: IncomingMessage; envelope: EventEnvelop
  */
 export function createConsumer(options: ConsumerOptions): Consumer {
   const { db, schema, publish, logger } = options;
+  const metrics = options.metrics ?? createServiceMetrics({ service: schema });
   const processed = `${quoteIdent(schema)}.processed_messages`;
   const routes = new Map<string, { spec: SubscriptionSpec; handler: EventHandler }>();
   const deadLetters = createDeadLetterStore(db.pool, schema);
@@ -47,7 +50,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   const minGroupSize = options.minGroupSize ?? 1;
 
   function contextFor(spec: SubscriptionSpec): HandlerContext {
-    return { publish, subscription: spec.name };
+    return { publish, subscription: spec.name, metrics };
   }
 
   async function handleOne(spec: SubscriptionSpec, handler: EventHandler, envelope: EventEnvelope<TopicName>): Promise<DeliveryOutcome> {
@@ -189,7 +192,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     }
   }
 
-  return {
+  const consumer: Consumer = {
     deadLetters,
     register(spec, handler) {
       if (routes.has(spec.name)) throw new Error(`subscription ${spec.name} already has a handler`);
@@ -242,6 +245,31 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       return outcomes;
     },
   };
+  return countingOutcomes(consumer, metrics);
+}
+
+/** The consumer, with every delivered message's outcome counted in `events_consumed_total` by its subscription's topic. */
+function countingOutcomes(consumer: Consumer, metrics: ServiceMetrics): Consumer {
+  const topics = new Map<string, TopicName>();
+  return {
+    ...consumer,
+    register(spec, handler) {
+      consumer.register(spec, handler);
+      topics.set(spec.name, spec.topic);
+    },
+    async deliver(subscription, messages) {
+      const outcomes = await consumer.deliver(subscription, messages);
+      const topic = topics.get(subscription)!;
+      for (const outcome of outcomes) metrics.eventConsumed(topic, consumeOutcomeOf(outcome));
+      return outcomes;
+    },
+  };
+}
+
+/** How `events_consumed_total` names an outcome: an acknowledged message was handled, or was a duplicate. */
+function consumeOutcomeOf(outcome: DeliveryOutcome): ConsumeOutcome {
+  if (outcome.status === 'ack') return outcome.duplicate ? 'duplicate' : 'handled';
+  return outcome.status === 'retry' ? 'retried' : 'dead_lettered';
 }
 
 /** One message's handling as a CONSUMER span continuing the producer's trace (its `traceparent`), and its log context. */

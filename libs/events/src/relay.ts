@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { TopicName } from '@shop/contracts';
 import { quoteIdent } from '@shop/db';
-import { startSpan, type Logger } from '@shop/observability';
+import { startSpan, type Logger, type ServiceMetrics } from '@shop/observability';
 import { listenOn } from './notify-listener';
 import { outboxChannel } from './outbox';
 import { outboxLeases, type LeasedOutboxRow } from './outbox-leases';
@@ -14,6 +14,8 @@ export interface RelayOptions {
   schema: string;
   transport: Transport;
   logger: Logger;
+  /** Where acknowledged rows are counted (`events_published_total`); none when omitted. */
+  metrics?: ServiceMetrics;
   /** Rows per transport call. */
   batchSize?: number;
   /**
@@ -127,6 +129,14 @@ export function startRelay(options: RelayOptions): Relay {
     return ms === null || ms === undefined ? pollIntervalMs : Math.min(pollIntervalMs, Math.max(10, ms));
   }
 
+  /** Counted here, where every outbox writer's rows (libs/events', the CTE writers', inventory's) meet the transport. */
+  function countPublished(rows: readonly LeasedOutboxRow[]): void {
+    if (!options.metrics) return;
+    const byTopic = new Map<string, number>();
+    for (const r of rows) byTopic.set(r.topic, (byTopic.get(r.topic) ?? 0) + 1);
+    for (const [topic, count] of byTopic) options.metrics.eventsPublished(topic, count);
+  }
+
   const wakeup = createWakeup();
   let stopped = false;
   let listener: pg.Client | undefined;
@@ -187,6 +197,7 @@ export function startRelay(options: RelayOptions): Relay {
       if (failure !== undefined || acknowledged < segment.length) break;
     }
     await leases.markPublished(rows.slice(0, published).map((r) => r.rowId));
+    countPublished(rows.slice(0, published));
     if (published === rows.length) return { claimed: rows.length, failed: false };
 
     const refused = rows[published]!;

@@ -2,9 +2,10 @@ import type { Hono } from 'hono';
 import { subscriptionsOf, type ServiceName, type TopicName } from '@shop/contracts';
 import type { Database } from '@shop/db';
 import type { AppEnv } from '@shop/http';
-import type { Logger } from '@shop/observability';
+import { createServiceMetrics, type Logger, type ServiceMetrics } from '@shop/observability';
 import { createConsumer, type Consumer } from './consumer';
 import { registerDeadLetterRoutes } from './dead-letter.routes';
+import { observeEventGauges } from './event-gauges';
 import { createJourneyEvents } from './journey-events';
 import { registerJourneyRoutes } from './journey.routes';
 import { createPublisher } from './outbox';
@@ -36,11 +37,15 @@ export interface EventRuntimeOptions {
    * `pushOptionsOf(config)` builds it from the events configuration.
    */
   push?: PushOptions;
+  /** The service's metrics (events published and consumed, delivery lag, dead letters); its own when omitted. */
+  metrics?: ServiceMetrics;
 }
 
 /** A service's events: publish inside transactions, consume idempotently, relay the outbox. */
 export interface EventRuntime {
   publish: PublishFn;
+  /** The metrics this runtime records into: the service's app serves them at `GET /metrics`. */
+  metrics: ServiceMetrics;
   consumer: Consumer;
   /** Adds the admin dead-letter and journey (`GET /admin/events`) routes to the service's app, and `POST /pubsub/push` and `/pubsub/dead-letters` on Pub/Sub. */
   registerRoutes(app: Hono<AppEnv>): void;
@@ -75,7 +80,8 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
   const { service, db, transport, logger } = options;
   const schema = service;
   const publish = createPublisher({ schema, producer: service });
-  const consumer = createConsumer({ db, schema, publish, logger, concurrency: options.consumerConcurrency });
+  const metrics = options.metrics ?? createServiceMetrics({ service });
+  const consumer = createConsumer({ db, schema, publish, logger, metrics, concurrency: options.consumerConcurrency });
   const subscriptions = subscriptionsOf(service);
   const handled = new Set<TopicName>();
   for (const handler of options.handlers) {
@@ -92,10 +98,13 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
     throw new Error(`${service} consumes events: the Pub/Sub transport needs the push options`);
   }
 
+  observeEventGauges({ metrics, pool: db.pool, schema, transport, subscriptions: () => consumer.subscriptions().map((s) => s.name) });
+
   let relay: Relay | undefined;
   let retention: Retention | undefined;
   return {
     publish,
+    metrics,
     consumer,
     registerRoutes(app) {
       registerDeadLetterRoutes(app, consumer, { outbox: createOutboxDeadLetters(db.pool, schema) });
@@ -106,7 +115,7 @@ export function createEventRuntime(options: EventRuntimeOptions): EventRuntime {
       }
     },
     async start() {
-      relay = startRelay({ databaseUrl: options.databaseUrl, pool: db.pool, schema, transport, logger, ...options.relay });
+      relay = startRelay({ databaseUrl: options.databaseUrl, pool: db.pool, schema, transport, logger, metrics, ...options.relay });
       retention = startRetention({ pool: db.pool, schema, logger, ...options.retention });
       for (const spec of consumer.subscriptions()) {
         await transport.subscribe(spec, (messages) => consumer.deliver(spec.name, messages));

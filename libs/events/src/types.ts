@@ -1,5 +1,6 @@
 import type { EventEnvelope, TopicName } from '@shop/contracts';
 import type { Tx } from '@shop/db';
+import type { ServiceMetrics } from '@shop/observability';
 
 /** One outbox row on its way to a transport. */
 export interface OutgoingMessage {
@@ -60,6 +61,12 @@ export interface Transport {
   subscribe(subscription: SubscriptionSpec, deliver: DeliverFn): Promise<void>;
   /** Resolves when the transport is reachable (for `/readyz`). */
   ping(): Promise<void>;
+  /**
+   * Per subscription, the age in seconds of its oldest message not yet acknowledged (0 when none waits), for
+   * `event_delivery_lag_seconds`. Engines that cannot tell cheaply omit it (Pub/Sub reports its own
+   * `oldest_unacked_message_age` to Cloud Monitoring).
+   */
+  deliveryLag?(subscriptions: readonly string[]): Promise<Map<string, number>>;
   /** Stops fetching, waits for deliveries in flight, and releases connections. */
   close(): Promise<void>;
 }
@@ -76,6 +83,8 @@ export type PublishFn = <T extends TopicName>(
 export interface HandlerContext {
   publish: PublishFn;
   subscription: string;
+  /** The service's metrics (checkout durations are observed where a checkout becomes final). */
+  metrics: ServiceMetrics;
 }
 
 /**

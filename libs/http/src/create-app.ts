@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
-import type { Logger } from '@shop/observability';
+import type { Logger, ServiceMetrics } from '@shop/observability';
 import {
   childTraceContext,
   currentSpanTrace,
@@ -18,6 +18,7 @@ import type { IdempotencyStoreLike } from './idempotency';
 import { openApiDocument } from './openapi';
 import { classify, problemResponse } from './problem';
 import { useRateLimit, type RateLimitOptions } from './rate-limit';
+import { measureRequests } from './request-metrics';
 import { securityHeaders } from './security-headers';
 
 /** A readiness dependency: resolves when usable, throws when not. */
@@ -35,6 +36,8 @@ export interface HttpAppOptions {
   description?: string;
   /** A per-principal rate limit on every route `defineRoute` registers (not health); none when omitted. */
   rateLimit?: RateLimitOptions;
+  /** Where request durations are recorded (`http_server_request_duration_seconds`); none when omitted. */
+  metrics?: ServiceMetrics;
 }
 
 /** The app plus a switch that makes `/readyz` fail while the process drains on shutdown. */
@@ -56,6 +59,8 @@ const PROBES = new Set(['/healthz', '/readyz']);
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const app = new Hono<AppEnv>();
   let draining = false;
+  // Before everything else, so that every answer is measured, a rate limit's 429 included.
+  if (options.metrics) app.use(measureRequests(options.metrics));
   if (options.rateLimit) useRateLimit(app, options.rateLimit);
 
   // First, so that its headers reach every response, whatever a later middleware or handler answers.

@@ -10,3 +10,5 @@ export { decodeCursor, encodeCursor, pageQuerySchema, toPage, type Page } from '
 export { classify, PROBLEM_CONTENT_TYPE, problemResponse, problemType, statusOf, toProblem, type Problem } from './problem';
 export { appendedClientAddress, type RateLimitOptions } from './rate-limit';
 export { serveApp, type RunningServer, type ServeOptions } from './serve';
+export { PROMETHEUS_CONTENT_TYPE, registerMetricsRoute } from './metrics.routes';
+export { measureRequests, UNMATCHED_ROUTE } from './request-metrics';

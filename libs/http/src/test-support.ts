@@ -2,11 +2,12 @@
 // in-memory idempotency store, and a logger whose lines the tests can read.
 import { Writable } from 'node:stream';
 import { z } from 'zod';
-import { createLogger, type Logger } from '@shop/observability';
+import { createLogger, type Logger, type ServiceMetrics } from '@shop/observability';
 import { createHttpApp, type HttpApp, type ReadinessCheck } from './create-app';
 import { fail } from './errors';
 import type { IdempotencyStoreLike } from './idempotency';
 import type { IdTokenVerifier } from './jwt-identity';
+import { registerMetricsRoute } from './metrics.routes';
 import { defineRoute } from './openapi';
 import { encodeCursor, pageQuerySchema } from './pagination';
 
@@ -80,6 +81,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** Verifies customers' ID tokens (jwt mode); header mode without it. */
   verifyIdToken?: IdTokenVerifier;
+  /** Records request durations and serves them at `GET /metrics`. */
+  metrics?: ServiceMetrics;
 }
 
 export interface TestApp extends HttpApp {
@@ -107,8 +110,10 @@ export function createTestApp(options: TestAppOptions = {}): TestApp {
     idempotencyStore: store,
     readiness: options.readiness ?? { database: async () => undefined },
     ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const { app } = http;
+  if (options.metrics) registerMetricsRoute(app, options.metrics);
   let created = 0;
   const gate: TestApp['gate'] = { current: undefined };
   const failNext = { count: 0 };

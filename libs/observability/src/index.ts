@@ -22,3 +22,13 @@ export {
   type SpanOptions,
 } from './spans';
 export { setupTracing, traceExporterOf, type TraceExportEnv, type TraceExporterKind, type Tracing, type TracingOptions } from './tracing';
+export { cloudMonitoringReader, type CloudMonitoringOptions } from './cloud-monitoring';
+export {
+  createServiceMetrics,
+  type ConsumeOutcome,
+  type GaugeName,
+  type GaugeReader,
+  type GaugeReading,
+  type ServiceMetrics,
+  type ServiceMetricsOptions,
+} from './metrics';

@@ -3,7 +3,7 @@ import type { ServiceName } from '@shop/contracts';
 import { createDatabase, type Database } from '@shop/db';
 import { createEventRuntime, createTransport, pushOptionsOf, type EventHandler, type EventRuntime, type EventsEnv } from '@shop/events';
 import { serveApp, type HttpApp, type RunningServer } from '@shop/http';
-import { createLogger, setupTracing, traceExporterOf, type Logger } from '@shop/observability';
+import { cloudMonitoringReader, createLogger, createServiceMetrics, setupTracing, traceExporterOf, type Logger } from '@shop/observability';
 import { startIdleMemoryTrim } from './idle-memory-trim';
 
 /** What a service's parts are built from. */
@@ -51,7 +51,14 @@ export async function runService<C extends ServiceEnv & EventsEnv>(options: RunS
     onError: (err) => logger.warn({ err }, 'database connection error'),
   });
   const deps: ServiceDeps<C> = { config, db, logger };
+  // Served at GET /metrics everywhere; on Cloud Run the same instruments are also exported to Cloud Monitoring.
+  const metrics = createServiceMetrics({
+    service,
+    version: config.SERVICE_VERSION,
+    readers: config.K_SERVICE ? [await cloudMonitoringReader({ projectId: config.GOOGLE_CLOUD_PROJECT })] : [],
+  });
   const events = createEventRuntime({
+    metrics,
     service,
     db,
     databaseUrl: config.DATABASE_URL,
@@ -79,6 +86,8 @@ export async function runService<C extends ServiceEnv & EventsEnv>(options: RunS
   if (options.startBackground) closers.push(await options.startBackground(context));
   const stopTrim = startIdleMemoryTrim({ logger });
   closers.push(async () => stopTrim());
+  // Before the database closes: the last export reads the gauges.
+  closers.push(() => metrics.shutdown());
   closers.push(() => db.close());
   closers.push(() => tracing.shutdown());
   // A supervisor that dies without stopping us (npm start killed hard) closes our IPC channel: shut down too.

@@ -2,7 +2,7 @@ import type { ServiceEnv } from '@shop/config';
 import type { ServiceName } from '@shop/contracts';
 import { createIdempotencyStore, type Database } from '@shop/db';
 import type { EventRuntime } from '@shop/events';
-import { createHttpApp, createIdTokenVerifier, type HttpApp, type IdTokenVerifier, type RateLimitOptions } from '@shop/http';
+import { createHttpApp, createIdTokenVerifier, registerMetricsRoute, type HttpApp, type IdTokenVerifier, type RateLimitOptions } from '@shop/http';
 import type { Logger } from '@shop/observability';
 
 /** What an app is built from: the parts of the configuration apps read, and the connections. */
@@ -42,8 +42,9 @@ export interface ServiceAppOptions {
 /**
  * The HTTP app of a service before its own routes: tokens, customer identity (header or jwt mode, from the
  * config), `Idempotency-Key` storage in the
- * service's own schema, the per-principal rate limit, readiness of the database and the event transport, and the event routes
- * (dead letters for admins; `POST /pubsub/push` on Pub/Sub).
+ * service's own schema, the per-principal rate limit, readiness of the database and the event transport, the event routes
+ * (dead letters for admins; `POST /pubsub/push` on Pub/Sub), and `GET /metrics` over the event runtime's metrics,
+ * which every request's duration is recorded into.
  */
 export function createServiceApp({ config, db, logger, events }: AppContext, options: ServiceAppOptions): HttpApp {
   const http = createHttpApp({
@@ -61,8 +62,10 @@ export function createServiceApp({ config, db, logger, events }: AppContext, opt
     idempotencyStore: createIdempotencyStore(db.prisma, options.service),
     readiness: { database: () => db.ping(), transport: () => events.ping() },
     rateLimit: rateLimitOf(config),
+    metrics: events.metrics,
   });
   events.registerRoutes(http.app);
+  registerMetricsRoute(http.app, events.metrics);
   return http;
 }
 

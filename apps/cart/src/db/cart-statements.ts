@@ -118,32 +118,43 @@ export async function writeCheckout(run: RunStatement, cart: { cartId: string; v
   return rows.length > 0;
 }
 
-/** `stock.rejected` for the request the cart awaits: `stock-unavailable`, unlocked, with the rejection. True when applied. */
-export async function markStockUnavailableInOneStatement(tx: Tx, cartId: string, requestId: string, rejection: unknown): Promise<boolean> {
-  const applied = await tx.$executeRawUnsafe(
-    `WITH moved AS (
-       UPDATE cart.carts SET status = 'stock-unavailable', cart_locked = false, rejection = $3::jsonb, updated_at = now(), version = version + 1
-        WHERE cart_id = $1::uuid AND status = 'pending' AND request_id = $2::uuid
-       RETURNING customer_id)
-     SELECT pg_notify('${CART_CHANGES_CHANNEL}', customer_id::text) FROM moved`,
-    cartId,
-    requestId,
-    JSON.stringify(rejection),
+// The checkout's age when it ends, for checkout_duration_seconds: from its order-requested's `requested_at`.
+const CHECKOUT_SECONDS = `EXTRACT(EPOCH FROM now() - (order_request->>'requested_at')::timestamptz)::float8`;
+
+/** Runs a transition of a pending cart that notifies its customer's stream; the checkout's seconds, undefined when not applied. */
+async function endCheckout(tx: Tx, update: string, values: unknown[]): Promise<number | undefined> {
+  const rows = await tx.$queryRawUnsafe<{ seconds: number | null }[]>(
+    `WITH moved AS (${update} RETURNING customer_id, ${CHECKOUT_SECONDS} AS seconds),
+     notified AS (SELECT pg_notify('${CART_CHANGES_CHANNEL}', customer_id::text) FROM moved)
+     SELECT seconds FROM moved, (SELECT count(*) FROM notified) n`,
+    ...values,
   );
-  return applied > 0;
+  const row = rows[0];
+  return row ? (row.seconds ?? 0) : undefined;
 }
 
-/** `order.created` for the request the cart awaits: `ordered`, still locked, no longer current. True when applied. */
-export async function markOrderedInOneStatement(tx: Tx, cartId: string, requestId: string, orderId: string): Promise<boolean> {
-  const applied = await tx.$executeRawUnsafe(
-    `WITH moved AS (
-       UPDATE cart.carts SET status = 'ordered', cart_locked = true, order_id = $3::uuid, current_for = NULL, updated_at = now(), version = version + 1
-        WHERE cart_id = $1::uuid AND status = 'pending' AND request_id = $2::uuid
-       RETURNING customer_id)
-     SELECT pg_notify('${CART_CHANGES_CHANNEL}', customer_id::text) FROM moved`,
-    cartId,
-    requestId,
-    orderId,
+/**
+ * `stock.rejected` for the request the cart awaits: `stock-unavailable`, unlocked, with the rejection. The
+ * seconds since the checkout when applied, undefined when the cart awaits no such request.
+ */
+export function markStockUnavailableInOneStatement(tx: Tx, cartId: string, requestId: string, rejection: unknown): Promise<number | undefined> {
+  return endCheckout(
+    tx,
+    `UPDATE cart.carts SET status = 'stock-unavailable', cart_locked = false, rejection = $3::jsonb, updated_at = now(), version = version + 1
+      WHERE cart_id = $1::uuid AND status = 'pending' AND request_id = $2::uuid`,
+    [cartId, requestId, JSON.stringify(rejection)],
   );
-  return applied > 0;
+}
+
+/**
+ * `order.created` for the request the cart awaits: `ordered`, still locked, no longer current. The seconds
+ * since the checkout when applied, undefined when the cart awaits no such request.
+ */
+export function markOrderedInOneStatement(tx: Tx, cartId: string, requestId: string, orderId: string): Promise<number | undefined> {
+  return endCheckout(
+    tx,
+    `UPDATE cart.carts SET status = 'ordered', cart_locked = true, order_id = $3::uuid, current_for = NULL, updated_at = now(), version = version + 1
+      WHERE cart_id = $1::uuid AND status = 'pending' AND request_id = $2::uuid`,
+    [cartId, requestId, orderId],
+  );
 }

@@ -22,8 +22,13 @@ export interface CartStore {
   publish: PublishFn;
 }
 
-/** What became of an event for a cart: applied, or ignored because the cart is not where the event expects it. */
-export type TransitionOutcome = 'applied' | 'ignored';
+/**
+ * What became of a checkout's outcome event: `applied` (ending the checkout `seconds` after it was accepted),
+ * or `ignored` because the cart is not where the event expects it.
+ */
+export type TransitionOutcome = { outcome: 'applied'; seconds: number } | { outcome: 'ignored' };
+
+const transitionOf = (seconds: number | undefined): TransitionOutcome => (seconds === undefined ? { outcome: 'ignored' } : { outcome: 'applied', seconds });
 
 function pendingConflict(): never {
   throw fail.conflict('The cart is being checked out (pending); it cannot change until the outcome is known.');
@@ -142,7 +147,7 @@ export async function markStockUnavailable(tx: Tx, event: PayloadOf<'stock.rejec
   // Only while the cart awaits exactly this request: events for an earlier attempt (the cart was rejected and
   // checked out again) or arriving after another outcome change nothing.
   const rejection: Rejection = { reason: event.reason, details: event.details };
-  return (await markStockUnavailableInOneStatement(tx, event.cart_id, event.request_id, rejection)) ? 'applied' : 'ignored';
+  return transitionOf(await markStockUnavailableInOneStatement(tx, event.cart_id, event.request_id, rejection));
 }
 
 /**
@@ -150,5 +155,5 @@ export async function markStockUnavailable(tx: Tx, event: PayloadOf<'stock.rejec
  * cart. Only from `pending` with the same `request_id`: one cart, at most one order (invariant 5).
  */
 export async function markOrdered(tx: Tx, event: PayloadOf<'order.created'> & { cart_id: string }): Promise<TransitionOutcome> {
-  return (await markOrderedInOneStatement(tx, event.cart_id, event.request_id, event.order_id)) ? 'applied' : 'ignored';
+  return transitionOf(await markOrderedInOneStatement(tx, event.cart_id, event.request_id, event.order_id));
 }

@@ -1,6 +1,6 @@
 import { inTransaction, type Database } from '@shop/db';
 import { startDueWorkLoop, type DueWorkLoop, type PublishFn } from '@shop/events';
-import type { Logger } from '@shop/observability';
+import type { Logger, ServiceMetrics } from '@shop/observability';
 import type { ReservationSettings } from '../config';
 import { nextExpiryInMs } from '../db/expiry.queries';
 import { expireReservations, type ExpirySettings } from '../domain/expire-reservations';
@@ -28,15 +28,19 @@ export function sweepOnce(deps: { db: Database; publish: PublishFn }, settings: 
  */
 export function startReservationSweeper(
   config: ReservationSettings,
-  deps: { db: Database; databaseUrl: string; publish: PublishFn; logger: Logger; batchSize?: number },
+  deps: { db: Database; databaseUrl: string; publish: PublishFn; logger: Logger; metrics?: ServiceMetrics; batchSize?: number },
 ): DueWorkLoop {
   const settings = expirySettingsOf(config, deps.batchSize);
+  // Shown from the start (0), so that a rate over it is defined before the first expiry.
+  deps.metrics?.reservationsExpired(0);
   return startDueWorkLoop({
     name: 'reservation-sweeper',
     databaseUrl: deps.databaseUrl,
     channel: EXPIRY_CHANNEL,
     async runDue() {
       const expired = await sweepOnce(deps, settings);
+      // Counted once its transaction committed: the batch is expired for good.
+      deps.metrics?.reservationsExpired(expired);
       if (expired > 0) deps.logger.info({ expired }, 'expired reservations past their grace period; their units are available again');
       return expired;
     },

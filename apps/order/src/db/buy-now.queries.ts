@@ -33,12 +33,21 @@ export async function insertBuyNowRequest(
   return request;
 }
 
-/** Settles a pending request; a request already settled keeps its outcome. True when this call settled it. */
+/**
+ * Settles a pending request; a request already settled keeps its outcome. When this call settled it, the
+ * seconds since the request was accepted (for checkout_duration_seconds); otherwise undefined.
+ */
 export async function settleBuyNowRequest(
   tx: Tx,
   requestId: string,
   outcome: { status: 'confirmed'; orderId: string } | { status: 'rejected'; rejection: Prisma.InputJsonValue },
-): Promise<boolean> {
-  const { count } = await tx.buyNowRequest.updateMany({ where: { requestId, status: 'pending' }, data: { ...outcome, updatedAt: new Date() } });
-  return count > 0;
+): Promise<number | undefined> {
+  const orderId = outcome.status === 'confirmed' ? outcome.orderId : null;
+  const rejection = outcome.status === 'rejected' ? JSON.stringify(outcome.rejection) : null;
+  const rows = await tx.$queryRaw<{ seconds: number }[]>`
+    UPDATE "order".buy_now_requests
+       SET status = ${outcome.status}, order_id = COALESCE(${orderId}::uuid, order_id), rejection = COALESCE(${rejection}::jsonb, rejection), updated_at = now()
+     WHERE request_id = ${requestId}::uuid AND status = 'pending'
+    RETURNING EXTRACT(EPOCH FROM now() - created_at)::float8 AS seconds`;
+  return rows[0]?.seconds;
 }

@@ -38,6 +38,15 @@ function orderNotFound(orderId: string): never {
 /** What a `stock-available` led to: a new order, the existing order's `order.created` again, or nothing (expired). */
 export type ReservationAnswer = 'created' | 'repeated' | 'expired';
 
+/** A buy-now request this call settled, and how long after it was accepted (checkout_duration_seconds). */
+export interface BuyNowEnd {
+  outcome: 'confirmed' | 'rejected';
+  seconds: number;
+}
+
+const buyNowEnd = (outcome: BuyNowEnd['outcome'], seconds: number | undefined): BuyNowEnd | undefined =>
+  seconds === undefined ? undefined : { outcome, seconds };
+
 function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -65,17 +74,18 @@ export async function createOrderFromReservation(
   publish: PublishFn,
   event: PayloadOf<'stock-available'>,
   now = new Date(),
-): Promise<ReservationAnswer> {
+): Promise<{ answer: ReservationAnswer; ended?: BuyNowEnd }> {
   if (hasExpired(event, now)) {
     const existing = await findOrderByRequest(tx, event.request_id);
     if (existing) {
       await publishOrderCreated(tx, publish, existing);
-      return 'repeated';
+      return { answer: 'repeated' };
     }
     if (event.source === 'buy-now') {
-      await settleBuyNowRequest(tx, event.request_id, { status: 'rejected', rejection: { reason: 'reservation_expired', details: [] } satisfies Rejection });
+      const rejection = { reason: 'reservation_expired', details: [] } satisfies Rejection;
+      return { answer: 'expired', ended: buyNowEnd('rejected', await settleBuyNowRequest(tx, event.request_id, { status: 'rejected', rejection })) };
     }
-    return 'expired';
+    return { answer: 'expired' };
   }
   const orderId = randomUUID();
   const totalCents = totalOf(event.items);
@@ -91,7 +101,7 @@ export async function createOrderFromReservation(
   });
   if (!createdAt) {
     await publishOrderCreated(tx, publish, (await findOrderByRequest(tx, event.request_id))!);
-    return 'repeated';
+    return { answer: 'repeated' };
   }
   const names = new Map((await findProducts(tx, event.items.map((i) => i.product_sku))).map((p) => [p.sku, p.name]));
   await insertOrderLines(
@@ -100,7 +110,7 @@ export async function createOrderFromReservation(
     // The price is the one reserved (the checkout's snapshot); a product deleted since keeps its last name, one never seen its SKU.
     event.items.map((i) => ({ productSku: i.product_sku, name: names.get(i.product_sku) ?? i.product_sku, quantity: i.quantity, unitPriceCents: i.unit_price_cents })),
   );
-  if (event.source === 'buy-now') await settleBuyNowRequest(tx, event.request_id, { status: 'confirmed', orderId });
+  const ended = event.source === 'buy-now' ? buyNowEnd('confirmed', await settleBuyNowRequest(tx, event.request_id, { status: 'confirmed', orderId })) : undefined;
   await publishOrderCreated(tx, publish, {
     orderId,
     requestId: event.request_id,
@@ -113,7 +123,7 @@ export async function createOrderFromReservation(
     createdAt,
     lines: event.items.map((i) => ({ productSku: i.product_sku, quantity: i.quantity, unitPriceCents: i.unit_price_cents })),
   });
-  return 'created';
+  return { answer: 'created', ...(ended ? { ended } : {}) };
 }
 
 /**
@@ -151,9 +161,9 @@ async function publishOrderCreated(
 }
 
 /** `stock.rejected` for buy now → the request `rejected`, with the rejection shaped as the cart's. */
-export async function rejectBuyNow(tx: Tx, event: PayloadOf<'stock.rejected'>): Promise<boolean> {
+export async function rejectBuyNow(tx: Tx, event: PayloadOf<'stock.rejected'>): Promise<BuyNowEnd | undefined> {
   const rejection: Rejection = { reason: event.reason, details: event.details };
-  return settleBuyNowRequest(tx, event.request_id, { status: 'rejected', rejection });
+  return buyNowEnd('rejected', await settleBuyNowRequest(tx, event.request_id, { status: 'rejected', rejection }));
 }
 
 // ---------------------------------------------------------------------------------------------- orders

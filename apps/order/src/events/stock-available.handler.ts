@@ -10,7 +10,9 @@ export function stockAvailableHandler(logger: Logger): EventHandler<'stock-avail
   return defineHandler<'stock-available'>({
     topic: 'stock-available',
     async handle(tx, event, ctx) {
-      const outcome = await createOrderFromReservation(tx, ctx.publish, event.payload);
+      const { answer: outcome, ended } = await createOrderFromReservation(tx, ctx.publish, event.payload);
+      // Observed before the commit: a rare rollback (a group commit that failed) records it once more.
+      if (ended) ctx.metrics.checkoutFinished(ended.outcome, ended.seconds);
       if (outcome === 'repeated') logger.info({ request_id: event.payload.request_id }, 'stock-available for a request that already has its order; order.created published again');
       if (outcome === 'expired') logger.info({ request_id: event.payload.request_id, expires_at: event.payload.expires_at }, 'stock-available after its reservation expired; no order');
     },

@@ -6,9 +6,11 @@ export function stockRejectedHandler(): EventHandler<'stock.rejected'> {
   return defineHandler<'stock.rejected'>({
     topic: 'stock.rejected',
     ignores: ({ payload }) => payload.source !== 'buy-now',
-    async handle(tx, { payload }) {
+    async handle(tx, { payload }, ctx) {
       if (payload.source !== 'buy-now') return;
-      await rejectBuyNow(tx, payload);
+      const ended = await rejectBuyNow(tx, payload);
+      // Observed before the commit: a rare rollback (a group commit that failed) records it once more.
+      if (ended) ctx.metrics.checkoutFinished(ended.outcome, ended.seconds);
     },
   });
 }

@@ -121,6 +121,7 @@ export function createFaultyTransport(inner: Transport, options: FaultOptions = 
     publish: (messages) => inner.publish(messages),
     subscribe: (spec, deliver) => inner.subscribe(spec, faulty(spec, deliver)),
     ping: () => inner.ping(),
+    ...(inner.deliveryLag ? { deliveryLag: inner.deliveryLag.bind(inner) } : {}),
     close: () => inner.close(),
   };
 }

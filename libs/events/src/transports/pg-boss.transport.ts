@@ -323,6 +323,19 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
       await start();
       await executeSql('SELECT 1');
     },
+    async deliveryLag(subscriptions) {
+      const lag = new Map(subscriptions.map((name) => [name, 0]));
+      // Not started (or starting while the database is away): nothing to ask, and a scrape must not wait for it.
+      if (!statistics || closing) return lag;
+      // Over the live jobs' index (state < 'completed'): created, retrying, or in a worker's hands.
+      const { rows } = await executeSql<{ name: string; seconds: number }>(
+        `SELECT name, EXTRACT(EPOCH FROM now() - min(created_on))::float8 AS seconds FROM ${schema}.job
+         WHERE name = ANY($1::text[]) AND state < 'completed' GROUP BY name`,
+        [subscriptions],
+      );
+      for (const { name, seconds } of rows) lag.set(name, Math.max(0, seconds));
+      return lag;
+    },
     async close() {
       closing = true;
       if (!started) return;
