@@ -1,6 +1,16 @@
 import { decodeEnvelope, type EventEnvelope, type TopicName } from '@shop/contracts';
 import { inTransaction, isDatabaseUnavailable, quoteIdent, type Database, type Tx } from '@shop/db';
-import { createServiceMetrics, inSpan, runWithLogContext, type ConsumeOutcome, type Logger, type ServiceMetrics, type SpanHandle } from '@shop/observability';
+import {
+  createServiceMetrics,
+  inSpan,
+  runWithLogContext,
+  startSpan,
+  type ConsumeOutcome,
+  type Logger,
+  type ServiceMetrics,
+  type SpanAttributes,
+  type SpanHandle,
+} from '@shop/observability';
 import { createDeadLetterStore, type DeadLetterStore } from './dead-letters';
 import type { DeliveryOutcome, EventHandler, HandlerContext, IncomingMessage, PublishFn, SubscriptionSpec } from './types';
 
@@ -96,8 +106,24 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   }
 
   /** A batching handler's batch: one call for all of it. */
-  function handleBatch(spec: SubscriptionSpec, handler: EventHandler, items: Decoded[]): Promise<DeliveryOutcome[]> {
-    return handleTogether(spec, items, (tx, fresh) => handler.handleBatch!(tx, fresh.map((i) => i.envelope), contextFor(spec)));
+  async function handleBatch(spec: SubscriptionSpec, handler: EventHandler, items: Decoded[]): Promise<DeliveryOutcome[]> {
+    // A CONSUMER span per message, as when handled alone: the handler gets each envelope carrying its span's
+    // traceparent, so what it writes for one message continues that message's trace, not the batch's.
+    const spans = items.map((item) => startSpan(`process ${spec.topic}`, { kind: 'consumer', parent: item.envelope.attributes.traceparent, attributes: spanAttributes(spec, item) }));
+    const traced = new Map(
+      items.map((item, i): [Decoded, EventEnvelope<TopicName>] => {
+        const traceparent = spans[i]!.traceparent;
+        return [item, traceparent ? { ...item.envelope, attributes: { ...item.envelope.attributes, traceparent } } : item.envelope];
+      }),
+    );
+    try {
+      return await handleTogether(spec, items, (tx, fresh) => handler.handleBatch!(tx, fresh.map((item) => traced.get(item)!), contextFor(spec)));
+    } catch (err) {
+      for (const span of spans) span.fail(err);
+      throw err;
+    } finally {
+      for (const span of spans) span.end();
+    }
   }
 
   async function failed(spec: SubscriptionSpec, item: Decoded, err: unknown): Promise<DeliveryOutcome> {
@@ -276,21 +302,18 @@ function consumeOutcomeOf(outcome: DeliveryOutcome): ConsumeOutcome {
 function runInContext<T>(spec: SubscriptionSpec, item: Decoded, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
   const { attributes } = item.envelope;
   return runWithLogContext({ event_id: attributes.event_id }, () =>
-    inSpan(
-      `process ${attributes.event_type}`,
-      {
-        kind: 'consumer',
-        parent: attributes.traceparent,
-        attributes: {
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': attributes.event_type,
-          'messaging.consumer.group.name': spec.name,
-          'messaging.message.id': attributes.event_id,
-          'shop.delivery_attempt': item.message.deliveryAttempt,
-          'shop.correlation_id': attributes.correlation_id,
-        },
-      },
-      fn,
-    ),
+    inSpan(`process ${attributes.event_type}`, { kind: 'consumer', parent: attributes.traceparent, attributes: spanAttributes(spec, item) }, fn),
   );
+}
+
+function spanAttributes(spec: SubscriptionSpec, item: Decoded): SpanAttributes {
+  const { attributes } = item.envelope;
+  return {
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': attributes.event_type,
+    'messaging.consumer.group.name': spec.name,
+    'messaging.message.id': attributes.event_id,
+    'shop.delivery_attempt': item.message.deliveryAttempt,
+    'shop.correlation_id': attributes.correlation_id,
+  };
 }

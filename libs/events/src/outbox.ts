@@ -63,7 +63,14 @@ export function outboxValues(envelope: EventEnvelope<TopicName>): string[] {
  * continues). DESIGN.md: the correlation id is the cart or order id; producers pass it, and the aggregate id
  * is the fallback.
  */
-export function envelopeOf<T extends TopicName>(producer: ServiceName, topic: T, payload: PayloadOf<T>, correlationId?: string): EventEnvelope<TopicName> {
+export function envelopeOf<T extends TopicName>(
+  producer: ServiceName,
+  topic: T,
+  payload: PayloadOf<T>,
+  correlationId?: string,
+  /** The `traceparent` of the message this event answers, when the current trace is not its (a batch's). */
+  cause?: string,
+): EventEnvelope<TopicName> {
   const correlation = correlationId ?? orderingKeyOf(topic, payload as never);
   const eventId = randomUUID();
   return buildEnvelope(topic, payload as never, {
@@ -75,7 +82,7 @@ export function envelopeOf<T extends TopicName>(producer: ServiceName, topic: T,
       'messaging.destination.name': topic,
       'messaging.message.id': eventId,
       'shop.correlation_id': correlation,
-    }),
+    }, cause),
   }) as EventEnvelope<TopicName>;
 }
 

@@ -22,13 +22,15 @@ export interface SpanHandle {
 
 /** A span that is not made current: the caller ends it. */
 export interface OpenSpan extends SpanHandle {
+  /** The span's `traceparent`, for what is created on its behalf outside its context (undefined without tracing). */
+  readonly traceparent: string | undefined;
   end(): void;
 }
 
 // The numeric values of @opentelemetry/api's SpanKind, so that this file needs the API only once it is loaded.
 const KINDS: Record<SpanKindName, SpanKind> = { internal: 0, server: 1, client: 2, producer: 3, consumer: 4 };
 
-const NO_SPAN: OpenSpan = { setAttributes: () => undefined, fail: () => undefined, end: () => undefined };
+const NO_SPAN: OpenSpan = { traceparent: undefined, setAttributes: () => undefined, fail: () => undefined, end: () => undefined };
 
 /**
  * Runs `fn` inside a new span, current for everything it awaits (pg queries, published events, log lines).
@@ -56,17 +58,18 @@ export function startSpan(name: string, options: SpanOptions): OpenSpan {
   const otel = activeTracing();
   if (!otel) return NO_SPAN;
   const span = otel.tracer.startSpan(name, { kind: KINDS[options.kind], attributes: defined(options.attributes) }, parentContext(otel, options.parent));
-  return { ...handleOf(span), end: () => span.end() };
+  return { ...handleOf(span), traceparent: formatTraceparent(traceOf(span)), end: () => span.end() };
 }
 
 /**
  * The `traceparent` a message written now carries. With tracing, that of a new (already ended) PRODUCER span,
  * so each consumer's span is a child of the event's creation; without, the current trace's, as before.
+ * `cause` names the parent when it is not the current one: an event a batch handler writes for one of its messages.
  */
-export function producerTraceparent(name: string, attributes: SpanAttributes): string | undefined {
+export function producerTraceparent(name: string, attributes: SpanAttributes, cause?: string): string | undefined {
   const otel = activeTracing();
-  if (!otel) return currentTraceparent();
-  const span = otel.tracer.startSpan(name, { kind: KINDS.producer, attributes: defined(attributes) }, parentContext(otel, undefined));
+  if (!otel) return cause ?? currentTraceparent();
+  const span = otel.tracer.startSpan(name, { kind: KINDS.producer, attributes: defined(attributes) }, parentContext(otel, cause));
   span.end();
   return formatTraceparent(traceOf(span));
 }

@@ -19,6 +19,8 @@ export type OrderRequest = PayloadOf<'order-requested'>;
 export interface StockRequest {
   request: OrderRequest;
   correlationId: string;
+  /** The request's message trace: its answer continues it, even when answered in a batch with others. */
+  traceparent?: string | undefined;
 }
 
 /**
@@ -139,18 +141,19 @@ export async function reserveStock(tx: Tx, requests: readonly StockRequest[], tt
   await insertReservationLines(tx, lines);
   const firstAnswers = new Map<string, (correlationId: string) => PendingEvent>();
   const answers: PendingEvent[] = [];
-  requests.forEach(({ request, correlationId }, i) => {
+  requests.forEach(({ request, correlationId, traceparent }, i) => {
     const outcome = outcomes[i]!;
     const prior = decided.get(request.request_id);
+    const answered = (event: PendingEvent): PendingEvent => ({ ...event, traceparent });
     if (prior) {
       const answer = recordedAnswer(prior, request.currency, correlationId);
-      if (answer) answers.push(answer);
+      if (answer) answers.push(answered(answer));
     } else if (outcome.status === 'repeated') {
-      answers.push(firstAnswers.get(request.request_id)!(correlationId));
+      answers.push(answered(firstAnswers.get(request.request_id)!(correlationId)));
     } else {
       const answer = (id: string) => outcomeEvent(request, outcome, expiries, id);
       firstAnswers.set(request.request_id, answer);
-      answers.push(answer(correlationId));
+      answers.push(answered(answer(correlationId)));
     }
   });
   await publishAll(tx, [...answers, ...changeEvents(changes)]);

@@ -3,7 +3,7 @@ import { defineHandler, type EventHandler } from '@shop/events';
 import { reserveStock, type StockRequest } from '../domain/reserve-stock';
 
 function toStockRequest(event: EventEnvelope<'order-requested'>): StockRequest {
-  return { request: event.payload, correlationId: event.attributes.correlation_id };
+  return { request: event.payload, correlationId: event.attributes.correlation_id, traceparent: event.attributes.traceparent };
 }
 
 /**
