@@ -11,6 +11,7 @@ import { quantile, round, benchDatabase, type BenchDatabase } from './bench-data
 import { conditionalUpdateCeiling } from './conditional-update-ceiling';
 import { cpuPerUnit, cpuSplitLines, cpuTotal, verdict } from './cpu-report';
 import { findPostgresServer, processTimes, startCpuMeter, type CpuSnapshot, type CpuTargets } from './process-cpu';
+import { startOtlpSink } from './otlp-sink';
 import { startServiceProcesses } from './service-processes';
 import { printStatementProfile, resetStatementProfile, statementProfileWanted } from './statement-profile';
 import { addOneToCart, call, createCustomers, createProduct, json, retriedUnavailable, runPool, until, untilCartKnows } from './shop-setup';
@@ -20,6 +21,8 @@ const K = Number(process.env['FLASH_K'] ?? 200);
 const CONCURRENCY = Number(process.env['FLASH_CONCURRENCY'] ?? 200);
 /** As `npm start` runs them (a process per service), or all in this process (FLASH_IN_PROCESS=1). */
 const IN_PROCESS = process.env['FLASH_IN_PROCESS'] === '1';
+/** FLASH_TRACING=1: the batched sale once more with every service tracing (OTLP to a local sink), for tracing's cost. */
+const COMPARE_TRACING = process.env['FLASH_TRACING'] === '1' && !IN_PROCESS;
 const SKU = 'FLASH-SNEAKER';
 const print = (line: string) => console.log(line);
 const TARGET_CHECKOUTS_PER_S = 400;
@@ -59,7 +62,7 @@ async function cpuTargets(database: BenchDatabase, servicePids: Record<string, n
 }
 
 /** One sale on a fresh database: set up, race, wait until every cart is final, count. */
-async function sale(batchSize: number | undefined): Promise<SaleResult> {
+async function sale(batchSize: number | undefined, env: Record<string, string> = {}): Promise<SaleResult> {
   const database = await benchDatabase(batchSize === 1 ? 'flash_unbatched' : 'flash');
   const db = new pg.Pool({ connectionString: database.url, max: 4 });
   let stopServices: () => Promise<void> = async () => undefined;
@@ -71,7 +74,7 @@ async function sale(batchSize: number | undefined): Promise<SaleResult> {
       stopServices = () => system.stop();
       urls = await system.listen();
     } else {
-      const processes = await startServiceProcesses(database.url, batchSize ? { EVENT_BATCH_SIZE: String(batchSize) } : {});
+      const processes = await startServiceProcesses(database.url, { ...(batchSize ? { EVENT_BATCH_SIZE: String(batchSize) } : {}), ...env });
       stopServices = processes.stop;
       urls = processes.urls;
       servicePids = processes.pids;
@@ -169,6 +172,23 @@ print(
     (batched.postgresNotCounted ? ' (services only: PostgreSQL not counted)' : ''),
 );
 print(`    oversold ${batched.oversold}, unresolved ${batched.unresolved}   target 0, 0   ${verdict(batched.oversold === 0 && batched.unresolved === 0)}`);
+let traced: SaleResult | undefined;
+if (COMPARE_TRACING) {
+  const sink = await startOtlpSink();
+  try {
+    traced = await sale(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, TRACE_EXPORTER: 'otlp' });
+  } finally {
+    await sink.close();
+  }
+  report('batched (50), every service tracing', traced);
+  print(`    traces exported: ${sink.received.requests} OTLP requests, ${round(sink.received.bytes / 1024 / 1024)} MiB`);
+  for (const line of cpuSplitLines(traced.cpu, N, 'checkout')) print(line);
+  print(
+    `  tracing's cost: CPU ${round(cpuTotal(traced.cpu) / N, 2)} against ${round(cpuPerCheckout, 2)} ms/checkout (×${round(cpuTotal(traced.cpu) / cpuMs, 2)}), ` +
+      `${Math.round(traced.checkoutsPerS)} against ${Math.round(batched.checkoutsPerS)} checkouts/s (×${round(traced.checkoutsPerS / batched.checkoutsPerS, 2)}), ` +
+      `p99 ${Math.round(traced.p99)} against ${Math.round(batched.p99)} ms`,
+  );
+}
 const unbatched = await sale(1);
 report('unbatched (1)', unbatched);
 print(`  unbatched CPU: ${round(cpuTotal(unbatched.cpu) / N, 2)} ms/checkout${unbatched.postgresNotCounted ? ' (services only)' : ''}`);
@@ -201,5 +221,13 @@ console.log(
     unbatched_confirmed: unbatched.confirmed,
     unbatched_oversold: unbatched.oversold,
     requests_sent_again: retriedUnavailable(),
+    ...(traced
+      ? {
+          traced_checkouts_per_s: Math.round(traced.checkoutsPerS),
+          traced_p99_ms: Math.round(traced.p99),
+          traced_cpu_ms_per_checkout: round(cpuTotal(traced.cpu) / N, 3),
+          tracing_cpu_ratio: round(cpuTotal(traced.cpu) / cpuMs, 3),
+        }
+      : {}),
   }),
 );
