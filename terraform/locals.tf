@@ -24,4 +24,7 @@ locals {
   push_invoker = { pubsub-push = google_service_account.pubsub_push.member }
   # Who may call a service: Pub/Sub push, and the gateway (README.md, Identity). The functions take push only.
   service_invokers = merge(local.push_invoker, var.gateway_service_account == "" ? {} : { gateway = "serviceAccount:${var.gateway_service_account}" })
+  # The support console (in notification) reads every other service's GET /admin/events for its journeys,
+  # proving itself with its own identity's ID token (X-Serverless-Authorization).
+  console_readable_invokers = merge(local.service_invokers, { console = "serviceAccount:${module.notification.service_account_email}" })
 }

@@ -627,12 +627,18 @@ describe('the Cloud Run services in Terraform', () => {
     expect(projectPubSub).toEqual([]);
   });
 
-  it('lets only the Pub/Sub push identity and the gateway invoke the services, and only push the functions', async () => {
+  it("lets only the Pub/Sub push identity, the gateway and the support console's identity invoke the services, and only push the functions", async () => {
     expect(root.locals['push_invoker']).toEqual({ 'pubsub-push': '${google_service_account.pubsub_push.member}' });
     expect(normalized(root.locals['service_invokers'])).toBe(
       '${merge(local.push_invoker, var.gateway_service_account == "" ? {} : { gateway = "serviceAccount:${var.gateway_service_account}" })}',
     );
-    for (const [name, body] of serviceModules()) expect(body['invoker_members'], name).toBe('${local.service_invokers}');
+    // The console (notification) reads the others' GET /admin/events for its journeys; notification needs no grant to itself.
+    expect(normalized(root.locals['console_readable_invokers'])).toBe(
+      '${merge(local.service_invokers, { console = "serviceAccount:${module.notification.service_account_email}" })}',
+    );
+    for (const [name, body] of serviceModules()) {
+      expect(body['invoker_members'], name).toBe(name === 'notification' ? '${local.service_invokers}' : '${local.console_readable_invokers}');
+    }
     for (const [name, body] of functionModules()) expect(body['invoker_members'], name).toBe('${local.push_invoker}');
     const invoker = modules['service']!.resources['google_cloud_run_v2_service_iam_member.invoker'];
     expect(invoker).toMatchObject({ role: 'roles/run.invoker', member: '${each.value}', for_each: '${var.deploy ? var.invoker_members : {}}' });

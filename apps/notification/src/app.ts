@@ -2,6 +2,7 @@ import type { ServiceName } from '@shop/contracts';
 import type { HttpApp } from '@shop/http';
 import { createServiceApp, type AppContext } from '@shop/service';
 import { registerConsoleRoutes } from './console/console.routes';
+import type { IdTokenSource } from './console/id-tokens';
 import { httpServiceClient, type ServiceClient } from './console/service-client';
 import { isActiveCustomer } from './db/customers.queries';
 import { registerNotificationRoutes } from './routes/notifications.routes';
@@ -9,10 +10,12 @@ import { registerNotificationRoutes } from './routes/notifications.routes';
 export interface NotificationAppOptions {
   /** How long a support console session lasts; `CONSOLE_SESSION_MAX_AGE_SECONDS`. */
   consoleSessionMaxAgeSeconds?: number;
-  /** The other services' base URLs, for the console's journeys; `CONSOLE_SERVICE_URLS`. */
+  /** The other services' base URLs, for the console's journeys (`ORDER_SERVICE_URL`, `CART_SERVICE_URL`, …). */
   serviceUrls?: Partial<Record<ServiceName, string>>;
   /** Asks the other services in place of HTTP to `serviceUrls` (system tests run every app in one process). */
   services?: ServiceClient;
+  /** On Cloud Run: proves the console's calls to the other services with ID tokens (they admit invokers only). */
+  idTokens?: IdTokenSource;
 }
 
 /** The notification service. Notifications to customers and their delivery status; the support console. */
@@ -24,7 +27,9 @@ export function createApp(context: AppContext, options: NotificationAppOptions =
   });
   const store = { prisma: context.db.prisma, publish: context.events.publish };
   registerNotificationRoutes(http.app, store);
-  const services = options.services ?? httpServiceClient(options.serviceUrls ?? {}, { service: 'notification', request: (path, init) => http.app.request(path, init) });
+  const services =
+    options.services ??
+    httpServiceClient(options.serviceUrls ?? {}, { service: 'notification', request: (path, init) => http.app.request(path, init) }, options.idTokens);
   registerConsoleRoutes(http.app, store, { sessionMaxAgeSeconds: options.consoleSessionMaxAgeSeconds ?? 8 * 60 * 60, services });
   return http;
 }

@@ -1,6 +1,7 @@
 import { loadConfig } from '@shop/config';
 import { runService } from '@shop/service';
 import { createApp } from './app';
+import { metadataIdTokens } from './console/id-tokens';
 import { notificationConfigSchema, serviceUrlsOf } from './config';
 import { notificationHandlers } from './events/handlers';
 
@@ -10,5 +11,11 @@ await runService({
   service: 'notification',
   config,
   handlers: ({ logger }) => notificationHandlers({ logger }),
-  createApp: (context) => createApp(context, { consoleSessionMaxAgeSeconds: config.CONSOLE_SESSION_MAX_AGE_SECONDS, serviceUrls: serviceUrlsOf(config) }),
+  createApp: (context) =>
+    createApp(context, {
+      consoleSessionMaxAgeSeconds: config.CONSOLE_SESSION_MAX_AGE_SECONDS,
+      serviceUrls: serviceUrlsOf(config),
+      // Cloud Run (K_SERVICE set by it) admits only invokers: the console proves it is one.
+      ...(config.K_SERVICE ? { idTokens: metadataIdTokens() } : {}),
+    }),
 });

@@ -1,4 +1,5 @@
 import type { ServiceName } from '@shop/contracts';
+import type { IdTokenSource } from './id-tokens';
 
 /** A GET to another service's HTTP API, as the console makes it (with the support token). */
 export type ServiceClient = (service: ServiceName, path: string, headers: Record<string, string>) => Promise<Response>;
@@ -7,17 +8,23 @@ export type ServiceClient = (service: ServiceName, path: string, headers: Record
 const TIMEOUT_MS = 5_000;
 
 /**
- * A client over the services' base URLs (`CONSOLE_SERVICE_URLS`); a service without a URL answers `undefined`
+ * A client over the services' base URLs (`ORDER_SERVICE_URL`, …); a service without a URL answers `undefined`
  * through `ServiceUnreachable`, so the page says which part of the journey it could not see.
  * `self` answers for this service without a network round trip (Terraform cannot give a service its own URL).
  */
-export function httpServiceClient(urls: Partial<Record<ServiceName, string>>, self?: { service: ServiceName; request(path: string, init: RequestInit): Promise<Response> | Response }): ServiceClient {
+export function httpServiceClient(
+  urls: Partial<Record<ServiceName, string>>,
+  self?: { service: ServiceName; request(path: string, init: RequestInit): Promise<Response> | Response },
+  /** On Cloud Run: an ID token per service, sent as `X-Serverless-Authorization` (see id-tokens.ts). */
+  idTokens?: IdTokenSource,
+): ServiceClient {
   return async function requestService(service, path, headers) {
     if (self && service === self.service) return self.request(path, { headers });
     const base = urls[service];
-    if (!base) throw new ServiceUnreachable(service, 'no URL configured (CONSOLE_SERVICE_URLS)');
+    if (!base) throw new ServiceUnreachable(service, 'no URL configured (its <SERVICE>_SERVICE_URL)');
     try {
-      return await fetch(new URL(path, base), { headers, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
+      const proof: Record<string, string> = idTokens ? { 'X-Serverless-Authorization': `Bearer ${await idTokens(new URL(base).origin)}` } : {};
+      return await fetch(new URL(path, base), { headers: { ...headers, ...proof }, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
     } catch (err) {
       throw new ServiceUnreachable(service, err instanceof Error ? err.message : String(err));
     }
