@@ -30,6 +30,7 @@ interface Notification {
 }
 
 interface Cart {
+  cart_id: string;
   status: string;
   order_id: string | null;
 }
@@ -251,10 +252,12 @@ describe('an order by a customer without a push subscription', () => {
     expect(mail!.to).toMatchObject({ value: [{ address: JANE_EMAIL }] });
 
     // The push service did answer, with the push.failed that marks the case; the console shows no failed push of hers.
+    // Everything a cart checkout causes carries the cart's id as its correlation id (DESIGN.md).
+    const { cart_id: cartId } = await cartOf(JANE);
     const { rows: failures } = await system.db.pool.query<{ error: string }>(
       `SELECT payload->>'error' AS error FROM push.outbox WHERE topic = 'push.failed' AND payload->>'notification_id' IN
          (SELECT notification_id::text FROM push.notifications WHERE customer_id = $1::uuid AND correlation_id = $2)`,
-      [JANE, orderId],
+      [JANE, cartId],
     );
     expect(failures).toEqual([{ error: 'no_subscription: the customer has no push subscription' }]);
     const consolePage = await page(`/console?customer=${JANE}&status=failed`);

@@ -68,6 +68,20 @@ describe('order.created', () => {
     });
   });
 
+  it("carries a buy-now's request id as the correlation id of what it requests, for the confirmation and a later cancellation", async () => {
+    const order = orderCreated(JANE.customer_id, { source: 'buy-now', cart_id: null });
+    const before = await outboxSize(h.db);
+    expect(await h.deliver(message('order.created', order))).toEqual({ status: 'ack' });
+    expect(await h.deliver(message('order.cancelled', orderCancelled(order)))).toEqual({ status: 'ack' });
+    const events = await outbox(h.db, before);
+    expect(events.map((e) => [e.topic, e.attributes['correlation_id']])).toEqual([
+      ['email.requested', order.request_id],
+      ['push.requested', order.request_id],
+      ['email.requested', order.request_id],
+      ['push.requested', order.request_id],
+    ]);
+  });
+
   it('renders the lines, the unit prices, the line amounts and the total in the order currency', async () => {
     const order = orderCreated(JANE.customer_id, {
       items: [

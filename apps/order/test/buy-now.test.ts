@@ -253,7 +253,7 @@ describe('the buy-now choreography, as the order service sees it', () => {
       total_cents: 2 * TEE.price_cents,
     } satisfies Partial<Order>);
     const [created] = (await outbox(db, 'order.created')).filter((e) => e.payload['request_id'] === requestId);
-    expect(created).toMatchObject({ payload: { source: 'buy-now', cart_id: null, reservation_id: reservationId }, attributes: { correlation_id: request.order_id } });
+    expect(created).toMatchObject({ payload: { source: 'buy-now', cart_id: null, reservation_id: reservationId }, attributes: { correlation_id: requestId } });
   });
 
   it('stock.rejected → the request rejected, with the rejection shaped as the cart’s', async () => {

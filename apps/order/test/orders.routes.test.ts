@@ -320,11 +320,12 @@ describe('POST /orders/:id/cancel and DELETE /orders/:id', () => {
     expect(event!.payload['reason']).toBe('cancelled by admin');
   });
 
-  it('uses the order id as correlation id for a buy-now order (no cart)', async () => {
+  it("uses the buy-now request's id as correlation id for a buy-now order (no cart; DESIGN.md)", async () => {
     const customer = await newCustomer(order);
-    const placed = await placeOrder(order, db, customer, { source: 'buy-now', cart_id: null, request_id: randomUUID() });
+    const requestId = randomUUID();
+    const placed = await placeOrder(order, db, customer, { source: 'buy-now', cart_id: null, request_id: requestId });
     await order.app.request(`/orders/${placed.order_id}/cancel`, { method: 'POST', headers: asCustomer(customer) });
     const [event] = (await outbox(db, 'order.cancelled')).filter((e) => e.payload['order_id'] === placed.order_id);
-    expect(event).toMatchObject({ payload: { cart_id: null }, attributes: { correlation_id: placed.order_id } });
+    expect(event).toMatchObject({ payload: { cart_id: null }, attributes: { correlation_id: requestId } });
   });
 });

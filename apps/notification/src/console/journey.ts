@@ -57,9 +57,9 @@ async function json(res: Response): Promise<Record<string, unknown> | undefined>
 
 /**
  * The correlation ids a cart, order or request id stands for (DESIGN.md "Events"): a cart checkout's events
- * carry the cart id; a buy-now's carry its request id until the order exists and the order id after. So an
- * order id adds its cart id (or, for buy now, its request id and itself), and a buy-now request id adds
- * its order's id. A cart id needs no lookup: it is the correlation id.
+ * carry the cart id, a buy-now's its request id (events written before that rule was kept carry the order id
+ * once the order exists). So an order id adds its cart id (or, for buy now, its request id and itself), and a
+ * buy-now request id adds its order's id. A cart id needs no lookup: it is the correlation id.
  */
 export async function correlationIdsOf(id: string, client: ServiceClient, headers: Record<string, string>): Promise<string[]> {
   const ids = new Set([id]);

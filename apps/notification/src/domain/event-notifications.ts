@@ -32,6 +32,7 @@ export async function notifyOrderConfirmed(tx: Tx, cause: EventCause, order: Ord
     type: 'order_confirmed',
     order_id: order.order_id,
     cart_id: order.cart_id,
+    request_id: order.request_id,
     lines: order.items,
     total_cents: order.total_cents,
     currency: order.currency,
@@ -41,19 +42,23 @@ export async function notifyOrderConfirmed(tx: Tx, cause: EventCause, order: Ord
 
 /**
  * `order.cancelled` → "order cancelled". The event carries lines but neither total nor currency: the total is
- * the sum of the lines, the currency the one the confirmation was rendered in (unknown if it was not).
+ * the sum of the lines, the currency the one the confirmation was rendered in (unknown if it was not), and so
+ * is a buy-now's request id.
  */
 export async function notifyOrderCancelled(tx: Tx, cause: EventCause, order: OrderCancelledV1): Promise<NotificationRow[]> {
   await lockCustomer(tx, order.customer_id);
   const confirmed = await notificationsOfOrder(tx, order.order_id, 'order_confirmed');
-  const currency = confirmed.map((n) => (n.details as { currency?: unknown }).currency).find((c): c is string => typeof c === 'string') ?? null;
+  const fromConfirmation = (field: 'currency' | 'request_id') =>
+    confirmed.map((n) => (n.details as Record<string, unknown>)[field]).find((v): v is string => typeof v === 'string') ?? null;
   const input: TemplateInput = {
     type: 'order_cancelled',
     order_id: order.order_id,
     cart_id: order.cart_id,
+    // order.cancelled does not carry it: a buy-now's request id, for its correlation id, as the confirmation had it.
+    request_id: fromConfirmation('request_id'),
     lines: order.items,
     total_cents: order.items.reduce((sum, l) => sum + l.quantity * l.unit_price_cents, 0),
-    currency,
+    currency: fromConfirmation('currency'),
     reason: order.reason,
   };
   // Keyed by the order, not the event: an order is cancelled once, and order.cancelled may be published again

@@ -28,8 +28,9 @@ export function correlationOf(input: TemplateInput, customerId: string): string 
   switch (input.type) {
     case 'order_confirmed':
     case 'order_cancelled':
-      // As order itself publishes order.created: a cart checkout's journey is followed by its cart id.
-      return input.cart_id ?? input.order_id;
+      // As order itself publishes order.created (DESIGN.md): a cart checkout's journey is followed by its cart
+      // id, a buy-now's by its request id.
+      return input.cart_id ?? input.request_id ?? input.order_id;
     case 'stock_rejected':
       return input.cart_id ?? input.request_id;
     case 'manual':

@@ -21,9 +21,19 @@ export interface Shortfall {
  * the customer's name once `customer.upserted` arrives.
  */
 export type TemplateInput =
-  // cart_id: the checkout's correlation id; absent from notifications stored before it was kept.
-  | { type: 'order_confirmed'; order_id: string; cart_id?: string | null; lines: OrderLine[]; total_cents: number; currency: string }
-  | { type: 'order_cancelled'; order_id: string; cart_id?: string | null; lines: OrderLine[]; total_cents: number; currency: string | null; reason: string }
+  // cart_id (a cart checkout) or request_id (a buy-now): the checkout's correlation id; absent from notifications
+  // stored before they were kept.
+  | { type: 'order_confirmed'; order_id: string; cart_id?: string | null; request_id?: string | null; lines: OrderLine[]; total_cents: number; currency: string }
+  | {
+      type: 'order_cancelled';
+      order_id: string;
+      cart_id?: string | null;
+      request_id?: string | null;
+      lines: OrderLine[];
+      total_cents: number;
+      currency: string | null;
+      reason: string;
+    }
   | {
       type: 'stock_rejected';
       request_id: string;

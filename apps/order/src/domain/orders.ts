@@ -156,7 +156,8 @@ async function publishOrderCreated(
       status: 'confirmed',
       created_at: order.createdAt.toISOString(),
     },
-    { correlationId: order.cartId ?? order.orderId },
+    // DESIGN.md: the cart id for everything a cart checkout causes, the request id for a buy-now.
+    { correlationId: order.cartId ?? order.requestId },
   );
 }
 
@@ -241,7 +242,7 @@ async function publishCancelled(tx: Tx, publish: PublishFn, cancelled: OrderRow)
       reason: cancelled.cancelReason ?? RESERVATION_EXPIRED,
       cancelled_at: cancelled.cancelledAt!.toISOString(),
     },
-    { correlationId: cancelled.cartId ?? cancelled.orderId },
+    { correlationId: cancelled.cartId ?? cancelled.requestId },
   );
 }
 
