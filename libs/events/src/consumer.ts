@@ -2,6 +2,7 @@ import { decodeEnvelope, type EventEnvelope, type TopicName } from '@shop/contra
 import { inTransaction, isDatabaseUnavailable, quoteIdent, type Database, type Tx } from '@shop/db';
 import {
   createServiceMetrics,
+  currentTraceparent,
   inSpan,
   runWithLogContext,
   startSpan,
@@ -74,7 +75,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         envelope.attributes.occurred_at,
       );
       if (inserted === 0) return false;
-      await handler.handle(tx, envelope, contextFor(spec));
+      await handler.handle(tx, inCurrentTrace(envelope), contextFor(spec));
       return true;
     });
     return isNew ? { status: 'ack' } : { status: 'ack', duplicate: true };
@@ -146,7 +147,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   async function handleGroup(spec: SubscriptionSpec, handler: EventHandler, group: Decoded[]): Promise<DeliveryOutcome[] | undefined> {
     try {
       return await handleTogether(spec, group, async (tx, fresh) => {
-        for (const item of fresh) await runInContext(spec, item, () => handler.handle(tx, item.envelope, contextFor(spec)));
+        for (const item of fresh) await runInContext(spec, item, () => handler.handle(tx, inCurrentTrace(item.envelope), contextFor(spec)));
       });
     } catch (err) {
       logger.debug({ err, subscription: spec.name, size: group.length }, 'group failed; handling its messages one by one');
@@ -304,6 +305,15 @@ function runInContext<T>(spec: SubscriptionSpec, item: Decoded, fn: (span: SpanH
   return runWithLogContext({ event_id: attributes.event_id }, () =>
     inSpan(`process ${attributes.event_type}`, { kind: 'consumer', parent: attributes.traceparent, attributes: spanAttributes(spec, item) }, fn),
   );
+}
+
+/**
+ * The envelope as its handler sees it: carrying the trace it is handled in (its consumer span's, with tracing),
+ * as in a batch, so that what a handler creates on a message's behalf continues from there.
+ */
+function inCurrentTrace(envelope: EventEnvelope<TopicName>): EventEnvelope<TopicName> {
+  const traceparent = currentTraceparent();
+  return traceparent ? { ...envelope, attributes: { ...envelope.attributes, traceparent } } : envelope;
 }
 
 function spanAttributes(spec: SubscriptionSpec, item: Decoded): SpanAttributes {
