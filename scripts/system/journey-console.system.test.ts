@@ -2,24 +2,17 @@
 // console's journey page, which gathers every service's GET /admin/events. One checkout goes through; for the
 // other, order's database refuses the customer's order (a trigger, as in dead-lettered-checkout), so its
 // stock-available is dead-lettered and the page must say that is where it stopped.
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { servedInChromium, TEST_ARTIFACTS, type ServedInChromium } from '@shop/testing/browser';
 import { LOCAL_SUPPORT_TOKEN } from '@shop/config';
 import { SUPPORT } from './system';
 import { asCustomer, eventually, expectJson, JANE, JOHN, post, stockedProduct, useSystem } from './system-kit';
 
-// ENVIRONMENT.md: Debian's chromium, driven by playwright-core (which cannot download a browser here).
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');
-
 // Two attempts, then the dead letter; no re-asking during the test, so the dead-lettered hop stays the last one.
 const system = await useSystem({ maxDeliveryAttempts: 2, env: { CHECKOUT_RETRY_AFTER_SECONDS: '300', CHECKOUT_RETRY_MAX_SECONDS: '300' } });
-let server: ServerType;
+let served: ServedInChromium;
 let base: string;
 let browser: Browser;
 
@@ -33,21 +26,11 @@ beforeAll(async () => {
       WHEN (NEW.customer_id = '${JANE}') EXECUTE FUNCTION public.refuse_jane_order();`);
   await stockedProduct(system, 'JOURNEY-TEE', 10);
 
-  server = serve({ fetch: system.services.notification.http.app.fetch, hostname: '127.0.0.1', port: 0 });
-  await new Promise<void>((ready) => (server.listening ? ready() : server.once('listening', () => ready())));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  if (!existsSync(CHROMIUM)) {
-    // CI installs chromium (.ci/run); a missing browser must fail this test, never skip it silently.
-    throw new Error(`The journey browser test needs Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\`.`);
-  }
-  await mkdir(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  served = await servedInChromium(system.services.notification.http.app.fetch, 'journey');
+  ({ base, browser } = served);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((done) => (server ? server.close(done) : done(undefined)));
-});
+afterAll(() => served?.close());
 
 async function checkout(customer: string): Promise<{ cart_id: string; request_id: string }> {
   await expectJson(system.request('cart', '/cart/items', post({ product_sku: 'JOURNEY-TEE', quantity: 1 }, asCustomer(customer))), 200);
@@ -116,7 +99,7 @@ describe('the support console’s journey page', () => {
     expect(order.indexOf('order.created')).toBe(2);
     expect(order.indexOf('email.requested')).toBeGreaterThan(2);
     expect(rows.some((r) => r.stopped)).toBe(false);
-    await page.screenshot({ path: resolve(ARTIFACTS, 'console-journey.png'), fullPage: true });
+    await page.screenshot({ path: resolve(TEST_ARTIFACTS, 'console-journey.png'), fullPage: true });
 
     // The order id finds the same journey (order maps it to the cart's correlation id).
     const { items } = await expectJson<{ items: { order_id: string; cart_id: string | null }[] }>(system.request('order', `/orders?customer_id=${JOHN}`, { headers: SUPPORT }), 200);
@@ -144,7 +127,7 @@ describe('the support console’s journey page', () => {
     // Nothing after it: the order was never created.
     expect(rows.map((r) => r.topic)).not.toContain('order.created');
     expect(rows.find((r) => r.topic === 'order-requested')).toMatchObject({ to: 'inventory.order-requested', outcome: 'handled' });
-    await page.screenshot({ path: resolve(ARTIFACTS, 'console-journey-dead-lettered.png'), fullPage: true });
+    await page.screenshot({ path: resolve(TEST_ARTIFACTS, 'console-journey-dead-lettered.png'), fullPage: true });
     expect(scriptErrors).toEqual([]);
     await close();
   });

@@ -1,20 +1,13 @@
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { servedInChromium, TEST_ARTIFACTS, type ServedInChromium } from '@shop/testing/browser';
 import { LOCAL_SUPPORT_TOKEN } from '@shop/config';
 import { useTestDatabase } from '@shop/testing';
 import { JANE, JOHN, knowCustomer, message, notificationHarness, notificationsOf, orderCreated, stockRejected, type NotificationHarness } from './notification-test-kit';
 
-// ENVIRONMENT.md: Debian's chromium, driven by playwright-core (which cannot download a browser here).
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = resolve(import.meta.dirname, '../../../test-artifacts');
-
 let h: NotificationHarness;
-let server: ServerType;
+let served: ServedInChromium;
 let base: string;
 let browser: Browser;
 let failedEmailId: string;
@@ -34,22 +27,11 @@ beforeAll(async () => {
   await h.deliver(message('email.failed', { notification_id: failedEmailId, attempt: 2, error: '450 mailbox busy' }));
   await h.deliver(message('push.delivered', { notification_id: push!.notification_id, attempt: 1 }));
 
-  server = serve({ fetch: h.app.fetch, hostname: '127.0.0.1', port: 0 });
-  await new Promise<void>((ready) => (server.listening ? ready() : server.once('listening', () => ready())));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  if (!existsSync(CHROMIUM)) {
-    // CI installs chromium (.ci/run); a missing browser must fail this test, never skip it silently.
-    throw new Error(`The console browser test needs Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\`.`);
-  }
-  await mkdir(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  served = await servedInChromium(h.app.fetch, 'console');
+  ({ base, browser } = served);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((done) => (server ? server.close(done) : done(undefined)));
-});
+afterAll(() => served?.close());
 
 describe('support console in a browser', () => {
   it('signs in with the support token, filters, opens a notification with its history and e-mail, and signs out', async () => {
@@ -82,7 +64,7 @@ describe('support console in a browser', () => {
     const rows = page.locator('#notifications tbody tr');
     expect(await rows.count()).toBe(1);
     expect(await rows.first().innerText()).toContain('450 mailbox busy');
-    await page.screenshot({ path: resolve(ARTIFACTS, 'console-list.png'), fullPage: true });
+    await page.screenshot({ path: resolve(TEST_ARTIFACTS, 'console-list.png'), fullPage: true });
 
     await rows.first().getByRole('link').click();
     await page.waitForURL(`${base}/console/notifications/${failedEmailId}`);
@@ -97,7 +79,7 @@ describe('support console in a browser', () => {
     await expect.poll(() => email.getByText('Thank you for your order').isVisible(), { timeout: 15_000 }).toBe(true);
     expect(await email.getByRole('cell', { name: 'TSHIRT-RED-M' }).isVisible()).toBe(true);
     expect(await email.locator('tfoot').innerText()).toContain('€48.48');
-    await page.screenshot({ path: resolve(ARTIFACTS, 'console.png'), fullPage: true });
+    await page.screenshot({ path: resolve(TEST_ARTIFACTS, 'console.png'), fullPage: true });
 
     // The customer whose name is markup: it shows as text, and nothing ran.
     await page.goto(`${base}/console?customer=${JANE.customer_id}`);

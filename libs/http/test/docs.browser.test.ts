@@ -1,32 +1,18 @@
-import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { servedInChromium, type ServedInChromium } from '@shop/testing/browser';
 import { createTestApp } from '../src/test-support';
 
-// ENVIRONMENT.md: Debian's chromium, driven by playwright-core (which cannot download a browser here).
-const CHROMIUM = '/usr/bin/chromium';
-
-let server: ServerType;
+let served: ServedInChromium;
 let base: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = serve({ fetch: createTestApp().app.fetch, hostname: '127.0.0.1', port: 0 });
-  await new Promise<void>((ready) => (server.listening ? ready() : server.once('listening', () => ready())));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  if (!existsSync(CHROMIUM)) {
-    // CI installs chromium (.ci/run); a missing browser must fail this test, never skip it silently.
-    throw new Error(`The /docs browser test needs Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\`.`);
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  served = await servedInChromium(createTestApp().app.fetch, '/docs');
+  ({ base, browser } = served);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((done) => (server ? server.close(done) : done(undefined)));
-});
+afterAll(() => served?.close());
 
 describe('/docs in a browser with no internet', () => {
   it('renders the operations from the service alone, with no CSP violation', async () => {
