@@ -111,14 +111,9 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     // A CONSUMER span per message, as when handled alone: the handler gets each envelope carrying its span's
     // traceparent, so what it writes for one message continues that message's trace, not the batch's.
     const spans = items.map((item) => startSpan(`process ${spec.topic}`, { kind: 'consumer', parent: item.envelope.attributes.traceparent, attributes: spanAttributes(spec, item) }));
-    const traced = new Map(
-      items.map((item, i): [Decoded, EventEnvelope<TopicName>] => {
-        const traceparent = spans[i]!.traceparent;
-        return [item, traceparent ? { ...item.envelope, attributes: { ...item.envelope.attributes, traceparent } } : item.envelope];
-      }),
-    );
+    const traced = items.map((item, i) => ({ ...item, envelope: carrying(item.envelope, spans[i]!.traceparent) }));
     try {
-      return await handleTogether(spec, items, (tx, fresh) => handler.handleBatch!(tx, fresh.map((item) => traced.get(item)!), contextFor(spec)));
+      return await handleTogether(spec, traced, (tx, fresh) => handler.handleBatch!(tx, fresh.map((item) => item.envelope), contextFor(spec)));
     } catch (err) {
       for (const span of spans) span.fail(err);
       throw err;
@@ -272,21 +267,12 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       return outcomes;
     },
   };
-  return countingOutcomes(consumer, metrics);
-}
-
-/** The consumer, with every delivered message's outcome counted in `events_consumed_total` by its subscription's topic. */
-function countingOutcomes(consumer: Consumer, metrics: ServiceMetrics): Consumer {
-  const topics = new Map<string, TopicName>();
   return {
     ...consumer,
-    register(spec, handler) {
-      consumer.register(spec, handler);
-      topics.set(spec.name, spec.topic);
-    },
+    // Every delivered message's outcome counted in `events_consumed_total`, whichever of deliver's paths it took.
     async deliver(subscription, messages) {
       const outcomes = await consumer.deliver(subscription, messages);
-      const topic = topics.get(subscription)!;
+      const topic = routes.get(subscription)!.spec.topic;
       for (const outcome of outcomes) metrics.eventConsumed(topic, consumeOutcomeOf(outcome));
       return outcomes;
     },
@@ -312,8 +298,12 @@ function runInContext<T>(spec: SubscriptionSpec, item: Decoded, fn: (span: SpanH
  * as in a batch, so that what a handler creates on a message's behalf continues from there.
  */
 function inCurrentTrace(envelope: EventEnvelope<TopicName>): EventEnvelope<TopicName> {
-  const traceparent = currentTraceparent();
-  return traceparent ? { ...envelope, attributes: { ...envelope.attributes, traceparent } } : envelope;
+  return carrying(envelope, currentTraceparent());
+}
+
+/** The envelope with `traceparent` in place of its own; itself when that changes nothing (tracing off). */
+function carrying(envelope: EventEnvelope<TopicName>, traceparent: string | undefined): EventEnvelope<TopicName> {
+  return traceparent && traceparent !== envelope.attributes.traceparent ? { ...envelope, attributes: { ...envelope.attributes, traceparent } } : envelope;
 }
 
 function spanAttributes(spec: SubscriptionSpec, item: Decoded): SpanAttributes {
