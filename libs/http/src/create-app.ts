@@ -1,6 +1,5 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { routePath } from 'hono/route';
 import type { Logger, ServiceMetrics } from '@shop/observability';
 import {
   childTraceContext,
@@ -18,7 +17,7 @@ import type { IdempotencyStoreLike } from './idempotency';
 import { openApiDocument } from './openapi';
 import { classify, problemResponse } from './problem';
 import { useRateLimit, type RateLimitOptions } from './rate-limit';
-import { measureRequests } from './request-metrics';
+import { measureRequests, routeOf, UNMATCHED_ROUTE } from './request-metrics';
 import { securityHeaders } from './security-headers';
 
 /** A readiness dependency: resolves when usable, throws when not. */
@@ -84,9 +83,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       c.header('traceparent', formatTraceparent(trace));
       const latency = performance.now() - started;
       const status = c.res.status;
-      const route = routePath(c, -1);
+      const route = routeOf(c);
       // The instrumentation names the span by method only: the router knows the route (a 404 matched none).
-      if (route !== '/*' && route !== '*') describeCurrentSpan(`${c.req.method} ${route}`, { 'http.route': route });
+      if (route !== UNMATCHED_ROUTE) describeCurrentSpan(`${c.req.method} ${route}`, { 'http.route': route });
       // Cloud Run probes every instance every few seconds: a passing probe would bury the requests. A failing one is news.
       if (PROBES.has(c.req.path) && status < 400) return;
       // Cloud Logging's httpRequest shape, so the request shows up as a request in the log viewer.

@@ -7,11 +7,12 @@ import type { AppEnv } from './context';
 export const UNMATCHED_ROUTE = 'unmatched';
 
 /**
- * The registered pattern of the route that answered (`/cart/items/:product_sku`), never the raw path. The
+ * The registered pattern of the route that answered (`/cart/items/:product_sku`), never the raw path: the
+ * metrics' `route` label and the server span's name. The
  * handler that ran last tells which route that was; when it is an app-wide middleware (a rate limit's 429, or
  * the not-found handler), the first route registered for this method and path, if any.
  */
-function routeOf(c: Context<AppEnv>): string {
+export function routeOf(c: Context<AppEnv>): string {
   const routes = matchedRoutes(c);
   const last = routes[c.req.routeIndex];
   if (last && last.method !== 'ALL') return last.path;
