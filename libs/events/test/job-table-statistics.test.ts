@@ -23,6 +23,22 @@ async function statisticsOf(schema: string): Promise<TableStatistics> {
   return { analyzeCount: Number(rows[0]!.analyze_count), reltuples: rows[0]!.reltuples };
 }
 
+/** Rows of the schema's job table changed since its last ANALYZE, as PostgreSQL's published counters say. */
+async function changedSinceAnalyze(schema: string): Promise<number> {
+  const { rows } = await db.pool.query<{ n: string }>(
+    `SELECT n_mod_since_analyze AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'job_common'`,
+    [schema],
+  );
+  return Number(rows[0]!.n);
+}
+
+/** A statistics keeper over the schema's tables that looks only when told (`refresh`), with `settings` added. */
+function keeperOf(schema: string, settings: { minChanges?: number; changedFraction?: number; minIntervalMs?: number } = {}) {
+  const keeper = keepJobTableStatistics({ executeSql: (sql) => db.pool.query(sql), schema, logger: testLogger(), intervalMs: 3_600_000, ...settings });
+  stops.push(() => keeper.stop());
+  return keeper;
+}
+
 /** stock.changed messages: product.stock.changed and the other subscribers each get a job per message. */
 function stockChanges(count: number, from = 0): OutgoingMessage[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -63,55 +79,23 @@ describe('job table statistics', () => {
   it('leaves a queue table alone while fewer rows than the threshold changed', async () => {
     const transport = await embeddedTransport('boss_quiet', 3_600_000);
     await transport.publish(stockChanges(20));
-    const statistics = keepJobTableStatistics({ executeSql: (sql) => db.pool.query(sql), schema: 'boss_quiet', logger: testLogger(), intervalMs: 3_600_000 });
-    stops.push(() => statistics.stop());
+    const statistics = keeperOf('boss_quiet');
     // Wait for the counters of those inserts to be published, then look: 20 rows changed, far below 1,000.
-    await until(async () => {
-      const { rows } = await db.pool.query<{ n: string }>(
-        `SELECT n_mod_since_analyze AS n FROM pg_stat_user_tables WHERE schemaname = 'boss_quiet' AND relname = 'job_common'`,
-      );
-      return Number(rows[0]!.n) > 0;
-    }, 30_000);
+    await until(async () => (await changedSinceAnalyze('boss_quiet')) > 0, 30_000);
     const before = await statisticsOf('boss_quiet');
     await statistics.refresh();
     expect((await statisticsOf('boss_quiet')).analyzeCount).toBe(before.analyzeCount);
 
-    const eager = keepJobTableStatistics({
-      executeSql: (sql) => db.pool.query(sql),
-      schema: 'boss_quiet',
-      logger: testLogger(),
-      intervalMs: 3_600_000,
-      minChanges: 5,
-      changedFraction: 0,
-      minIntervalMs: 0,
-    });
-    stops.push(() => eager.stop());
+    const eager = keeperOf('boss_quiet', { minChanges: 5, changedFraction: 0, minIntervalMs: 0 });
     await eager.refresh();
     expect((await statisticsOf('boss_quiet')).analyzeCount).toBe(before.analyzeCount + 1);
   }, 40_000);
 
   it('analyzes a changing table at most once per interval, unless it outgrew its statistics fourfold', async () => {
     const transport = await embeddedTransport('boss_paced', 3_600_000);
-    const statistics = keepJobTableStatistics({
-      executeSql: (sql) => db.pool.query(sql),
-      schema: 'boss_paced',
-      logger: testLogger(),
-      intervalMs: 3_600_000,
-      minChanges: 5,
-      changedFraction: 0,
-      minIntervalMs: 3_600_000,
-    });
-    stops.push(() => statistics.stop());
-    const changedSinceAnalyze = async () =>
-      Number(
-        (
-          await db.pool.query<{ n: string }>(
-            `SELECT n_mod_since_analyze AS n FROM pg_stat_user_tables WHERE schemaname = 'boss_paced' AND relname = 'job_common'`,
-          )
-        ).rows[0]!.n,
-      );
+    const statistics = keeperOf('boss_paced', { minChanges: 5, changedFraction: 0, minIntervalMs: 3_600_000 });
     await transport.publish(stockChanges(300));
-    await until(async () => (await changedSinceAnalyze()) >= 300, 30_000);
+    await until(async () => (await changedSinceAnalyze('boss_paced')) >= 300, 30_000);
     const first = await statisticsOf('boss_paced');
     // Never analyzed: the interval does not hold it back.
     await statistics.refresh();
@@ -120,13 +104,13 @@ describe('job table statistics', () => {
 
     // Changed again, within the interval and less than fourfold: left alone.
     await transport.publish(stockChanges(100, 300));
-    await until(async () => (await changedSinceAnalyze()) >= 100, 30_000);
+    await until(async () => (await changedSinceAnalyze('boss_paced')) >= 100, 30_000);
     await statistics.refresh();
     expect((await statisticsOf('boss_paced')).analyzeCount).toBe(analyzed.analyzeCount);
 
     // Four times the rows the planner believes: analyzed within the interval all the same.
     await transport.publish(stockChanges(2_000, 400));
-    await until(async () => (await changedSinceAnalyze()) >= 2_000, 30_000);
+    await until(async () => (await changedSinceAnalyze('boss_paced')) >= 2_000, 30_000);
     await statistics.refresh();
     expect((await statisticsOf('boss_paced')).analyzeCount).toBe(analyzed.analyzeCount + 1);
   }, 90_000);
