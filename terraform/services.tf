@@ -218,6 +218,7 @@ module "notification" {
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
   invoker_members           = local.service_invokers
+  vpc_egress                = local.services_vpc_egress
   background_work           = local.background_work["notification"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances

@@ -180,6 +180,17 @@ variable "service_ingress" {
   }
 }
 
+variable "services_subnet_cidr" {
+  description = "Address range of the subnet the services that call other services send their egress through (network.tf): Direct VPC egress takes addresses from it as instances scale (at least a /26; a /24 serves hundreds of instances)."
+  type        = string
+  default     = "10.8.0.0/24"
+
+  validation {
+    condition     = can(cidrhost(var.services_subnet_cidr, 0)) && tonumber(split("/", var.services_subnet_cidr)[1]) <= 26
+    error_message = "services_subnet_cidr must be an IPv4 CIDR range of at least /26."
+  }
+}
+
 variable "gateway_service_account" {
   description = "Email of the service account the gateway calls the services as: it authenticates the shopper, overwrites X-Customer-Id and gets roles/run.invoker on every service (README.md, Identity). Empty: no gateway yet, only Pub/Sub push may call."
   type        = string

@@ -651,6 +651,34 @@ describe('the Cloud Run services in Terraform', () => {
     expect(authoritative).toEqual([]);
   });
 
+  it('sends all egress of a service that calls other services through the VPC, so its calls count as internal at their ingress', () => {
+    // A service calls another when Terraform gives it that service's URL (*_SERVICE_URL); the others need no VPC.
+    const callsOthers = (name: string) => Object.keys(envOf(name).env).some((key) => key.endsWith('_SERVICE_URL'));
+    const callers = serviceModules().filter(([name]) => callsOthers(name)).map(([name]) => name);
+    expect(callers).toContain('notification');
+    for (const [name, body] of serviceModuleCalls()) {
+      expect(body['vpc_egress'], name).toBe(callsOthers(name) ? '${local.services_vpc_egress}' : undefined);
+    }
+    expect(root.locals['services_vpc_egress']).toEqual({ network: '${google_compute_network.services.id}', subnetwork: '${google_compute_subnetwork.services.id}' });
+    // Cloud Run counts a call from another Cloud Run service as internal only through a subnet with Private Google Access.
+    expect(root.resources['google_compute_subnetwork.services']).toMatchObject({ network: '${google_compute_network.services.id}', private_ip_google_access: true });
+    expect(root.resources['google_compute_network.services']).toMatchObject({ auto_create_subnetworks: false });
+    // All traffic (run.app URLs are public addresses); the module leaves a service without vpc_egress off the VPC.
+    const vpcAccess = (block(modules['service']!.resources['google_cloud_run_v2_service.this'], 'template')['dynamic'] as Record<string, Body[]>)['vpc_access']![0]!;
+    expect(normalized(vpcAccess['for_each'])).toBe('${var.vpc_egress == null ? [] : [var.vpc_egress]}');
+    const content = block(vpcAccess, 'content');
+    expect(content['egress']).toBe('ALL_TRAFFIC');
+    expect(block(content, 'network_interfaces')).toEqual({ network: '${vpc_access.value.network}', subnetwork: '${vpc_access.value.subnetwork}' });
+    expect(modules['service']!.variables['vpc_egress']?.['default']).toBeNull();
+    // All egress includes the /cloudsql connection to the instance's public address: Cloud NAT lets it out.
+    const nat = root.resources['google_compute_router_nat.services']!;
+    expect(nat).toMatchObject({ router: '${google_compute_router.services.name}', source_subnetwork_ip_ranges_to_nat: 'LIST_OF_SUBNETWORKS' });
+    expect(block(nat, 'subnetwork')).toEqual({ name: '${google_compute_subnetwork.services.id}', source_ip_ranges_to_nat: ['ALL_IP_RANGES'] });
+    expect(String(root.locals['apis'])).toContain('compute.googleapis.com');
+    // Terraform's own identity creates them.
+    expect(normalized(modules['github-deploy']!.locals['terraform_roles'])).toContain('"roles/compute.networkAdmin"');
+  });
+
   it('verifies the audience Pub/Sub signs for, and accepts it at Cloud Run', () => {
     const scope = rootScope({ deployFunctions: true });
     const audiences = new Set<unknown>();

@@ -83,6 +83,7 @@ locals {
   terraform_roles = toset([
     "roles/artifactregistry.admin",
     "roles/cloudsql.admin",
+    "roles/compute.networkAdmin", # the services' VPC, subnet, router and Cloud NAT (network.tf)
     "roles/iam.serviceAccountAdmin",
     "roles/iam.serviceAccountUser",
     "roles/iam.workloadIdentityPoolAdmin",

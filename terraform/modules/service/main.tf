@@ -66,6 +66,19 @@ resource "google_cloud_run_v2_service" "this" {
       max_instance_count = var.max_instances
     }
 
+    # Requests to another service's run.app URL are internal only through a VPC (network.tf); all traffic,
+    # since those URLs resolve to public addresses.
+    dynamic "vpc_access" {
+      for_each = var.vpc_egress == null ? [] : [var.vpc_egress]
+      content {
+        egress = "ALL_TRAFFIC"
+        network_interfaces {
+          network    = vpc_access.value.network
+          subnetwork = vpc_access.value.subnetwork
+        }
+      }
+    }
+
     volumes {
       name = "cloudsql"
       cloud_sql_instance {

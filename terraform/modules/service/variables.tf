@@ -87,6 +87,15 @@ variable "cloud_sql_connection_name" {
   type        = string
 }
 
+variable "vpc_egress" {
+  description = "Direct VPC egress for a service that calls other services: all its traffic leaves through this network and subnet (with Private Google Access), so its requests count as internal at their ingress. null: no VPC, egress the default way."
+  type = object({
+    network    = string
+    subnetwork = string
+  })
+  default = null
+}
+
 variable "invoker_members" {
   description = "IAM members allowed to invoke the service (roles/run.invoker): the Pub/Sub push identity, and for a service the gateway's. By a fixed label (for_each keys must be known before the members exist)."
   type        = map(string)
