@@ -223,6 +223,33 @@ describe('outbox log transport guarantees', () => {
     expect(first.deliveries.length + second.deliveries.length).toBeGreaterThan(firstDeliveries);
   });
 
+  it('reports each subscription\'s delivery lag: the oldest unread row of its topic, or its oldest parked message, and 0 once all are dealt with', async () => {
+    const name = PRODUCT_STOCK_CHANGED.name;
+    const other = SUBSCRIPTIONS.find((s) => s.topic === 'order.created')!.name;
+    const t = transport();
+    await db.pool.query(`INSERT INTO inventory.log_positions (subscription) VALUES ($1) ON CONFLICT DO NOTHING`, [name]);
+    expect(await t.deliveryLag!([name, other])).toEqual(new Map([[name, 0], [other, 0]]));
+    await publishChanges(['LAG-A', 'LAG-B'], 1);
+    // Written a minute ago and unread: the subscription lags by about that; a subscription of another topic does not.
+    await db.pool.query(`UPDATE inventory.outbox SET created_at = now() - interval '60 seconds'`);
+    const unread = await t.deliveryLag!([name, other]);
+    expect(unread.get(name)).toBeGreaterThanOrEqual(59);
+    expect(unread.get(other)).toBe(0);
+
+    const poison = new Set(['LAG-A']);
+    const { deliver } = productConsumer(poison);
+    await t.subscribe(PRODUCT_STOCK_CHANGED, deliver);
+    await until(async () => (await versionsOf('LAG-B')).length === 1 && (await db.pool.query('SELECT 1 FROM product.log_retries')).rowCount === 1);
+    // Read past, but LAG-A waits parked: its event's age still counts.
+    await db.pool.query(`UPDATE product.log_retries SET attributes = jsonb_set(attributes, '{occurred_at}', to_jsonb(to_char(now() - interval '30 seconds', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))`);
+    const parked = (await t.deliveryLag!([name])).get(name)!;
+    expect(parked).toBeGreaterThanOrEqual(29);
+    expect(parked).toBeLessThan(59);
+    poison.clear();
+    await until(async () => (await versionsOf('LAG-A')).length === 1);
+    await until(async () => (await t.deliveryLag!([name])).get(name) === 0);
+  });
+
   it('gives every subscription of the topology a position in its producers outboxes, and retention keeps what they have not read', async () => {
     const t = transport();
     const { deliver } = productConsumer();

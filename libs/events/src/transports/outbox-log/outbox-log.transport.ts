@@ -38,6 +38,21 @@ function producersOf(spec: SubscriptionSpec): ServiceName[] {
 }
 
 /**
+ * The age of a subscription's oldest message from `producer` not yet dealt with: a row of its topic past the
+ * subscription's position (by when it was written), or a parked one (by when its event occurred). NULL when
+ * neither exists. The outbox scan starts at the position on the primary key, so it reads only the unread tail.
+ */
+function lagSql(producer: string, consumer: string): string {
+  return `
+    SELECT EXTRACT(EPOCH FROM now() - least(
+      (SELECT min(o.created_at) FROM ${quoteIdent(producer)}.outbox o
+        WHERE o.topic = $3 AND o.id > (SELECT p.position FROM ${quoteIdent(producer)}.log_positions p WHERE p.subscription = $1)),
+      (SELECT min((r.attributes->>'occurred_at')::timestamptz) FROM ${quoteIdent(consumer)}.log_retries r
+        WHERE r.subscription = $1 AND r.producer = $2)
+    ))::float8 AS seconds`;
+}
+
+/**
  * The embedded transport without copies: subscriptions read the producers' outboxes (`<service>.outbox`,
  * all in the one embedded database) as an ordered log, each with a position of its own per producer.
  *
@@ -190,6 +205,18 @@ export function createOutboxLogTransport(options: OutboxLogTransportOptions): Tr
     },
     async ping() {
       await pool.query('SELECT 1');
+    },
+    async deliveryLag(subscriptions) {
+      const lag = new Map(subscriptions.map((name) => [name, 0]));
+      if (closed) return lag;
+      for (const spec of options.topology.filter((s) => lag.has(s.name))) {
+        for (const producer of producersOf(spec)) {
+          const { rows } = await pool.query<{ seconds: number | null }>(lagSql(producer, spec.service), [spec.name, producer, spec.topic]);
+          const seconds = rows[0]?.seconds;
+          if (seconds != null) lag.set(spec.name, Math.max(lag.get(spec.name)!, seconds));
+        }
+      }
+      return lag;
     },
     async close() {
       if (closed) return;
