@@ -230,6 +230,13 @@ describe('the alert policies in Terraform (monitoring.tf)', () => {
     const deploy = await loadTerraformModule(join(TERRAFORM_DIR, 'modules', 'github-deploy'));
     expect(normalized(deploy.locals['terraform_roles'])).toContain('"roles/monitoring.editor"');
   });
+
+  it('lets every service and function write its own spans and metrics (the Telemetry API for traces, Cloud Monitoring for metrics), and read neither', async () => {
+    const service = await loadTerraformModule(join(TERRAFORM_DIR, 'modules', 'service'));
+    expect(service.resources['google_project_iam_member.telemetry']).toMatchObject({ role: '${each.value}', member: '${google_service_account.this.member}' });
+    expect(normalized(service.resources['google_project_iam_member.telemetry']!['for_each'])).toBe('${toset(["roles/telemetry.tracesWriter", "roles/monitoring.metricWriter"])}');
+    for (const api of ['telemetry.googleapis.com', 'cloudtrace.googleapis.com', 'monitoring.googleapis.com']) expect(normalized(root.locals['apis'])).toContain(`"${api}"`);
+  });
 });
 
 interface Tile {

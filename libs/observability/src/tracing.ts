@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import type * as OtelApi from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { telemetryApiTraceExporter } from './telemetry-api';
 
-/** Where spans go: an OTLP/HTTP collector, Google Cloud Trace, or nowhere (no SDK is loaded at all). */
+/** Where spans go: an OTLP/HTTP collector, Google Cloud Trace (through the Telemetry API's OTLP endpoint), or nowhere (no SDK is loaded at all). */
 export type TraceExporterKind = 'otlp' | 'cloud-trace' | 'none';
 
 export interface TracingOptions {
@@ -12,6 +13,8 @@ export interface TracingOptions {
   exporter: TraceExporterKind | SpanExporter;
   /** The Google Cloud project Cloud Trace writes to; by default the one the credentials name. */
   projectId?: string | undefined;
+  /** With `cloud-trace`: another base URL than the Telemetry API's (tests). */
+  telemetryEndpoint?: string;
   /** Share of new traces recorded (a caller's sampled flag decides for continued ones); 1 records all. */
   sampleRatio?: number;
 }
@@ -77,10 +80,15 @@ export async function setupTracing(options: TracingOptions): Promise<Tracing> {
     import('@opentelemetry/instrumentation-http'),
     import('@opentelemetry/instrumentation-pg'),
   ]);
-  const exporter = typeof options.exporter === 'object' ? options.exporter : await exporterOf(options.exporter, options.projectId);
+  const exporter = typeof options.exporter === 'object' ? options.exporter : await exporterOf(options.exporter, options.projectId, options.telemetryEndpoint);
   const processor = typeof options.exporter === 'object' ? new node.SimpleSpanProcessor(exporter) : new node.BatchSpanProcessor(exporter);
   const provider = new node.NodeTracerProvider({
-    resource: resources.resourceFromAttributes({ 'service.name': options.service, 'service.version': options.version }),
+    resource: resources.resourceFromAttributes({
+      'service.name': options.service,
+      'service.version': options.version,
+      // The Telemetry API files spans under the project this attribute names.
+      ...(options.projectId ? { 'gcp.project_id': options.projectId } : {}),
+    }),
     sampler: new node.ParentBasedSampler({ root: new node.TraceIdRatioBasedSampler(options.sampleRatio ?? 1) }),
     spanProcessors: [processor],
   });
@@ -111,12 +119,11 @@ export async function setupTracing(options: TracingOptions): Promise<Tracing> {
   };
 }
 
-async function exporterOf(kind: 'otlp' | 'cloud-trace', projectId: string | undefined): Promise<SpanExporter> {
+async function exporterOf(kind: 'otlp' | 'cloud-trace', projectId: string | undefined, telemetryEndpoint: string | undefined): Promise<SpanExporter> {
   if (kind === 'otlp') {
     // Reads OTEL_EXPORTER_OTLP_ENDPOINT (and _HEADERS, _TIMEOUT…) itself, as every OpenTelemetry SDK does.
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
     return new OTLPTraceExporter();
   }
-  const { TraceExporter } = await import('@google-cloud/opentelemetry-cloud-trace-exporter');
-  return new TraceExporter(projectId ? { projectId } : {});
+  return telemetryApiTraceExporter({ projectId, ...(telemetryEndpoint ? { endpoint: telemetryEndpoint } : {}) });
 }

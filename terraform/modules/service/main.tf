@@ -38,6 +38,16 @@ resource "google_project_iam_member" "cloudsql_client" {
   member  = google_service_account.this.member
 }
 
+# Its spans (libs/observability: OTLP to the Telemetry API) and its metrics (Cloud Monitoring), written as
+# itself; each role writes and cannot read.
+resource "google_project_iam_member" "telemetry" {
+  for_each = toset(["roles/telemetry.tracesWriter", "roles/monitoring.metricWriter"])
+
+  project = var.project_id
+  role    = each.value
+  member  = google_service_account.this.member
+}
+
 resource "google_cloud_run_v2_service" "this" {
   count = var.deploy ? 1 : 0
 
