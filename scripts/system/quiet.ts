@@ -18,15 +18,23 @@ function outboxLogBacklogSql(): string {
   return `SELECT sum(count)::text AS n FROM (${[...unread, ...parked].join(' UNION ALL ')}) q`;
 }
 
+export interface QuietOptions {
+  /** Whether the embedded transport's queues count (false with in-memory delivery). */
+  queues: boolean;
+  /** The embedded transport's engine; by default EVENT_EMBEDDED_ENGINE's, as the services choose it. */
+  engine?: 'pg-boss' | 'outbox-log';
+}
+
 /**
  * Messages still on their way: unrelayed outbox rows plus queued or running pg-boss jobs (dead letters aside),
  * or, when the services run the outbox log engine (EVENT_EMBEDDED_ENGINE), what its readers have not passed.
  */
-export async function messagesInFlight(pool: pg.Pool, options: { queues: boolean }): Promise<number> {
+export async function messagesInFlight(pool: pg.Pool, options: QuietOptions): Promise<number> {
   const outboxes = SERVICE_NAMES.map((s) => `SELECT count(*) FROM "${s}".outbox WHERE published_at IS NULL`).join(' UNION ALL ');
   const { rows } = await pool.query<{ n: string }>(`SELECT sum(count)::text AS n FROM (${outboxes}) o`);
   let queued = 0;
-  if (options.queues && process.env['EVENT_EMBEDDED_ENGINE'] === 'outbox-log') {
+  const engine = options.engine ?? (process.env['EVENT_EMBEDDED_ENGINE'] === 'outbox-log' ? 'outbox-log' : 'pg-boss');
+  if (options.queues && engine === 'outbox-log') {
     const backlog = await pool.query<{ n: string }>(outboxLogBacklogSql());
     queued = Number(backlog.rows[0]?.n ?? 0);
   } else if (options.queues) {
@@ -39,7 +47,7 @@ export async function messagesInFlight(pool: pg.Pool, options: { queues: boolean
 }
 
 /** Resolves once nothing is in flight twice in a row, 50 ms apart; `beforeCheck` may drain an in-memory transport. */
-export async function untilQuiet(pool: pg.Pool, options: { queues: boolean; timeoutMs: number; beforeCheck?: () => Promise<void> }): Promise<void> {
+export async function untilQuiet(pool: pg.Pool, options: QuietOptions & { timeoutMs: number; beforeCheck?: () => Promise<void> }): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let quietChecks = 0;
   while (quietChecks < 2) {

@@ -5,7 +5,7 @@ import { serve } from '@hono/node-server';
 import { loadConfig, LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN, serviceEnvSchema } from '@shop/config';
 import { SERVICE_NAMES, SUBSCRIPTIONS, type ServiceName } from '@shop/contracts';
 import { createDatabase, type Database } from '@shop/db';
-import { createEventRuntime, createMemoryTransport, createPgBossTransport, type EventHandler, type EventRuntime, type Transport } from '@shop/events';
+import { createEventRuntime, createMemoryTransport, createOutboxLogTransport, createPgBossTransport, type EventHandler, type EventRuntime, type Transport } from '@shop/events';
 import type { HttpApp } from '@shop/http';
 import { createLogger, type Logger } from '@shop/observability';
 import type { AppContext } from '@shop/service';
@@ -14,8 +14,10 @@ import { SERVICE_MODULES, type ServiceModule } from './service-modules';
 
 export interface SystemOptions {
   databaseUrl: string;
-  /** pg-boss (as `npm start` runs) or in-memory delivery. */
+  /** The embedded transport (as `npm start` runs) or in-memory delivery. */
   transport?: 'embedded' | 'memory';
+  /** The engine behind `embedded`; by default EVENT_EMBEDDED_ENGINE's, else pg-boss (as `npm start` chooses). */
+  engine?: 'pg-boss' | 'outbox-log';
   /** Inventory's order-requested batch size; 1 turns batching off. */
   inventoryBatchSize?: number;
   poolMax?: number;
@@ -73,6 +75,11 @@ function rateLimitConfig(options: SystemOptions): Partial<AppContext['config']> 
 export async function startSystem(options: SystemOptions): Promise<System> {
   const transportKind = options.transport ?? 'embedded';
   const memory = transportKind === 'memory' ? createMemoryTransport() : undefined;
+  const engine = options.engine ?? (process.env['EVENT_EMBEDDED_ENGINE'] === 'outbox-log' ? 'outbox-log' : 'pg-boss');
+  const embedded = (logger: Logger): Transport =>
+    engine === 'outbox-log'
+      ? createOutboxLogTransport({ databaseUrl: options.databaseUrl, topology: SUBSCRIPTIONS, logger, poolMax: 3 })
+      : createPgBossTransport({ databaseUrl: options.databaseUrl, topology: SUBSCRIPTIONS, logger, poolMax: 3 });
   const services = {} as Record<ServiceName, RunningService>;
   const config: AppContext['config'] = { ...baseConfig, ...rateLimitConfig(options) };
   for (const name of SERVICE_NAMES) {
@@ -82,7 +89,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const request = async (service: ServiceName, path: string, init?: RequestInit) => services[service].http.app.request(path, init);
     const module = SERVICE_MODULES[name]({ config, db, logger, databaseUrl: options.databaseUrl, env: options.env ?? {}, request });
     const handlers: EventHandler[] = module.handlers;
-    const transport = memory ?? createPgBossTransport({ databaseUrl: options.databaseUrl, topology: SUBSCRIPTIONS, logger, poolMax: 3 });
+    const transport = memory ?? embedded(logger);
     const events = createEventRuntime({
       service: name,
       db,
@@ -123,7 +130,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       return urls;
     },
     quiesce: (timeoutMs = 60_000) =>
-      untilQuiet(db.pool, { queues: transportKind === 'embedded', timeoutMs, beforeCheck: async () => void (await memory?.drain()) }),
+      untilQuiet(db.pool, { queues: transportKind === 'embedded', engine, timeoutMs, beforeCheck: async () => void (await memory?.drain()) }),
     async stop() {
       for (const server of servers) server.close();
       for (const stopBackground of backgroundStops.reverse()) await stopBackground();
