@@ -21,10 +21,12 @@ module "storefront" {
     GOOGLE_CLOUD_PROJECT = var.project_id
     IDENTITY_MODE        = var.identity_mode
     IDENTITY_JWT_CLAIM   = var.identity_jwt_claim
-    PRODUCT_SERVICE_URL  = module.product.uri
-    CART_SERVICE_URL     = module.cart.uri
-    ORDER_SERVICE_URL    = module.order.uri
-    CUSTOMER_SERVICE_URL = module.customer.uri
+    # Header mode's sign-in by choosing a customer: off in production unless this demonstration says so.
+    STOREFRONT_CUSTOMER_PICKER = var.storefront_demo_sign_in
+    PRODUCT_SERVICE_URL        = module.product.uri
+    CART_SERVICE_URL           = module.cart.uri
+    ORDER_SERVICE_URL          = module.order.uri
+    CUSTOMER_SERVICE_URL       = module.customer.uri
     # Notification serves shoppers their own notifications; push, the Web Push key and subscriptions.
     NOTIFICATION_SERVICE_URL = module.notification.uri
     PUSH_SERVICE_URL         = module.push.uri

@@ -940,6 +940,8 @@ describe('Identity in Terraform (DESIGN.md, Identity in production)', () => {
     for (const [name] of backendModules()) expect(envOf(name).env, name).toMatchObject(expected);
     // The storefront verifies no token itself: it forwards the shopper's, and reads only the mode and the claim.
     expect(envOf(STOREFRONT).env).toMatchObject({ IDENTITY_MODE: '${var.identity_mode}', IDENTITY_JWT_CLAIM: '${var.identity_jwt_claim}' });
+    // Choosing a customer is not authentication: the storefront offers it in production only when told to.
+    expect(envOf(STOREFRONT).env['STOREFRONT_CUSTOMER_PICKER']).toBe('${var.storefront_demo_sign_in}');
     // Public and in header mode, anyone could sign in as anyone: only as an explicit demonstration.
     expect(normalized(block(root.variables['storefront_demo_sign_in'], 'validation')['condition'])).toBe('${var.storefront_demo_sign_in || var.identity_mode == "jwt"}');
     expect(root.variables['storefront_demo_sign_in']?.['default']).toBe(false);
