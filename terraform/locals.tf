@@ -27,4 +27,14 @@ locals {
   # The support console (in notification) reads every other service's GET /admin/events for its journeys,
   # proving itself with its own identity's ID token (X-Serverless-Authorization).
   console_readable_invokers = merge(local.service_invokers, { console = "serviceAccount:${module.notification.service_account_email}" })
+  # The storefront (storefront.tf), the public shop, is the gateway of the services whose APIs it calls: it
+  # signs the shopper in and calls them as itself.
+  storefront_calls = toset(["product", "cart", "order", "customer", "notification", "push"])
+  # Who may invoke each service: the above, the console for all but itself, the storefront for what it calls.
+  invokers = {
+    for service in local.services : service => merge(
+      service == "notification" ? local.service_invokers : local.console_readable_invokers,
+      contains(local.storefront_calls, service) ? { storefront = module.storefront.service_account_member } : {},
+    )
+  }
 }

@@ -8,8 +8,8 @@
 # generic_task resource, whose job label is the service's name.
 
 locals {
-  # Every Cloud Run service: the eight services and, when deployed, the functions (functions.tf).
-  run_services = var.enable_services ? setunion(local.services, var.deploy_functions ? [for app in keys(local.functions) : "${app}-function"] : []) : toset([])
+  # Every Cloud Run service: the eight services, the storefront and, when deployed, the functions (functions.tf).
+  run_services = var.enable_services ? setunion(local.services, [module.storefront.name], var.deploy_functions ? [for app in keys(local.functions) : "${app}-function"] : []) : toset([])
 
   # Dead-letter subscription => the subscription whose dead letters it carries.
   dead_letter_subscriptions = { for name, s in local.subscriptions : s.dead_letter_subscription => name }

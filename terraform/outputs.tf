@@ -3,6 +3,11 @@ output "service_urls" {
   value       = local.service_urls
 }
 
+output "storefront_url" {
+  description = "The shop's public URL (null before enable_services)."
+  value       = module.storefront.uri
+}
+
 output "function_urls" {
   description = "Cloud Run URL of the e-mail and Web Push functions (null unless deploy_functions)."
   value       = local.function_urls

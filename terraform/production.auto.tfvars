@@ -24,6 +24,9 @@ db_max_connections    = 250
 identity_mode           = "header"
 gateway_service_account = ""
 service_ingress         = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+# The public storefront in header mode lets a shopper sign in as any customer: a demonstration shop. With an
+# identity provider (identity_mode = "jwt") this goes back to false.
+storefront_demo_sign_in = true
 
 # Open cart event streams per cart instance: each holds one of the 40 request slots, so at most half of them.
 cart_streams_per_instance = 16

@@ -6,7 +6,7 @@
 locals {
   # Secrets whose value Terraform generates: ids (plain, usable as for_each keys) and values (sensitive).
   generated_secret_ids = toset(concat(
-    ["database-url-migrator", "admin-api-token", "support-api-token"],
+    ["database-url-migrator", "admin-api-token", "support-api-token", "storefront-session-secret"],
     [for service in local.services : "database-url-${service}"],
   ))
   generated_secrets = merge(
@@ -15,6 +15,8 @@ locals {
     {
       "admin-api-token"   = random_password.api_token["admin"].result
       "support-api-token" = random_password.api_token["support"].result
+      # Keys the HMAC of the storefront's session cookies.
+      "storefront-session-secret" = random_password.storefront_session_secret.result
     },
   )
   # Secrets an operator fills in.
@@ -25,6 +27,11 @@ resource "random_password" "api_token" {
   for_each = toset(["admin", "support"])
 
   length  = 48
+  special = false
+}
+
+resource "random_password" "storefront_session_secret" {
+  length  = 64
   special = false
 }
 

@@ -77,7 +77,7 @@ module "order" {
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
-  invoker_members           = local.console_readable_invokers
+  invoker_members           = local.invokers["order"]
   background_work           = local.background_work["order"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
@@ -121,7 +121,7 @@ module "product" {
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
-  invoker_members           = local.console_readable_invokers
+  invoker_members           = local.invokers["product"]
   background_work           = local.background_work["product"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
@@ -165,7 +165,7 @@ module "inventory" {
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
-  invoker_members           = local.console_readable_invokers
+  invoker_members           = local.invokers["inventory"]
   background_work           = local.background_work["inventory"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
@@ -217,7 +217,7 @@ module "notification" {
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
-  invoker_members           = local.service_invokers
+  invoker_members           = local.invokers["notification"]
   vpc_egress                = local.services_vpc_egress
   background_work           = local.background_work["notification"]
   min_instances             = var.service_min_instances
@@ -264,7 +264,7 @@ module "email" {
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
-  invoker_members           = local.console_readable_invokers
+  invoker_members           = local.invokers["email"]
   background_work           = local.background_work["email"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
@@ -309,7 +309,7 @@ module "cart" {
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
-  invoker_members           = local.console_readable_invokers
+  invoker_members           = local.invokers["cart"]
   background_work           = local.background_work["cart"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
@@ -353,7 +353,7 @@ module "customer" {
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
-  invoker_members           = local.console_readable_invokers
+  invoker_members           = local.invokers["customer"]
   background_work           = local.background_work["customer"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances
@@ -402,7 +402,7 @@ module "push" {
 
   cloud_sql_connection_name = google_sql_database_instance.main.connection_name
   ingress                   = var.service_ingress
-  invoker_members           = local.console_readable_invokers
+  invoker_members           = local.invokers["push"]
   background_work           = local.background_work["push"]
   min_instances             = var.service_min_instances
   max_instances             = var.service_max_instances

@@ -191,6 +191,23 @@ variable "services_subnet_cidr" {
   }
 }
 
+variable "storefront_min_instances" {
+  description = "Minimum instances of the storefront. It does nothing between requests, so 0 lets it scale to zero; 1 spares the first shopper a cold start."
+  type        = number
+  default     = 0
+}
+
+variable "storefront_demo_sign_in" {
+  description = "Deploy the public storefront with identity_mode = \"header\", where a shopper signs in by choosing any customer: a demonstration shop, never a real one. A real shop uses identity_mode = \"jwt\"."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = var.storefront_demo_sign_in || var.identity_mode == "jwt"
+    error_message = "With identity_mode = \"header\" anyone may sign in to the public storefront as any customer: set identity_mode = \"jwt\", or storefront_demo_sign_in = true for a demonstration shop."
+  }
+}
+
 variable "gateway_service_account" {
   description = "Email of the service account the gateway calls the services as: it authenticates the shopper, overwrites X-Customer-Id and gets roles/run.invoker on every service (README.md, Identity). Empty: no gateway yet, only Pub/Sub push may call."
   type        = string

@@ -63,7 +63,7 @@ function scopeFor(options: { deployFunctions: boolean; enableServices: boolean }
     local: {
       subscriptions,
       services,
-      run_services: options.enableServices ? [...services, ...(options.deployFunctions ? Object.keys(functions).map((app) => `${app}-function`) : [])] : [],
+      run_services: options.enableServices ? [...services, 'storefront', ...(options.deployFunctions ? Object.keys(functions).map((app) => `${app}-function`) : [])] : [],
       dead_letter_subscriptions: Object.fromEntries(Object.entries(subscriptions).map(([name, s]) => [s.dead_letter_subscription, name])),
       latency_services: options.enableServices ? services : [],
       db_connections_alert_threshold: Math.floor((variables['db_max_connections'] as number) * (variables['alert_db_connections_fraction'] as number)),
@@ -126,7 +126,7 @@ const FEATURES = [
 describe('the alert policies in Terraform (monitoring.tf)', () => {
   it('takes the values the checks below model for its locals from the expressions pinned here', () => {
     expect(normalized(root.locals['run_services'])).toBe(
-      '${var.enable_services ? setunion(local.services, var.deploy_functions ? [for app in keys(local.functions) : "${app}-function"] : []) : toset([])}',
+      '${var.enable_services ? setunion(local.services, [module.storefront.name], var.deploy_functions ? [for app in keys(local.functions) : "${app}-function"] : []) : toset([])}',
     );
     expect(normalized(root.locals['dead_letter_subscriptions'])).toBe('${{ for name, s in local.subscriptions : s.dead_letter_subscription => name }}');
     expect(normalized(root.locals['latency_services'])).toBe('${var.enable_services ? local.services : toset([])}');
@@ -162,9 +162,9 @@ describe('the alert policies in Terraform (monitoring.tf)', () => {
       }
     });
 
-    it('alerts on the 5xx ratio of every Cloud Run service (the functions too, when deployed), from Cloud Run\'s request count', () => {
+    it('alerts on the 5xx ratio of every Cloud Run service (the storefront, and the functions when deployed, too), from Cloud Run\'s request count', () => {
       const policies = renderPolicies('server_errors', scope());
-      const expected = [...SERVICE_NAMES, ...(features.deployFunctions ? ['email-function', 'push-function'] : [])];
+      const expected = [...SERVICE_NAMES, 'storefront', ...(features.deployFunctions ? ['email-function', 'push-function'] : [])];
       expect(Object.keys(policies).sort()).toEqual(expected.sort());
       for (const [service, policy] of Object.entries(policies)) {
         const [condition] = policy.conditions;

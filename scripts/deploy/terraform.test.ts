@@ -41,12 +41,15 @@ const runUrl = (service: string) => `https://${service}-x7y2z3-ew.a.run.app`;
 let root: TerraformModule;
 let modules: Record<string, TerraformModule>;
 let apps: string[];
+/** The apps behind the storefront. */
+let backendApps: string[];
 let topology: TerraformTopology;
 
 beforeAll(async () => {
   root = await loadTerraformModule(TERRAFORM_DIR);
   modules = Object.fromEntries(await Promise.all(MODULES.map(async (m) => [m, await loadTerraformModule(join(TERRAFORM_DIR, 'modules', m))] as const)));
   apps = (await deployables()).filter((d) => d !== MIGRATE);
+  backendApps = apps.filter((app) => app !== STOREFRONT);
   topology = JSON.parse(await readFile(TOPOLOGY_FILE, 'utf8')) as TerraformTopology;
 });
 
@@ -78,11 +81,24 @@ function functionModules(): [string, Body][] {
   return serviceModuleCalls().filter(([name]) => name.endsWith(FUNCTION_SUFFIX));
 }
 
+/** The public storefront (terraform/storefront.tf): no database, no events, open to the internet; checked on its own. */
+const STOREFRONT = 'storefront';
+
+/** The eight services of DESIGN.md's table behind the storefront: databases, events, internal ingress. */
+function backendModules(): [string, Body][] {
+  return serviceModules().filter(([name]) => name !== STOREFRONT);
+}
+
 /** Every Cloud Run service module: the eight services and the optional functions. */
 function deployed(): Deployed[] {
   return serviceModuleCalls().map(([module]) =>
     module.endsWith(FUNCTION_SUFFIX) ? { module, app: module.slice(0, -FUNCTION_SUFFIX.length), kind: 'function' } : { module, app: module, kind: 'service' },
   );
+}
+
+/** The deployed services and functions that consume events and own a database: all but the storefront. */
+function backendDeployed(): Deployed[] {
+  return deployed().filter((target) => target.app !== STOREFRONT);
 }
 
 /** Sorted differences of two key sets, named so a failure says which side lacks what. */
@@ -116,7 +132,7 @@ function declaredSecrets(): { generated: string[]; operator: string[] } {
   const generatedText = normalized(root.locals['generated_secret_ids']);
   // The one computed family: database-url-<service> for every service of local.services.
   expect(generatedText).toContain('[for service in local.services : "database-url-${service}"]');
-  const generated = [...literals(generatedText.replace(/\[for service[^\]]*\]/, '')), ...apps.map((app) => `database-url-${app}`)];
+  const generated = [...literals(generatedText.replace(/\[for service[^\]]*\]/, '')), ...backendApps.map((app) => `database-url-${app}`)];
   return { generated, operator: literals(root.locals['operator_secrets']) };
 }
 
@@ -160,14 +176,14 @@ function rootScope(options: { deployFunctions: boolean; enableServices?: boolean
   };
   scope['local'] = {
     topology,
-    services: apps,
+    services: backendApps,
     functions,
     subscriptions,
     function_subscriptions: functionSubscriptions,
     service_urls: serviceUrls,
     function_urls: functionUrls,
     push_endpoints: pushEndpoints,
-    push_audience: Object.fromEntries(apps.map((app) => [app, `https://${app}.pubsub-push.${PROJECT}.internal`])),
+    push_audience: Object.fromEntries(backendApps.map((app) => [app, `https://${app}.pubsub-push.${PROJECT}.internal`])),
     push_invoker: { 'pubsub-push': `serviceAccount:${PUSH_SA}` },
     pubsub_service_agent: evaluate(root.locals['pubsub_service_agent'], scope),
   };
@@ -346,15 +362,26 @@ describe('the Terraform configuration', () => {
   it('outputs the URL of every service, and of the functions', () => {
     expect(expression(root.outputs['service_urls']?.['value'])).toBe('local.service_urls');
     const urls = root.locals['service_urls'] as Body;
-    expect(Object.keys(urls).sort()).toEqual([...apps].sort());
-    for (const app of apps) expect(urls[app]).toBe(`\${module.${app}.uri}`);
+    expect(Object.keys(urls).sort()).toEqual([...backendApps].sort());
+    for (const app of backendApps) expect(urls[app]).toBe(`\${module.${app}.uri}`);
     expect(expression(root.outputs['function_urls']?.['value'])).toBe('local.function_urls');
     const functionUrls = root.locals['function_urls'] as Body;
     for (const app of Object.keys(functionUrls)) expect(functionUrls[app]).toBe(`\${one(module.${app}_function[*].uri)}`);
   });
 
-  it('never makes anything public (no allUsers or allAuthenticatedUsers)', async () => {
-    for (const file of await terraformFiles()) expect(await readFile(file, 'utf8'), file).not.toMatch(/allUsers|allAuthenticatedUsers/);
+  it('makes nothing public but the storefront: allUsers only through modules/service var.public, which only the storefront sets', async () => {
+    const service = join(TERRAFORM_DIR, 'modules', 'service', 'main.tf');
+    for (const file of await terraformFiles()) {
+      const text = await readFile(file, 'utf8');
+      expect(text, file).not.toMatch(/allAuthenticatedUsers/);
+      if (file !== service) expect(text, file).not.toMatch(/allUsers/);
+    }
+    expect(normalized(modules['service']!.resources['google_cloud_run_v2_service_iam_member.invoker']!['for_each'])).toBe(
+      '${var.deploy ? merge(var.invoker_members, var.public ? { public = "allUsers" } : {}) : {}}',
+    );
+    expect(modules['service']!.variables['public']?.['default']).toBe(false);
+    const publicModules = Object.entries(root.modules).filter(([, body]) => 'public' in body);
+    expect(publicModules.map(([name, body]) => [name, body['public']])).toEqual([[STOREFRONT, true]]);
   });
 
   it('takes the values the checks below model for its locals from the expressions pinned here', () => {
@@ -507,9 +534,11 @@ describe('the Cloud Run services in Terraform', () => {
     expect(m.variables['command']?.['default']).toBeNull();
     expect(m.resources['google_service_account.this']?.['account_id']).toBe('svc-${var.name}');
     expect(block(m.resources['google_cloud_run_v2_service.this'], 'template')['service_account']).toBe('${google_service_account.this.email}');
-    expect(Object.keys(root.locals['service_account_emails'] as Body).sort()).toEqual([...apps].sort());
+    expect(Object.keys(root.locals['service_account_emails'] as Body).sort()).toEqual([...backendApps].sort());
+    // local.services are the backends (databases, topics, push audiences); the storefront has its own file.
     const listed = [...String(root.locals['services']).matchAll(/"([a-z-]+)"/g)].map((m) => m[1]!);
-    expect(listed.sort(), 'local.services').toEqual([...apps].sort());
+    expect(listed.sort(), 'local.services').toEqual([...backendApps].sort());
+    expect(apps).toContain(STOREFRONT);
   });
 
   it('gives every service and function each variable its config schema requires', async () => {
@@ -583,6 +612,7 @@ describe('the Cloud Run services in Terraform', () => {
       DATABASE_URL: 'postgresql://shop_x:password@localhost/shop?host=/cloudsql/p:r:shop-pg',
       ADMIN_API_TOKEN: 'A'.repeat(48),
       SUPPORT_API_TOKEN: 'S'.repeat(48),
+      STOREFRONT_SESSION_SECRET: 'K'.repeat(64),
       SMTP_URL: 'smtps://mailer:secret@smtp.example.com:465',
       VAPID_PUBLIC_KEY: publicKey.export({ format: 'der', type: 'spki' }).subarray(-65).toString('base64url'),
       VAPID_PRIVATE_KEY: Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url').toString('base64url'),
@@ -606,10 +636,11 @@ describe('the Cloud Run services in Terraform', () => {
   });
 
   it('lets each service and function publish only the topics its app produces (the contracts\' producers)', () => {
-    for (const target of deployed()) {
+    expect(root.modules[STOREFRONT], 'the storefront publishes nothing').not.toHaveProperty('publishes');
+    for (const target of backendDeployed()) {
       expect(root.modules[target.module]?.['publishes'], target.module).toBe(`\${local.published_topics["${target.app}"]}`);
     }
-    for (const app of apps) {
+    for (const app of backendApps) {
       const fromTerraform = Object.entries(topology.topics).filter(([, t]) => t.producers.includes(app)).map(([topic]) => topic);
       expect(fromTerraform.sort(), app).toEqual(topicsPublishedBy(app as ServiceName).sort());
     }
@@ -627,7 +658,7 @@ describe('the Cloud Run services in Terraform', () => {
     expect(projectPubSub).toEqual([]);
   });
 
-  it("lets only the Pub/Sub push identity, the gateway and the support console's identity invoke the services, and only push the functions", async () => {
+  it("lets only the Pub/Sub push identity, the gateway, the support console's identity and the storefront invoke the services, and only push the functions", async () => {
     expect(root.locals['push_invoker']).toEqual({ 'pubsub-push': '${google_service_account.pubsub_push.member}' });
     expect(normalized(root.locals['service_invokers'])).toBe(
       '${merge(local.push_invoker, var.gateway_service_account == "" ? {} : { gateway = "serviceAccount:${var.gateway_service_account}" })}',
@@ -636,12 +667,18 @@ describe('the Cloud Run services in Terraform', () => {
     expect(normalized(root.locals['console_readable_invokers'])).toBe(
       '${merge(local.service_invokers, { console = "serviceAccount:${module.notification.service_account_email}" })}',
     );
-    for (const [name, body] of serviceModules()) {
-      expect(body['invoker_members'], name).toBe(name === 'notification' ? '${local.service_invokers}' : '${local.console_readable_invokers}');
-    }
+    // The storefront calls exactly the services whose URLs its config reads (and Terraform gives it).
+    const storefrontCalls = Object.keys(envOf(STOREFRONT).env).filter((key) => key.endsWith('_SERVICE_URL')).map((key) => key.slice(0, -'_SERVICE_URL'.length).toLowerCase());
+    expect([...String(root.locals['storefront_calls']).matchAll(/"([a-z-]+)"/g)].map((m) => m[1]!).sort()).toEqual(storefrontCalls.sort());
+    expect(normalized(root.locals['invokers'])).toBe(
+      '${{ for service in local.services : service => merge(service == "notification" ? local.service_invokers : local.console_readable_invokers, contains(local.storefront_calls, service) ? { storefront = module.storefront.service_account_member } : {}) }}',
+    );
+    for (const [name, body] of backendModules()) expect(body['invoker_members'], name).toBe(`\${local.invokers["${name}"]}`);
+    // Shoppers reach the storefront from anywhere (var.public); no identity is granted it by name.
+    expect(root.modules[STOREFRONT]).not.toHaveProperty('invoker_members');
     for (const [name, body] of functionModules()) expect(body['invoker_members'], name).toBe('${local.push_invoker}');
     const invoker = modules['service']!.resources['google_cloud_run_v2_service_iam_member.invoker'];
-    expect(invoker).toMatchObject({ role: 'roles/run.invoker', member: '${each.value}', for_each: '${var.deploy ? var.invoker_members : {}}' });
+    expect(invoker).toMatchObject({ role: 'roles/run.invoker', member: '${each.value}' });
     const grantsInvoker = Object.entries({ root, ...modules }).flatMap(([name, module]) =>
       Object.entries(module.resources).filter(([, body]) => body['role'] === 'roles/run.invoker').map(([address]) => `${name}: ${address}`),
     );
@@ -682,7 +719,7 @@ describe('the Cloud Run services in Terraform', () => {
   it('verifies the audience Pub/Sub signs for, and accepts it at Cloud Run', () => {
     const scope = rootScope({ deployFunctions: true });
     const audiences = new Set<unknown>();
-    for (const target of deployed()) {
+    for (const target of backendDeployed()) {
       const { env } = envOf(target.module);
       expect(env['PUBSUB_PUSH_AUDIENCE'], target.module).toBe(`\${local.push_audience["${target.app}"]}`);
       expect(env['PUBSUB_PUSH_SERVICE_ACCOUNT'], target.module).toBe('${google_service_account.pubsub_push.email}');
@@ -691,7 +728,8 @@ describe('the Cloud Run services in Terraform', () => {
       if (target.kind === 'service') audiences.add(audienceOf(target.module, scope));
     }
     // One audience per service, none shared: a token for one service is refused by every other.
-    expect(audiences.size).toBe(apps.length);
+    expect(audiences.size).toBe(backendApps.length);
+    expect(envOf(STOREFRONT).env, 'the storefront takes no Pub/Sub push').not.toHaveProperty('PUBSUB_PUSH_AUDIENCE');
     const service = modules['service']!.resources['google_cloud_run_v2_service.this']!;
     expect(service['custom_audiences']).toBe('${compact([lookup(var.env, "PUBSUB_PUSH_AUDIENCE", "")])}');
   });
@@ -717,9 +755,17 @@ describe('the Cloud Run services in Terraform', () => {
     for (const [name, body] of serviceModules()) expect(body, name).not.toHaveProperty('ready_path');
     for (const [name, body] of serviceModules()) expect(body, name).not.toHaveProperty('health_path');
     expect(normalized(dynamicOf(startup, 'tcp_socket')['for_each'])).toBe('${var.health_path == null ? [8080] : []}');
-    expect(block(template, 'volumes')).toMatchObject({ name: 'cloudsql' });
-    expect(block(block(template, 'volumes'), 'cloud_sql_instance')['instances']).toEqual(['${var.cloud_sql_connection_name}']);
-    expect(block(container, 'volume_mounts')).toEqual({ name: 'cloudsql', mount_path: '/cloudsql' });
+    // The Cloud SQL socket for every service with a database; none for the storefront, which has none.
+    const volumes = dynamicOf(template, 'volumes');
+    expect(normalized(volumes['for_each'])).toBe('${var.cloud_sql_connection_name == null ? [] : [var.cloud_sql_connection_name]}');
+    expect(block(volumes, 'content')).toMatchObject({ name: 'cloudsql' });
+    expect(block(block(volumes, 'content'), 'cloud_sql_instance')['instances']).toEqual(['${volumes.value}']);
+    const mounts = dynamicOf(container, 'volume_mounts');
+    expect(normalized(mounts['for_each'])).toBe('${var.cloud_sql_connection_name == null ? [] : ["cloudsql"]}');
+    expect(block(mounts, 'content')).toEqual({ name: '${volume_mounts.value}', mount_path: '/cloudsql' });
+    expect(normalized(modules['service']!.resources['google_project_iam_member.cloudsql_client']!['count'])).toBe('${var.cloud_sql_connection_name == null ? 0 : 1}');
+    for (const [name, body] of backendModules()) expect(body['cloud_sql_connection_name'], name).toBe('${google_sql_database_instance.main.connection_name}');
+    expect(root.modules[STOREFRONT]).not.toHaveProperty('cloud_sql_connection_name');
     expect(block(service, 'lifecycle')['ignore_changes']).toContain('${template[0].containers[0].image}');
   });
   it('keeps every service working between requests: at least one instance, CPU always allocated, and the reason beside it', async () => {
@@ -733,8 +779,8 @@ describe('the Cloud Run services in Terraform', () => {
       '${var.background_work == null ? "The ${var.name} service." : "The ${var.name} service. Between requests it ${var.background_work}."}',
     );
     const reasons = root.locals['background_work'] as Record<string, string>;
-    expect(Object.keys(reasons).sort()).toEqual([...apps].sort());
-    for (const [name, body] of serviceModules()) {
+    expect(Object.keys(reasons).sort()).toEqual([...backendApps].sort());
+    for (const [name, body] of backendModules()) {
       expect(body['background_work'], name).toBe(`\${local.background_work["${name}"]}`);
       expect(reasons[name], name).toMatch(/^relays its outbox\b/);
     }
@@ -742,11 +788,14 @@ describe('the Cloud Run services in Terraform', () => {
     const defaults = Object.fromEntries(Object.entries(root.variables).map(([name, v]) => [name, v['default']]));
     const production = { ...defaults, ...(await parse('production.auto.tfvars', await readFile(join(TERRAFORM_DIR, 'production.auto.tfvars'), 'utf8'))) };
     for (const settings of [defaults, production]) {
-      for (const [name, body] of serviceModules()) {
+      for (const [name, body] of backendModules()) {
         expect(expression(body['min_instances']), name).toBe('var.service_min_instances');
         expect(Number(settings['service_min_instances']), name).toBeGreaterThanOrEqual(1);
       }
     }
+    // The storefront only answers shoppers' requests: it may scale to zero.
+    expect(root.modules[STOREFRONT]).not.toHaveProperty('background_work');
+    expect(expression(root.modules[STOREFRONT]!['min_instances'])).toBe('var.storefront_min_instances');
     // A function only answers the events Pub/Sub pushes to it: it may scale to zero.
     for (const [name, body] of functionModules()) expect(body, name).not.toHaveProperty('background_work');
   });
@@ -831,7 +880,7 @@ describe('the migration job in Terraform', () => {
     expect(container['image']).toBe('${local.image_repository}/migrate:${var.image_tag}');
     const secrets = root.locals['migrate_secret_env'] as Body;
     const expected = { DATABASE_URL: '${google_secret_manager_secret.generated["database-url-migrator"].secret_id}' } as Body;
-    for (const app of apps) expected[serviceUrlVariable(app)] = `\${google_secret_manager_secret.generated["database-url-${app}"].secret_id}`;
+    for (const app of backendApps) expected[serviceUrlVariable(app)] = `\${google_secret_manager_secret.generated["database-url-${app}"].secret_id}`;
     expect(secrets).toEqual(expected);
     expect((container['dynamic'] as Record<string, Body[]>)['env']?.map((d) => d['for_each'])).toEqual(['${local.migrate_secret_env}']);
     expect(root.resources['google_secret_manager_secret_iam_member.migrate']?.['for_each']).toBe('${local.migrate_secret_env}');
@@ -862,17 +911,22 @@ describe('Identity in Terraform (DESIGN.md, Identity in production)', () => {
   const REPO = 'acme/shop-backend';
   const INGRESS_CHOICES = '["INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"]';
 
-  it('never opens a service or function to the internet: ingress internal, or internal and the load balancer', async () => {
+  it('never opens a service or function to the internet, only the storefront: ingress internal, or internal and the load balancer', async () => {
     const service = modules['service']!;
-    expect(service.resources['google_cloud_run_v2_service.this']?.['ingress']).toBe('${var.ingress}');
+    expect(service.resources['google_cloud_run_v2_service.this']?.['ingress']).toBe('${var.public ? "INGRESS_TRAFFIC_ALL" : var.ingress}');
     expect(service.variables['ingress']?.['default']).toBe('INGRESS_TRAFFIC_INTERNAL_ONLY');
     expect(normalized(block(service.variables['ingress'], 'validation')['condition'])).toBe(`\${contains(${INGRESS_CHOICES}, var.ingress)}`);
     expect(root.variables['service_ingress']?.['default']).toBe('INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER');
     expect(normalized(block(root.variables['service_ingress'], 'validation')['condition'])).toBe(`\${contains(${INGRESS_CHOICES}, var.service_ingress)}`);
-    for (const [name, body] of serviceModules()) expect(body['ingress'], name).toBe('${var.service_ingress}');
+    for (const [name, body] of backendModules()) expect(body['ingress'], name).toBe('${var.service_ingress}');
+    for (const [name, body] of backendModules()) expect(body, name).not.toHaveProperty('public');
+    // The storefront: the shoppers' way in (var.public; its ingress argument is then not read).
+    expect(root.modules[STOREFRONT]).toMatchObject({ public: true });
+    expect(root.modules[STOREFRONT]).not.toHaveProperty('ingress');
     // The functions take Pub/Sub push only, which is internal: the module's default.
     for (const [name, body] of functionModules()) expect(body, name).not.toHaveProperty('ingress');
-    for (const file of await terraformFiles()) expect(await readFile(file, 'utf8'), file).not.toContain('INGRESS_TRAFFIC_ALL');
+    const service_main = join(TERRAFORM_DIR, 'modules', 'service', 'main.tf');
+    for (const file of await terraformFiles()) if (file !== service_main) expect(await readFile(file, 'utf8'), file).not.toContain('INGRESS_TRAFFIC_ALL');
   });
 
   it('passes IDENTITY_MODE and the jwt settings to every service, leaving unset ones out', () => {
@@ -883,7 +937,14 @@ describe('Identity in Terraform (DESIGN.md, Identity in production)', () => {
       IDENTITY_JWT_JWKS_URL: '${var.identity_jwt_jwks_url}',
       IDENTITY_JWT_CLAIM: '${var.identity_jwt_claim}',
     };
-    for (const [name] of serviceModules()) expect(envOf(name).env, name).toMatchObject(expected);
+    for (const [name] of backendModules()) expect(envOf(name).env, name).toMatchObject(expected);
+    // The storefront verifies no token itself: it forwards the shopper's, and reads only the mode and the claim.
+    expect(envOf(STOREFRONT).env).toMatchObject({ IDENTITY_MODE: '${var.identity_mode}', IDENTITY_JWT_CLAIM: '${var.identity_jwt_claim}' });
+    // Choosing a customer is not authentication: the storefront offers it in production only when told to.
+    expect(envOf(STOREFRONT).env['STOREFRONT_CUSTOMER_PICKER']).toBe('${var.storefront_demo_sign_in}');
+    // Public and in header mode, anyone could sign in as anyone: only as an explicit demonstration.
+    expect(normalized(block(root.variables['storefront_demo_sign_in'], 'validation')['condition'])).toBe('${var.storefront_demo_sign_in || var.identity_mode == "jwt"}');
+    expect(root.variables['storefront_demo_sign_in']?.['default']).toBe(false);
     expect(root.variables['identity_mode']?.['default']).toBe('header');
     expect(root.variables['identity_jwt_claim']?.['default']).toBe('customer_id');
     for (const name of ['identity_jwt_issuer', 'identity_jwt_audience', 'identity_jwt_jwks_url']) expect(root.variables[name]?.['default'], name).toBeNull();

@@ -33,6 +33,8 @@ resource "google_pubsub_topic_iam_member" "publish" {
 
 # The Cloud SQL connector authorises by IAM; the database itself then checks the service's own role.
 resource "google_project_iam_member" "cloudsql_client" {
+  count = var.cloud_sql_connection_name == null ? 0 : 1
+
   project = var.project_id
   role    = "roles/cloudsql.client"
   member  = google_service_account.this.member
@@ -58,7 +60,7 @@ resource "google_cloud_run_v2_service" "this" {
   deletion_protection = var.deletion_protection
   # Two fences (DESIGN.md, Identity in production): the network path (Pub/Sub push in this project is
   # internal; the gateway comes through the load balancer) and an identity token of an invoker (IAM below).
-  ingress = var.ingress
+  ingress = var.public ? "INGRESS_TRAFFIC_ALL" : var.ingress
   # Pub/Sub signs push tokens for this audience; the app verifies the same value (PUBSUB_PUSH_AUDIENCE).
   custom_audiences = compact([lookup(var.env, "PUBSUB_PUSH_AUDIENCE", "")])
 
@@ -89,10 +91,13 @@ resource "google_cloud_run_v2_service" "this" {
       }
     }
 
-    volumes {
-      name = "cloudsql"
-      cloud_sql_instance {
-        instances = [var.cloud_sql_connection_name]
+    dynamic "volumes" {
+      for_each = var.cloud_sql_connection_name == null ? [] : [var.cloud_sql_connection_name]
+      content {
+        name = "cloudsql"
+        cloud_sql_instance {
+          instances = [volumes.value]
+        }
       }
     }
 
@@ -140,9 +145,12 @@ resource "google_cloud_run_v2_service" "this" {
         }
       }
 
-      volume_mounts {
-        name       = "cloudsql"
-        mount_path = "/cloudsql"
+      dynamic "volume_mounts" {
+        for_each = var.cloud_sql_connection_name == null ? [] : ["cloudsql"]
+        content {
+          name       = volume_mounts.value
+          mount_path = "/cloudsql"
+        }
       }
 
       # An instance takes requests once /readyz (database and transport) answers, so a revision that cannot
@@ -197,7 +205,8 @@ resource "google_cloud_run_v2_service" "this" {
 }
 
 resource "google_cloud_run_v2_service_iam_member" "invoker" {
-  for_each = var.deploy ? var.invoker_members : {}
+  # A public service (the storefront) is invoked by anyone: the internet's shoppers.
+  for_each = var.deploy ? merge(var.invoker_members, var.public ? { public = "allUsers" } : {}) : {}
 
   project  = var.project_id
   location = var.region

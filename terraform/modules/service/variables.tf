@@ -83,8 +83,15 @@ variable "publishes" {
 }
 
 variable "cloud_sql_connection_name" {
-  description = "Cloud SQL instance connection name (project:region:instance), mounted at /cloudsql."
+  description = "Cloud SQL instance connection name (project:region:instance), mounted at /cloudsql. null: a service without a database (the storefront), with no mount and no Cloud SQL access."
   type        = string
+  default     = null
+}
+
+variable "public" {
+  description = "Open to the internet: any ingress, and anyone may invoke it. Only for the storefront, which holds no data of its own and calls the services as itself; never for a service that trusts X-Customer-Id."
+  type        = bool
+  default     = false
 }
 
 variable "vpc_egress" {
