@@ -1,5 +1,5 @@
+import { formatMoney } from '@shop/contracts';
 import { html, type SafeHtml } from './html';
-import { formatMoney } from './money';
 
 export interface OrderLine {
   product_sku: string;
