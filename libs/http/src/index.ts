@@ -12,4 +12,5 @@ export { appendedClientAddress, type RateLimitOptions } from './rate-limit';
 export { serveApp, type RunningServer, type ServeOptions } from './serve';
 export { PROMETHEUS_CONTENT_TYPE, registerMetricsRoute } from './metrics.routes';
 export { measureRequests, UNMATCHED_ROUTE } from './request-metrics';
+export { escapeHtml, html, SafeHtml } from './html';
 export { metadataIdTokens, type IdTokenSource } from './id-tokens';

@@ -1,5 +1,5 @@
 import { formatMoney } from '@shop/contracts';
-import { html, type SafeHtml } from './html';
+import { html, type SafeHtml } from '@shop/http';
 
 export interface OrderLine {
   product_sku: string;
