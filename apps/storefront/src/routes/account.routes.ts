@@ -2,12 +2,34 @@ import type { Context, Hono } from 'hono';
 import type { SafeHtml } from '@shop/http';
 import { claimOf } from '../identity';
 import { ServiceProblem } from '../service-client';
+import type { Shopper } from '../session';
 import type { Customer } from '../shop-api';
 import { signInPage } from '../views/account.page';
 import { alertBox } from '../views/layout';
 import { problemMessage, readForm, render, safeNext, signIn, signOut, type Storefront } from './web';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** How long a new customer may take to reach the cart's and order's read models (customer.upserted). */
+const NEW_CUSTOMER_WAIT_MS = 5_000;
+
+/**
+ * Cart and order learn of a new customer from its `customer.upserted` event, a moment after it was created;
+ * until then they answer 401. Waiting here keeps the shopper's first click from signing them out again.
+ */
+async function untilKnown(shop: Storefront, shopper: Shopper): Promise<void> {
+  const deadline = Date.now() + NEW_CUSTOMER_WAIT_MS;
+  for (const ask of [() => shop.api.cart(shopper), () => shop.api.orders(shopper)]) {
+    for (;;) {
+      try {
+        await ask();
+        break;
+      } catch (err) {
+        if (!(err instanceof ServiceProblem) || err.status !== 401 || Date.now() > deadline) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+}
 
 async function signInView(c: Context, shop: Storefront, next: string, status = 200, error?: SafeHtml): Promise<Response> {
   let customers: Customer[] = [];
@@ -50,7 +72,9 @@ export function registerAccountRoutes(app: Hono, shop: Storefront): void {
     if (!shop.canCreateCustomers) return signInView(c, shop, next, 403, alertBox('error', 'New customers cannot be created here'));
     try {
       const customer = await shop.api.createCustomer({ name: (form['name'] ?? '').trim(), email: (form['email'] ?? '').trim() });
-      signIn(c, shop, { customerId: customer.customer_id, name: customer.name });
+      const shopper = { customerId: customer.customer_id, name: customer.name };
+      await untilKnown(shop, shopper);
+      signIn(c, shop, shopper);
     } catch (err) {
       // 409: the e-mail is taken; 422: a field is wrong.
       if (!(err instanceof ServiceProblem) || err.status >= 500 || err.status === 401 || err.status === 403) throw err;
