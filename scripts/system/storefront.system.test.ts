@@ -7,16 +7,23 @@ import { randomUUID } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addToCart, cartStatus, expectAccessible, screenshot, serveStorefront, signInAs, type ServedStorefront } from './storefront-kit';
-import { SUPPORT } from './system';
-import { eventually, expectJson, JANE, JOHN, stockedProduct, useSystem } from './system-kit';
+import { ADMIN, SUPPORT } from './system';
+import { eventually, expectJson, JANE, JOHN, post, useSystem } from './system-kit';
 
 const system = await useSystem();
 let shop: ServedStorefront;
 
+/** A product with stock, through the admin APIs, once cart and product know it. */
+async function product(sku: string, name: string, description: string, priceCents: number, available: number): Promise<void> {
+  await expectJson(system.request('product', '/products', post({ sku, name, description, price_cents: priceCents, currency: 'EUR' }, ADMIN)), 201);
+  await expectJson(system.request('inventory', '/inventory', post({ sku, available }, ADMIN)), 201);
+}
+
 beforeAll(async () => {
-  await stockedProduct(system, 'STORE-LAMP', 5, 3450);
-  await stockedProduct(system, 'STORE-LAST', 1, 9900);
-  await stockedProduct(system, 'STORE-PLAIN', 20, 500);
+  await product('STORE-LAMP', 'Desk lamp', 'Warm LED light, dimmable.', 3450, 5);
+  await product('STORE-LAST', 'Signed print', 'Numbered edition: the last one.', 9900, 1);
+  await product('STORE-TOTE', 'Tote bag', 'Sturdy canvas, long handles.', 500, 20);
+  await system.quiesce();
   shop = await serveStorefront(system);
 }, 60_000);
 
@@ -32,8 +39,8 @@ describe('the storefront in Chromium', () => {
     const { base } = shop;
     await page.goto(`${base}/`);
     await expect.poll(() => page.locator('li.card').count()).toBeGreaterThanOrEqual(9);
-    await expectAccessible(page);
     await screenshot(page, 'storefront-catalog', false);
+    await expectAccessible(page);
 
     // Search, price range and sorting are GET /products's own: the lamp costs €34.50.
     await page.getByLabel('Search').fill('lamp');
@@ -42,7 +49,7 @@ describe('the storefront in Chromium', () => {
     await page.getByLabel('Sort by').selectOption('-price');
     await page.getByRole('button', { name: 'Show' }).click();
     await page.waitForURL(/\?q=lamp&min=30&max=40&sort=-price$/);
-    expect(await page.locator('li.card h2').allInnerTexts()).toEqual(['Product STORE-LAMP']);
+    expect(await page.locator('li.card h2').allInnerTexts()).toEqual(['Desk lamp']);
     expect(await page.locator('li.card .price').innerText()).toBe('€34.50');
     expect(await page.locator('li.card [data-stock]').innerText()).toBe('Only 5 left');
 
@@ -55,14 +62,14 @@ describe('the storefront in Chromium', () => {
     await page.waitForURL(`${base}/`);
     expect(await page.locator('header .who').innerText()).toContain('Signed in as Ada Lovelace');
 
-    await page.getByRole('link', { name: 'Product STORE-LAMP' }).click();
+    await page.getByRole('link', { name: 'Desk lamp' }).click();
     await page.waitForURL(`${base}/products/STORE-LAMP`);
     await expectAccessible(page);
     await page.getByLabel(/^Quantity/).fill('1');
     await page.getByRole('button', { name: /^Add to cart/ }).click();
     await page.waitForURL(`${base}/cart`);
     // Change the quantity to 2 on the cart page.
-    await page.getByLabel('Quantity of Product STORE-LAMP').fill('2');
+    await page.getByLabel('Quantity of Desk lamp').fill('2');
     await page.getByRole('button', { name: /^Update/ }).click();
     await page.waitForURL(`${base}/cart`);
     expect(await page.locator('[data-total]').innerText()).toBe('€69.00');
@@ -111,8 +118,8 @@ describe('the storefront in Chromium', () => {
     const jane = await shop.open();
     await signInAs(john.page, base, 'John Smith');
     await signInAs(jane.page, base, 'Jane Doe');
-    await addToCart(john.page, base, 'STORE-LAST', 'Product STORE-LAST');
-    await addToCart(jane.page, base, 'STORE-LAST', 'Product STORE-LAST');
+    await addToCart(john.page, base, 'print', 'Signed print');
+    await addToCart(jane.page, base, 'print', 'Signed print');
 
     // Inventory waits on this row lock, so both checkouts are still pending when their pages show: what
     // follows can only arrive through the live stream.
@@ -165,7 +172,7 @@ describe('the storefront in Chromium', () => {
     }
     expect(held).toHaveLength(1);
     const [{ orderId, name }] = held as [{ orderId: string; name: string }];
-    await page.goto(`${base}/?q=STORE-LAST`);
+    await page.goto(`${base}/?q=print`);
     expect(await page.locator('li.card [data-stock]').innerText()).toBe('Sold out');
     expect(await page.getByRole('button', { name: /^Sold out/ }).isDisabled()).toBe(true);
 
@@ -178,7 +185,7 @@ describe('the storefront in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Cancel order' }).count()).toBe(0);
 
     await expect.poll(async () => {
-      await page.goto(`${base}/?q=STORE-LAST`);
+      await page.goto(`${base}/?q=print`);
       return page.locator('li.card [data-stock]').innerText();
     }, { timeout: 30_000 }).toBe('Only 1 left');
     await screenshot(page, 'storefront-back-in-stock', false);
@@ -192,13 +199,13 @@ describe('the storefront in Chromium', () => {
     await page.getByLabel('Sort by').selectOption('price');
     await page.getByRole('button', { name: 'Show' }).click();
     await page.waitForURL(/sort=price/);
-    await addToCart(page, base, 'STORE-PLAIN', 'Product STORE-PLAIN', 3);
-    expect(await page.locator('tr[data-line="STORE-PLAIN"] input[name=quantity]').inputValue()).toBe('3');
+    await addToCart(page, base, 'tote', 'Tote bag', 3);
+    expect(await page.locator('tr[data-line="STORE-TOTE"] input[name=quantity]').inputValue()).toBe('3');
     expect(await page.locator('[data-total]').innerText()).toBe('€15.00');
     await page.getByRole('button', { name: /^Remove/ }).click();
     await page.waitForURL(`${base}/cart`);
     expect(await page.locator('[data-live-cart]').innerText()).toContain('Your cart is empty.');
-    await addToCart(page, base, 'STORE-PLAIN', 'Product STORE-PLAIN', 1);
+    await addToCart(page, base, 'tote', 'Tote bag', 1);
     await page.getByRole('button', { name: 'Check out' }).click();
     await expect.poll(() => cartStatus(page), { timeout: 30_000 }).toBe('ordered');
   });
@@ -208,8 +215,8 @@ describe('the storefront in Chromium', () => {
     const { page, scriptErrors } = await shop.open({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     await signInAs(page, base, 'Michael Wilson');
     await screenshot(page, 'storefront-phone-catalog', false);
-    await addToCart(page, base, 'STORE-PLAIN', 'Product STORE-PLAIN', 2);
-    for (const path of ['/', '/cart', '/orders', '/notifications', '/products/STORE-PLAIN']) {
+    await addToCart(page, base, 'tote', 'Tote bag', 2);
+    for (const path of ['/', '/cart', '/orders', '/notifications', '/products/STORE-TOTE']) {
       await page.goto(`${base}${path}`);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, path).toBeLessThanOrEqual(0);

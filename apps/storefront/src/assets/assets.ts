@@ -96,6 +96,7 @@ dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
   table.lines tr{display:grid;grid-template-columns:1fr auto;gap:4px 8px;padding:8px 0;border-bottom:1px solid var(--line)}
   table.lines td{border:0;padding:2px 0}
   table.lines td.num{text-align:left}
+  table.lines td:first-child{grid-column:1/-1;font-weight:600}
 }
 `;
 
