@@ -27,6 +27,8 @@ export interface StorefrontDeps {
   supportToken?: string | undefined;
   /** Creates a customer to sign in as (header mode). */
   adminToken?: string | undefined;
+  /** Header mode: shoppers sign in by choosing a customer (development and test; see config.ts). Default true. */
+  customerPicker?: boolean;
   bodyLimitBytes?: number;
 }
 
@@ -43,7 +45,8 @@ export function createApp(deps: StorefrontDeps): Hono {
     jwtClaim: deps.jwtClaim ?? 'customer_id',
     sessionSecret: deps.sessionSecret,
     sessionMaxAgeSeconds: deps.sessionMaxAgeSeconds ?? 7 * 24 * 60 * 60,
-    canCreateCustomers: deps.identityMode === 'header' && Boolean(deps.adminToken),
+    customerPicker: deps.identityMode === 'header' && (deps.customerPicker ?? true),
+    canCreateCustomers: deps.identityMode === 'header' && (deps.customerPicker ?? true) && Boolean(deps.adminToken),
   };
   const app = new Hono();
   app.use(securityHeaders());

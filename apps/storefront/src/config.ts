@@ -26,6 +26,9 @@ const serviceUrlsEnv = Object.fromEntries(
  *   process makes a random one: sessions then end when the storefront restarts. Required anywhere else.
  * - `SUPPORT_API_TOKEN` lists the customers a shopper may sign in as, `ADMIN_API_TOKEN` creates one (header
  *   mode only: with `IDENTITY_MODE=jwt` a shopper signs in with their own ID token and neither is needed).
+ * - `STOREFRONT_CUSTOMER_PICKER`: whether header mode lets a shopper sign in by choosing a customer. Choosing
+ *   is not authenticating: on by default only in development and test; anywhere else a public shop runs with
+ *   `IDENTITY_MODE=jwt`, or sets it to true knowingly (a demo whose customers are all made up).
  */
 export const storefrontConfigSchema = z
   .object({
@@ -46,6 +49,7 @@ export const storefrontConfigSchema = z
     IDENTITY_JWT_CLAIM: z.string().min(1).default('customer_id'),
     STOREFRONT_SESSION_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
     STOREFRONT_SESSION_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 60 * 60).default(7 * 24 * 60 * 60),
+    STOREFRONT_CUSTOMER_PICKER: z.stringbool({ error: 'must be true or false' }).optional(),
     ...serviceUrlsEnv,
   })
   .superRefine(
@@ -66,6 +70,7 @@ export const storefrontConfigSchema = z
     return {
       ...env,
       SERVICE_VERSION: env.SERVICE_VERSION ?? env.K_REVISION ?? process.env['npm_package_version'] ?? '0.1.0',
+      STOREFRONT_CUSTOMER_PICKER: env.STOREFRONT_CUSTOMER_PICKER ?? local,
       ADMIN_API_TOKEN: env.ADMIN_API_TOKEN ?? (local ? LOCAL_ADMIN_TOKEN : undefined),
       SUPPORT_API_TOKEN: env.SUPPORT_API_TOKEN ?? (local ? LOCAL_SUPPORT_TOKEN : undefined),
     };

@@ -24,6 +24,7 @@ const app = createApp({
   jwtClaim: config.IDENTITY_JWT_CLAIM,
   sessionSecret,
   sessionMaxAgeSeconds: config.STOREFRONT_SESSION_MAX_AGE_SECONDS,
+  customerPicker: config.STOREFRONT_CUSTOMER_PICKER,
   adminToken: config.ADMIN_API_TOKEN,
   supportToken: config.SUPPORT_API_TOKEN,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,

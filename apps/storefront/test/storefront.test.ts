@@ -169,3 +169,15 @@ describe('the catalog', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('signing in by choosing a customer', () => {
+  it('is refused with 403 when the picker is off (outside development and test), and the page lists nobody', async () => {
+    const { app, calls } = fakeStorefront({}, { customerPicker: false });
+    const page = await app.request('/sign-in');
+    expect(await page.text()).toContain('Choosing a customer here is turned off');
+    const res = await app.request('/session', formPost({ customer_id: JOHN.customerId }));
+    expect(res.status).toBe(403);
+    expect(res.headers.get('Set-Cookie')).toBeNull();
+    expect(calls).toEqual([]);
+  });
+});

@@ -33,8 +33,8 @@ async function untilKnown(shop: Storefront, shopper: Shopper): Promise<void> {
 
 async function signInView(c: Context, shop: Storefront, next: string, status = 200, error?: SafeHtml): Promise<Response> {
   let customers: Customer[] = [];
-  if (shop.identityMode === 'header') customers = (await shop.api.customers()).items;
-  const body = signInPage({ mode: shop.identityMode, customers, next, error, canCreate: shop.canCreateCustomers });
+  if (shop.customerPicker) customers = (await shop.api.customers()).items;
+  const body = signInPage({ mode: shop.identityMode, picker: shop.customerPicker, customers, next, error, canCreate: shop.canCreateCustomers });
   return render(c, shop, { title: 'Sign in', current: 'account', body }, status);
 }
 
@@ -50,6 +50,7 @@ export function registerAccountRoutes(app: Hono, shop: Storefront): void {
     const form = (await readForm(c)) ?? {};
     const next = safeNext(form['next']);
     const token = shop.identityMode === 'jwt' ? form['token']?.trim() : undefined;
+    if (!token && !shop.customerPicker) return signInView(c, shop, next, 403, alertBox('error', 'Signing in by choosing a customer is turned off here'));
     const customerId = token ? claimOf(token, shop.jwtClaim) : form['customer_id'];
     if (!customerId || !UUID.test(customerId)) {
       const message = token ? `That token names no customer (its ${shop.jwtClaim} claim).` : 'Choose one of the customers below.';

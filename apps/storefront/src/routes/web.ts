@@ -19,7 +19,9 @@ export interface Storefront {
   jwtClaim: string;
   sessionSecret: string;
   sessionMaxAgeSeconds: number;
-  /** Header mode with the admin token: shoppers may create a customer to sign in as. */
+  /** Header mode: shoppers sign in by choosing a customer (not an authentication: development, demos). */
+  customerPicker: boolean;
+  /** The picker with the admin token: shoppers may create a customer to sign in as. */
   canCreateCustomers: boolean;
 }
 

@@ -7,7 +7,7 @@ import { when } from './layout';
  * Sign-in. Header mode (locally, behind a gateway): choose a customer, or create one. Jwt mode: paste the ID
  * token your identity provider gave you (a gateway in front may instead send it as `Authorization`).
  */
-export function signInPage(options: { mode: IdentityMode; customers: Customer[]; next: string; error?: SafeHtml | undefined; canCreate: boolean }): SafeHtml {
+export function signInPage(options: { mode: IdentityMode; picker: boolean; customers: Customer[]; next: string; error?: SafeHtml | undefined; canCreate: boolean }): SafeHtml {
   const next = html`<input type="hidden" name="next" value="${options.next}">`;
   if (options.mode === 'jwt') {
     return html`<h1>Sign in</h1>${options.error}
@@ -15,6 +15,10 @@ export function signInPage(options: { mode: IdentityMode; customers: Customer[];
 <label for="token">ID token</label><textarea id="token" name="token" rows="4" required autocomplete="off" spellcheck="false"></textarea>
 <p class="muted">The shop forwards it to the services, which verify it on every request.</p>
 <p class="actions"><button type="submit">Sign in</button></p></form>`;
+  }
+  if (!options.picker) {
+    return html`<h1>Sign in</h1>${options.error}<p class="panel">Sign in through the gateway in front of this shop.
+Choosing a customer here is turned off (<code>STOREFRONT_CUSTOMER_PICKER</code>): it would let anyone shop as anyone.</p>`;
   }
   return html`<h1>Sign in</h1>${options.error}
 <section class="panel" aria-labelledby="choose"><h2 id="choose">Shop as a customer</h2>
