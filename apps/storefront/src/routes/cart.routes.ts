@@ -121,20 +121,23 @@ export function registerCartRoutes(app: Hono, shop: Storefront): void {
       return c.body(null, upstream.status === 401 || upstream.status === 429 ? upstream.status : 502);
     }
     const reader = upstream.body.pipeThrough(new TextDecoderStream()).getReader();
-    return streamSSE(
-      c,
-      async (stream) => {
-        stream.onAbort(() => void reader.cancel().catch(() => undefined));
-        let buffer = '';
-        let sent = 0;
+    // The browser went away: let go of the cart's stream at once, or it would count against the shopper's
+    // open streams at the cart service (CART_STREAMS_PER_CUSTOMER) until a heartbeat failed to arrive.
+    const release = () => void reader.cancel().catch(() => undefined);
+    c.req.raw.signal.addEventListener('abort', release, { once: true });
+    // No onError for streamSSE: it would write the error's message to the browser.
+    return streamSSE(c, async (stream) => {
+      stream.onAbort(release);
+      let buffer = '';
+      let sent = 0;
+      try {
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
           buffer += value;
           for (let end = buffer.search(/\r?\n\r?\n/); end >= 0; end = buffer.search(/\r?\n\r?\n/)) {
-            const block = buffer.slice(0, end);
+            const event = parseEvent(buffer.slice(0, end));
             buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
-            const event = parseEvent(block);
             if (event.comment) {
               await stream.write(': keep-alive\n\n');
               continue;
@@ -146,12 +149,12 @@ export function registerCartRoutes(app: Hono, shop: Storefront): void {
             await stream.writeSSE({ event: 'cart', data, id: String(++sent), ...(sent === 1 ? { retry: RECONNECT_MS } : {}) });
           }
         }
-      },
-      async (err, stream) => {
-        // The browser went away, or the cart service ended the stream: EventSource reconnects by itself.
+      } catch (err) {
+        // The cart service ended the stream, or the browser left: EventSource reconnects by itself.
         shop.logger.debug({ err: String(err) }, 'cart event relay ended');
-        await stream.close();
-      },
-    );
+      } finally {
+        release();
+      }
+    });
   });
 }
