@@ -3,8 +3,9 @@
 // catcher. A shopper buys from the catalog to the confirmation e-mail; two shoppers race for the last unit
 // and each sees the honest outcome live; a cancelled order puts its unit back in the catalog; the shop works
 // without script and on a phone.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { simpleParser } from 'mailparser';
+import webpush from 'web-push';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addToCart, cartStatus, expectAccessible, screenshot, serveStorefront, signInAs, type ServedStorefront } from './storefront-kit';
 import { ADMIN, SUPPORT } from './system';
@@ -189,6 +190,35 @@ describe('the storefront in Chromium', () => {
       return page.locator('li.card [data-stock]').innerText();
     }, { timeout: 30_000 }).toBe('Only 1 left');
     await screenshot(page, 'storefront-back-in-stock', false);
+    expect(scriptErrors).toEqual([]);
+  });
+
+  it('opts a shopper in to Web Push: the page offers it, and the browser’s subscription reaches the push service as theirs', { timeout: 60_000 }, async () => {
+    const { base } = shop;
+    const { page, scriptErrors } = await shop.open();
+    await signInAs(page, base, 'Robert Johnson');
+    await page.getByRole('link', { name: 'Notifications' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Turn on push notifications' }).isVisible()).toBe(true);
+    expect(await page.request.get(`${base}/sw.js`).then((r) => r.headers()['content-type'])).toMatch(/^text\/javascript/);
+    // What the page script does after the browser's push service answers (which needs the internet): the
+    // VAPID key from the push service, then the subscription handed to the shop.
+    const { publicKey } = webpush.generateVAPIDKeys();
+    const endpoint = `http://127.0.0.1:9/push/${randomUUID()}`;
+    const answers = await page.evaluate(
+      async ({ endpoint, p256dh, auth }) => {
+        const key = (await (await fetch('/push/vapid-public-key')).json()) as { public_key: string };
+        const res = await fetch('/push/subscriptions', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ endpoint, expirationTime: null, keys: { p256dh, auth } }),
+        });
+        return { key: key.public_key, status: res.status, body: await res.text() };
+      },
+      { endpoint, p256dh: publicKey, auth: randomBytes(16).toString('base64url') },
+    );
+    expect(answers).toEqual({ key: expect.stringMatching(/^[\w-]{80,}$/), status: 204, body: '' });
+    const { rows } = await system.db.pool.query(`SELECT customer_id FROM push.subscriptions WHERE endpoint = $1`, [endpoint]);
+    expect(rows).toEqual([{ customer_id: '550e8400-e29b-41d4-a716-446655440002' }]);
     expect(scriptErrors).toEqual([]);
   });
 
