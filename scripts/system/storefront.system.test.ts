@@ -57,6 +57,7 @@ describe('the storefront in Chromium', () => {
     // A new customer, created from the sign-in page, is signed in at once.
     const email = `ada-${randomUUID()}@example.com`;
     await page.getByRole('link', { name: 'Sign in' }).click();
+    await screenshot(page, 'storefront-sign-in');
     await page.getByLabel('Name').fill('Ada Lovelace');
     await page.getByLabel('E-mail').fill(email);
     await page.getByRole('button', { name: 'Create and sign in' }).click();
@@ -96,6 +97,7 @@ describe('the storefront in Chromium', () => {
     await page.waitForURL(`${base}/orders/${orderId}?done=saved`);
     expect(await page.locator('.alert.ok').innerText()).toContain('Address saved');
     expect(await page.getByLabel('City').inputValue()).toBe('London');
+    await screenshot(page, 'storefront-order');
     await expectAccessible(page);
 
     const ref = orderId.slice(0, 8).toUpperCase();
@@ -109,6 +111,7 @@ describe('the storefront in Chromium', () => {
       await page.reload();
       return page.locator('tr[data-notification="order_confirmed"]').count();
     }, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    await screenshot(page, 'storefront-notifications');
     await expectAccessible(page);
     expect(scriptErrors).toEqual([]);
   });

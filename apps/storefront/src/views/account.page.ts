@@ -41,6 +41,13 @@ ${
 }`;
 }
 
+/** A line of a message to recognise it by: its first paragraph after the greeting, cut short. */
+function preview(text: string): string {
+  const paragraphs = text.split(/\n\s*\n/).map((p) => p.trim().replace(/\s+/g, ' ')).filter(Boolean);
+  const line = paragraphs.find((p) => !/^(hello|hi|dear)\b.*,$/i.test(p)) ?? paragraphs[0] ?? '';
+  return line.length > 160 ? `${line.slice(0, 157)}…` : line;
+}
+
 export function notificationsPage(notifications: Notification[]): SafeHtml {
   return html`<h1>Notifications</h1>
 <section class="panel" aria-labelledby="push"><h2 id="push">Push notifications</h2>
@@ -52,7 +59,7 @@ ${
     ? html`<div class="panel"><table><caption class="visually-hidden">Messages the shop sent you, newest first</caption>
 <thead><tr><th scope="col">Sent</th><th scope="col">Message</th><th scope="col">Channel</th><th scope="col">Status</th></tr></thead>
 <tbody>${notifications.map(
-        (n) => html`<tr data-notification="${n.type}"><td>${when(n.created_at)}</td><td><strong>${n.subject}</strong><br><span class="muted">${n.text.split('\n')[0]}</span></td>
+        (n) => html`<tr data-notification="${n.type}"><td>${when(n.created_at)}</td><td><strong>${n.subject}</strong><br><span class="muted">${preview(n.text)}</span></td>
 <td>${n.channel === 'email' ? 'E-mail' : 'Push'}</td><td><span class="badge ${n.status}">${n.status}</span></td></tr>`,
       )}</tbody></table></div>`
     : html`<p class="panel">No messages yet.</p>`
