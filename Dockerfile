@@ -69,6 +69,9 @@ CMD ["node", "dist/apps/customer/main.js"]
 FROM runtime AS app-push
 CMD ["node", "dist/apps/push/main.js"]
 
+FROM runtime AS app-storefront
+CMD ["node", "dist/apps/storefront/main.js"]
+
 FROM runtime AS app-migrate
 CMD ["node", "dist/apps/migrate/main.js"]
 

@@ -1,10 +1,12 @@
 // `npm start`: the whole system on one machine. Embedded PostgreSQL 18 (unless DATABASE_URL is set),
-// migrations, seed data, all eight services from their bundles; Ctrl-C stops everything, database included.
+// migrations, seed data, all eight services and the storefront from their bundles; Ctrl-C stops everything,
+// database included.
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN } from '@shop/config';
 import { SERVICES as SERVICE_PORTS } from '@shop/contracts';
 import { applyMigrations, ensureDatabase, withDatabase } from '@shop/db';
+import { STOREFRONT_LOCAL_PORT } from '../apps/storefront/src/config';
 import { buildProject } from './build';
 import { acquireStartLock, AlreadyRunningError } from './local/start-lock';
 import { startService, stopServices, waitUntilReady, type ServiceProcess } from './local/supervisor';
@@ -13,6 +15,8 @@ import { seed } from './seed';
 const ROOT = resolve(import.meta.dirname, '..');
 const DATA_DIR = resolve(ROOT, process.env['SHOP_DATA_DIR'] ?? '.data');
 const SERVICES = Object.values(SERVICE_PORTS).map((s) => [s.name, s.localPort] as const);
+// The shop shoppers open: no database and no events, only the services' HTTP APIs (their URLs below).
+const APPS = [...SERVICES, ['storefront', STOREFRONT_LOCAL_PORT] as const];
 
 const started = performance.now();
 const say = (message: string) => console.log(`\x1b[1mstart\x1b[0m        ${message}`);
@@ -29,7 +33,7 @@ try {
   process.exit(1);
 }
 
-const busy = (await Promise.all(SERVICES.map(async ([name, port]) => ((await isPortFree(port)) ? undefined : `${name} (${port})`)))).filter(Boolean);
+const busy = (await Promise.all(APPS.map(async ([name, port]) => ((await isPortFree(port)) ? undefined : `${name} (${port})`)))).filter(Boolean);
 if (busy.length) {
   releaseLock();
   console.error(`These ports are taken by another program: ${busy.join(', ')}. Free them and run npm start again.`);
@@ -74,7 +78,7 @@ try {
   await seed(databaseUrl);
   const pubsubEnv = process.env['EVENT_TRANSPORT'] === 'pubsub' ? await preparePubSub() : {};
 
-  await Promise.all(SERVICES.map(([name]) => buildProject(`apps/${name}`, { quiet: true })));
+  await Promise.all(APPS.map(([name]) => buildProject(`apps/${name}`, { quiet: true })));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: process.env['NODE_ENV'] ?? 'development',
@@ -82,12 +86,12 @@ try {
     DATABASE_POOL_MAX: process.env['DATABASE_POOL_MAX'] ?? '5',
     ADMIN_API_TOKEN: process.env['ADMIN_API_TOKEN'] ?? LOCAL_ADMIN_TOKEN,
     SUPPORT_API_TOKEN: process.env['SUPPORT_API_TOKEN'] ?? LOCAL_SUPPORT_TOKEN,
-    // The console's journeys ask the other services where this script starts them.
+    // The console's journeys and the storefront ask the services where this script starts them.
     ...Object.fromEntries(SERVICES.map(([name, port]) => [`${name.toUpperCase()}_SERVICE_URL`, `http://127.0.0.1:${port}`])),
     ...pubsubEnv,
   };
   delete env['PORT'];
-  services = SERVICES.map(([name, port], index) =>
+  services = APPS.map(([name, port], index) =>
     startService({ name, index, port, env, entry: join(ROOT, 'dist', 'apps', name, 'main.js') }),
   );
   for (const s of services) {
@@ -136,6 +140,8 @@ function printBanner(seconds: string, env: NodeJS.ProcessEnv): void {
   const lines = SERVICES.map(([name, port]) => `  ${name.padEnd(13)} http://localhost:${port}   (docs: http://localhost:${port}/docs)`);
   console.log(
     [
+      '',
+      `Open http://localhost:${STOREFRONT_LOCAL_PORT} to shop`,
       '',
       `All eight services are ready (${seconds} s).`,
       ...lines,

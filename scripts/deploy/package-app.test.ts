@@ -372,8 +372,8 @@ describe('package-app helpers', () => {
     expect(() => productionClosure(lock, ['missing'])).toThrow(/missing .* is not in package-lock.json/);
   });
 
-  it('knows every app in apps/ and the migration job as deployables', async () => {
-    expect(await deployables()).toEqual([...[...SERVICE_NAMES].sort(), MIGRATE]);
+  it('knows every app in apps/ (the eight services and the storefront) and the migration job as deployables', async () => {
+    expect(await deployables()).toEqual([...[...SERVICE_NAMES, 'storefront'].sort(), MIGRATE]);
   });
 
   it('bundles every deployable, each importing only production dependencies present in the lockfile', async () => {

@@ -9,6 +9,9 @@ import { SERVICES } from '@shop/contracts';
 
 export const BANNER = 'All eight services are ready';
 export const SERVICE_PORTS = Object.values(SERVICES).map((s) => ({ name: s.name, port: s.localPort }));
+/** What `npm start` starts: the eight services and the storefront (apps/storefront, port 3008). */
+export const STOREFRONT_PORT = 3008;
+export const APP_PORTS = [...SERVICE_PORTS, { name: 'storefront', port: STOREFRONT_PORT }];
 
 export interface StartRun {
   child: ChildProcess;
@@ -44,9 +47,10 @@ export async function get(port: number, path: string, headers: Record<string, st
   return fetch(`http://127.0.0.1:${port}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
 }
 
+/** Every service answers `GET /`, and the storefront its catalog there. */
 export async function expectAllServicesAnswer(): Promise<void> {
-  const statuses = await Promise.all(SERVICE_PORTS.map(async (s) => `${s.name} ${(await get(s.port, '/')).status}`));
-  expect(statuses).toEqual(SERVICE_PORTS.map((s) => `${s.name} 200`));
+  const statuses = await Promise.all(APP_PORTS.map(async (s) => `${s.name} ${(await get(s.port, '/')).status}`));
+  expect(statuses).toEqual(APP_PORTS.map((s) => `${s.name} 200`));
 }
 
 export function isPortFree(port: number): Promise<boolean> {
@@ -118,7 +122,7 @@ export function createStartHarness(options: StartHarnessOptions) {
   /** Every process seen under a start run, by pid → start ticks: the postgres children rename their command line. */
   const seenProcesses = new Map<number, string>();
   const { root, dataDir, pgPort } = options;
-  const allPorts = () => [...SERVICE_PORTS, { name: 'PostgreSQL', port: pgPort }];
+  const allPorts = () => [...APP_PORTS, { name: 'PostgreSQL', port: pgPort }];
 
   function spawnStart(): StartRun {
     const env = { ...userEnv(), PG_PORT: String(pgPort), ...(options.ownDataDir ? {} : { SHOP_DATA_DIR: dataDir }) };

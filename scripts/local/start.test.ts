@@ -1,5 +1,6 @@
 // `npm start` seen from outside, as a user runs it: a real `node --import tsx scripts/start.ts` in its own process group,
-// embedded PostgreSQL in a fresh folder, the eight services on their fixed ports, Ctrl-C as SIGINT to the group.
+// embedded PostgreSQL in a fresh folder, the eight services and the storefront on their fixed ports, Ctrl-C as SIGINT
+// to the group.
 // One file for every run of it: they need the same fixed ports, so they must not run side by side.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -10,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_ADMIN_TOKEN } from '@shop/config';
 import { freePort } from '@shop/testing';
-import { busyPorts, createStartHarness, expectAllServicesAnswer, get, SERVICE_PORTS, sleep, tail, userEnv } from './start-harness';
+import { APP_PORTS, busyPorts, createStartHarness, expectAllServicesAnswer, get, SERVICE_PORTS, sleep, STOREFRONT_PORT, tail, userEnv } from './start-harness';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const ADMIN = { Authorization: `Bearer ${LOCAL_ADMIN_TOKEN}` };
@@ -20,8 +21,8 @@ let harness: ReturnType<typeof createStartHarness>;
 let customer: { customer_id: string; name: string; email: string } | undefined;
 
 beforeAll(async () => {
-  const busy = await busyPorts(SERVICE_PORTS);
-  if (busy.length) throw new Error(`npm start needs ports 3000–3007, but these are taken by another program: ${busy.join(', ')}`);
+  const busy = await busyPorts(APP_PORTS);
+  if (busy.length) throw new Error(`npm start needs ports 3000–3008, but these are taken by another program: ${busy.join(', ')}`);
   dataDir = await mkdtemp(join(tmpdir(), 'shop-start-test-'));
   // Under root, PostgreSQL runs as the `postgres` user, who must be able to reach its folder inside this one.
   chmodSync(dataDir, 0o755);
@@ -42,6 +43,23 @@ describe('npm start', () => {
     harness.recordDescendants(run);
     await expectAllServicesAnswer();
   }, 45_000);
+
+  it('prints "Open http://localhost:3008 to shop" before any other URL, and the storefront shows the seeded shop', async () => {
+    const output = harness.runs[0]!.output();
+    const lines = output.split('\n');
+    const open = lines.indexOf('Open http://localhost:3008 to shop');
+    expect(open, tail(harness.runs[0]!)).toBeGreaterThanOrEqual(0);
+    // The banner opens with it: the services' URLs all follow it.
+    const banner = lines.slice(open, lines.indexOf('Ctrl-C stops everything.', open));
+    expect(lines[open - 1]).toBe('');
+    expect(banner.filter((l) => /http:\/\/localhost:\d+/.test(l))).toHaveLength(1 + SERVICE_PORTS.length);
+
+    const catalog = await get(STOREFRONT_PORT, '/');
+    expect(catalog.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await catalog.text()).toContain('Logo mug');
+    // The customers to sign in as come from the customer service, with the support token start.ts passed on.
+    expect(await (await get(STOREFRONT_PORT, '/sign-in')).text()).toContain('John Smith');
+  });
 
   it('answers malformed JSON with 400 and an unknown route with 404, both as problem documents', async () => {
     const malformed = await fetch('http://127.0.0.1:3006/customers', {

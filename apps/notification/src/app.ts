@@ -1,8 +1,7 @@
 import type { ServiceName } from '@shop/contracts';
-import type { HttpApp } from '@shop/http';
+import type { HttpApp, IdTokenSource } from '@shop/http';
 import { createServiceApp, type AppContext } from '@shop/service';
 import { registerConsoleRoutes } from './console/console.routes';
-import type { IdTokenSource } from './console/id-tokens';
 import { httpServiceClient, type ServiceClient } from './console/service-client';
 import { isActiveCustomer } from './db/customers.queries';
 import { registerNotificationRoutes } from './routes/notifications.routes';

@@ -1,7 +1,7 @@
 import { loadConfig } from '@shop/config';
+import { metadataIdTokens } from '@shop/http';
 import { runService } from '@shop/service';
 import { createApp } from './app';
-import { metadataIdTokens } from './console/id-tokens';
 import { notificationConfigSchema, serviceUrlsOf } from './config';
 import { notificationHandlers } from './events/handlers';
 

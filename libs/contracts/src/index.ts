@@ -80,3 +80,4 @@ export {
   type TopicDefinition,
   type TopicName,
 } from './topics';
+export { formatMoney } from './money';

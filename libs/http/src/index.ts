@@ -12,3 +12,6 @@ export { appendedClientAddress, type RateLimitOptions } from './rate-limit';
 export { serveApp, type RunningServer, type ServeOptions } from './serve';
 export { PROMETHEUS_CONTENT_TYPE, registerMetricsRoute } from './metrics.routes';
 export { measureRequests, UNMATCHED_ROUTE } from './request-metrics';
+export { escapeHtml, html, SafeHtml } from './html';
+export { securityHeaders } from './security-headers';
+export { metadataIdTokens, type IdTokenSource } from './id-tokens';

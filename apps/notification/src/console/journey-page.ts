@@ -1,5 +1,4 @@
-import type { StaffRole } from '@shop/http';
-import { html, type SafeHtml } from '../domain/html';
+import { html, type SafeHtml, type StaffRole } from '@shop/http';
 import type { Delivery, Hop, Journey, Stop } from './journey';
 import { badge, shell, time } from './pages';
 

@@ -1,7 +1,6 @@
-import type { FieldError, StaffRole } from '@shop/http';
+import { html, type FieldError, type SafeHtml, type StaffRole } from '@shop/http';
 import type { CustomerRow } from '../db/customers.queries';
 import type { DeliveryRow } from '../db/deliveries.queries';
-import { html, type SafeHtml } from '../domain/html';
 import { CHANNELS, NOTIFICATION_TYPES, STATUSES, type Channel, type NotificationRow } from '../domain/notification';
 
 const STYLE = `

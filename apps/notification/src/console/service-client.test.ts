@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { metadataIdTokens } from './id-tokens';
+import { metadataIdTokens } from '@shop/http';
 import { httpServiceClient, ServiceUnreachable } from './service-client';
 
 /** An HTTP peer that records what it was asked and answers with `answer`. */

@@ -1,5 +1,5 @@
 import type { ServiceName } from '@shop/contracts';
-import type { IdTokenSource } from './id-tokens';
+import type { IdTokenSource } from '@shop/http';
 
 /** A GET to another service's HTTP API, as the console makes it (with the support token). */
 export type ServiceClient = (service: ServiceName, path: string, headers: Record<string, string>) => Promise<Response>;
@@ -15,7 +15,7 @@ const TIMEOUT_MS = 5_000;
 export function httpServiceClient(
   urls: Partial<Record<ServiceName, string>>,
   self?: { service: ServiceName; request(path: string, init: RequestInit): Promise<Response> | Response },
-  /** On Cloud Run: an ID token per service, sent as `X-Serverless-Authorization` (see id-tokens.ts). */
+  /** On Cloud Run: an ID token per service, sent as `X-Serverless-Authorization` (see @shop/http's id-tokens.ts). */
   idTokens?: IdTokenSource,
 ): ServiceClient {
   return async function requestService(service, path, headers) {

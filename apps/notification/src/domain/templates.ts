@@ -1,5 +1,5 @@
-import { html, type SafeHtml } from './html';
-import { formatMoney } from './money';
+import { formatMoney } from '@shop/contracts';
+import { html, type SafeHtml } from '@shop/http';
 
 export interface OrderLine {
   product_sku: string;

@@ -1,3 +1,4 @@
+// The escaping template tag of the server-rendered pages (the support console, the storefront) and e-mails.
 /** Markup that is already safe: interpolating it into `html` inserts it as is. */
 export class SafeHtml {
   constructor(readonly value: string) {}

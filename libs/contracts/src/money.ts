@@ -1,3 +1,4 @@
+// Money is integer minor units with a currency (DESIGN.md, Events); this is how people read it, in every e-mail and page.
 const formats = new Map<string, Intl.NumberFormat>();
 
 function formatFor(currency: string): Intl.NumberFormat {

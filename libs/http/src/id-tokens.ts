@@ -1,7 +1,7 @@
-// On Cloud Run the other services accept only callers with roles/run.invoker, proven by a Google-signed ID
-// token whose audience is the service's URL. The console's requests carry the support token in
-// `Authorization`, so the ID token goes in `X-Serverless-Authorization`, which Cloud Run checks and then
-// strips. The token comes from the metadata server, as the instance's service account's identity.
+// On Cloud Run the services accept only callers with roles/run.invoker, proven by a Google-signed ID
+// token whose audience is the service's URL. The callers' own requests (the support console's, the
+// storefront's) carry a staff or shopper token in `Authorization`, so the ID token goes in
+// `X-Serverless-Authorization`, which Cloud Run checks and then strips. The token comes from the metadata server, as the instance's service account's identity.
 
 /** An ID token for `audience` (a service's base URL). */
 export type IdTokenSource = (audience: string) => Promise<string>;
