@@ -35,7 +35,8 @@ export interface StorefrontDeps {
 /**
  * The storefront: server-rendered pages over the services' HTTP APIs, with the shopper's identity on every
  * call. It keeps no data of its own but the signed session cookie. Health at `/healthz` and `/readyz`; the
- * catalog is `/` (a shop's front door, where the services answer their `{status, service, version}`).
+ * catalog is `/` (a shop's front door), which answers the services' `{status, service, version}` to a client
+ * asking for JSON alone.
  */
 export function createApp(deps: StorefrontDeps): Hono {
   const shop: Storefront = {
@@ -70,6 +71,12 @@ export function createApp(deps: StorefrontDeps): Hono {
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok', service: 'storefront', version: deps.version }));
+  // DESIGN.md's `GET /` of every service, for a client that asks for JSON; a browser (or curl's */*) gets the shop.
+  app.get('/', async (c, next) => {
+    const accept = c.req.header('Accept') ?? '';
+    if (accept.includes('application/json') && !accept.includes('text/html')) return c.json({ status: 'ok', service: 'storefront', version: deps.version });
+    await next();
+  });
   // Nothing of its own to check: a service that is down shows on the pages that need it, not as a dead shop.
   app.get('/readyz', (c) => c.json({ status: 'ready', checks: {} }));
 

@@ -149,6 +149,19 @@ describe('errors from the services', () => {
   });
 });
 
+describe('GET /', () => {
+  it('is the catalog for a browser and for */*, and the services\' {status, service, version} for a client asking for JSON', async () => {
+    const { app } = fakeStorefront({ 'product GET /products': json({ items: [], next_cursor: null }) });
+    for (const accept of ['text/html,application/xhtml+xml,*/*;q=0.8', '*/*']) {
+      const page = await app.request('/', { headers: { Accept: accept } });
+      expect(page.headers.get('Content-Type'), accept).toMatch(/^text\/html/);
+    }
+    const res = await app.request('/', { headers: { Accept: 'application/json' } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', service: 'storefront', version: expect.any(String) });
+  });
+});
+
 describe('the catalog', () => {
   it('turns the shopper’s filters into GET /products’s query, and shows prices and remaining stock', async () => {
     const { app, calls } = fakeStorefront({ 'product GET /products': json({ items: [TEE], next_cursor: 'next-page' }) });
