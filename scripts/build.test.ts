@@ -33,5 +33,7 @@ describe('buildProject', () => {
     expect(imports.filter((i) => isLazy(i.path) && i.kind !== 'dynamic-import').map((i) => i.path)).toEqual([]);
     // Still bundled, as an import() of its own: the check above must not pass because a package was dropped.
     expect(imports.some((i) => i.path === 'pg-boss' && i.kind === 'dynamic-import')).toBe(true);
+    // Prisma's query compiler is required once and let go (prismaCompilerReadOnce), not imported for good.
+    expect(imports.filter((i) => i.path.includes('wasm-base64')).map((i) => i.path)).toEqual([]);
   });
 });
