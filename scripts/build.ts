@@ -4,8 +4,8 @@
 // npm packages stay external, so the image installs only the production dependencies the bundle imports.
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 
@@ -45,14 +45,39 @@ async function requireOnce(id: string): Promise<{ wasm: string }> {
   },
 };
 
+/** Where `bundleEntry` puts the bundle itself, beside the launcher at `outfile`. */
+export function bundleFileOf(outfile: string): string {
+  return outfile.replace(/\.js$/, '.bundle.js');
+}
+
+/**
+ * What runs first: source maps on for our bundle only, then the bundle. `--enable-source-maps` also reads the
+ * map of every package in node_modules that ships one (pg-boss, zod, luxon, OpenTelemetry…, most with their
+ * sources inside), about 6 MiB of every service's heap, for frames a stack trace rarely shows; and switched on
+ * from inside the bundle it would come too late for the bundle itself, which is compiled before it runs.
+ */
+function launcherOf(bundleFile: string): string {
+  return [
+    "import { setSourceMapsSupport } from 'node:module';",
+    '',
+    '// Our bundle only: node_modules are left out (see bundleEntry in scripts/build.ts).',
+    'setSourceMapsSupport(true);',
+    `await import(${JSON.stringify(`./${basename(bundleFile)}`)});`,
+    '',
+  ].join('\n');
+}
+
 /**
  * Bundles one entry file the way every deployable is bundled (ESM for Node 24, npm packages external, our libs
  * and the Prisma client inside, a source map beside it). The image build uses it too (scripts/deploy).
+ * `outfile` is a small launcher that turns source maps on for the bundle (`bundleFileOf(outfile)`) and
+ * imports it: start it with plain `node`, no `--enable-source-maps`.
  */
 export async function bundleEntry(entry: string, outfile: string, { quiet = false } = {}): Promise<Metafile> {
+  const bundleFile = bundleFileOf(outfile);
   const result = await build({
     entryPoints: [entry],
-    outfile,
+    outfile: bundleFile,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -60,13 +85,14 @@ export async function bundleEntry(entry: string, outfile: string, { quiet = fals
     packages: 'external',
     sourcemap: true,
     // Stack traces need only the mappings. The sources themselves (our TypeScript and the generated Prisma
-    // client, 1 MiB of the 1.2 MiB map) were parsed into every process's heap by --enable-source-maps.
+    // client, 1 MiB of the 1.2 MiB map) were parsed into every process's heap along with them.
     sourcesContent: false,
     tsconfig: join(REPO_ROOT, 'tsconfig.base.json'),
     metafile: true,
     logLevel: quiet ? 'warning' : 'info',
     plugins: [prismaCompilerReadOnce],
   });
+  await writeFile(outfile, launcherOf(bundleFile));
   return result.metafile;
 }
 
