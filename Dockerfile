@@ -31,8 +31,9 @@ FROM ${NODE_IMAGE} AS runtime
 # npm, npx and corepack are not needed to run a bundle; removing them removes their vulnerabilities too.
 RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
+# No NODE_OPTIONS=--enable-source-maps: each bundle's main.js turns source maps on for the bundle alone
+# (scripts/build.ts), not for every package in node_modules.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps \
     PORT=8080
 WORKDIR /app
 # Owned by root and read-only to the process: the service cannot rewrite its own code.

@@ -12,7 +12,8 @@ export interface ServiceProcess {
  * child notice a supervisor that died without cleaning up (SIGKILL) and shut itself down.
  */
 export function startService(options: { name: string; index: number; port: number; entry: string; env: NodeJS.ProcessEnv }): ServiceProcess {
-  const child = spawn(process.execPath, ['--enable-source-maps', options.entry], {
+  // No --enable-source-maps: the bundle's launcher turns them on for the bundle alone (scripts/build.ts).
+  const child = spawn(process.execPath, [options.entry], {
     env: { ...options.env, PORT: String(options.port) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Its own process group: Ctrl-C reaches the supervisor only, which then stops services before the database.

@@ -27,4 +27,21 @@ describe('createDatabase', () => {
     // The pool replaces the broken connection.
     expect((await db.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   });
+
+  it('keeps one connection open once idle, and closes the others', async () => {
+    const idle = createDatabase(scratch.url, { poolMax: 3, idleTimeoutMs: 50 });
+    try {
+      // Three statements at once need three connections.
+      const pids = await Promise.all(
+        [1, 2, 3].map(async () => (await idle.pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.05)')).rows[0]!.pid),
+      );
+      expect(new Set(pids).size).toBe(3);
+      await expect.poll(() => idle.pool.totalCount, { timeout: 5_000 }).toBe(1);
+      // The kept connection answers the next look: no new backend started for it.
+      const { rows } = await idle.pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      expect(pids).toContain(rows[0]!.pid);
+    } finally {
+      await idle.close();
+    }
+  });
 });

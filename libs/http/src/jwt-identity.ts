@@ -1,5 +1,13 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import { DomainError, fail } from './errors';
+
+type Jose = typeof import('jose');
+let jose: Promise<Jose> | undefined;
+/**
+ * jose, imported by the first verification: every service bundles this module, and only those configured
+ * for `IDENTITY_MODE=jwt` should hold its forty-odd modules in memory.
+ */
+const loadJose = () => (jose ??= import('jose'));
 
 /** Where ID tokens come from and which claim names the customer (DESIGN.md, Identity in production). */
 export interface IdTokenOptions {
@@ -27,7 +35,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 class KeySetUnavailable extends Error {}
 
 /** The remote key set, with every failure to fetch or read it told apart from "no key for this token". */
-function keySet(url: URL, cooldownMs: number | undefined): JWTVerifyGetKey {
+function keySet({ createRemoteJWKSet, errors }: Jose, url: URL, cooldownMs: number | undefined): JWTVerifyGetKey {
   const remote = createRemoteJWKSet(url, cooldownMs === undefined ? {} : { cooldownDuration: cooldownMs });
   return async function keyForToken(header, token) {
     try {
@@ -40,7 +48,7 @@ function keySet(url: URL, cooldownMs: number | undefined): JWTVerifyGetKey {
 }
 
 /** Why jose refused a token, in words a client may see (no key material, no token content). */
-function reasonOf(err: unknown): string {
+function reasonOf({ errors }: Jose, err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'it has expired';
   if (err instanceof errors.JWTClaimValidationFailed) return `its "${err.claim}" claim is not accepted (${err.reason})`;
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'its signature does not verify';
@@ -57,11 +65,14 @@ function reasonOf(err: unknown): string {
  * token may well be valid.
  */
 export function createIdTokenVerifier(options: IdTokenOptions): IdTokenVerifier {
-  const keys = keySet(new URL(options.jwksUrl), options.cooldownMs);
+  const jwksUrl = new URL(options.jwksUrl);
+  let keys: JWTVerifyGetKey | undefined;
   return async function verifyIdToken(token) {
+    const lib = await loadJose();
+    keys ??= keySet(lib, jwksUrl, options.cooldownMs);
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
+      ({ payload } = await lib.jwtVerify(token, keys, {
         issuer: options.issuer,
         audience: options.audience,
         algorithms: ALGORITHMS,
@@ -75,7 +86,7 @@ export function createIdTokenVerifier(options: IdTokenOptions): IdTokenVerifier 
           cause: err,
         });
       }
-      throw fail.unauthorized(`The ID token is not accepted: ${reasonOf(err)}.`);
+      throw fail.unauthorized(`The ID token is not accepted: ${reasonOf(lib, err)}.`);
     }
     const customerId = payload[options.claim];
     if (typeof customerId !== 'string' || !UUID.test(customerId)) {
