@@ -1,4 +1,4 @@
-// npm run bench:footprint — what the local system costs: the time from nothing to all eight services ready
+// npm run bench:footprint — what the local system costs: the time from nothing to all eight services and the storefront ready
 // (embedded PostgreSQL start, migrations, seed, bundles, processes), the memory of every service and of
 // PostgreSQL once idle, and the CPU the idle system still burns (timers, polls, PostgreSQL's own background
 // work), each beside its target (issue 13). Baseline in the same run: an empty Node process's RSS.
@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { applyMigrations, ensureDatabase, withDatabase } from '@shop/db';
 import { startEmbeddedPostgres } from '@shop/testing/embedded-postgres';
+import { LOCAL_ADMIN_TOKEN, LOCAL_SUPPORT_TOKEN } from '@shop/config';
+import { freePort } from '@shop/testing';
+import { buildProject } from '../build';
+import { startService, stopServices, waitUntilReady } from '../local/supervisor';
 import { seed } from '../seed';
 import { round } from './bench-database';
 import { startServiceProcesses } from './service-processes';
@@ -111,10 +115,28 @@ await ensureDatabase(server.url, 'shop');
 await applyMigrations(databaseUrl);
 await seed(databaseUrl);
 const services = await startServiceProcesses(databaseUrl, { LOG_LEVEL: 'warn' });
+// The storefront too, as npm start runs it: the system a user starts is the eight services and the shop.
+await buildProject('apps/storefront', { quiet: true });
+const storefront = startService({
+  name: 'storefront',
+  index: 8,
+  port: await freePort(),
+  entry: join(import.meta.dirname, '..', '..', 'dist', 'apps', 'storefront', 'main.js'),
+  env: {
+    ...process.env,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    ADMIN_API_TOKEN: LOCAL_ADMIN_TOKEN,
+    SUPPORT_API_TOKEN: LOCAL_SUPPORT_TOKEN,
+    ...Object.fromEntries(Object.entries(services.urls).map(([name, url]) => [`${name.toUpperCase()}_SERVICE_URL`, url])),
+  },
+});
+await waitUntilReady([storefront], 60_000);
+const pids: Record<string, number> = { ...services.pids, storefront: storefront.child.pid! };
 const coldStart = (performance.now() - started) / 1000;
 try {
   await new Promise((r) => setTimeout(r, SETTLE_SECONDS * 1000));
-  const memory = Object.entries(services.pids).map(([name, pid]) => ({ name, rss: rssMiB(pid), pss: pssMiB(pid) }));
+  const memory = Object.entries(pids).map(([name, pid]) => ({ name, rss: rssMiB(pid), pss: pssMiB(pid) }));
   const pgProcesses = postgresProcesses(dataDir);
   const postgresPss = [pgProcesses.postmaster, ...pgProcesses.children].reduce((sum, pid) => sum + pssMiB(pid), 0);
   const servicesRss = memory.reduce((sum, m) => sum + m.rss, 0);
@@ -122,9 +144,9 @@ try {
   const baseline = await emptyNodeRss();
 
   // Idle CPU: the difference of two snapshots CPU_WINDOW_SECONDS apart; a process started meanwhile counts from 0.
-  const before = cpuSnapshot(services.pids, dataDir);
+  const before = cpuSnapshot(pids, dataDir);
   await new Promise((r) => setTimeout(r, CPU_WINDOW_SECONDS * 1000));
-  const after = cpuSnapshot(services.pids, dataDir);
+  const after = cpuSnapshot(pids, dataDir);
   const roles = await postgresRoles(databaseUrl);
   const perProcess: Record<string, number> = {};
   const labelOf = (key: string) => {
@@ -143,16 +165,16 @@ try {
     if (!after.has(key)) perProcess['postgres: ended backends'] = round((perProcess['postgres: ended backends'] ?? 0) - seconds, 3);
   }
   const scale = 20 / CPU_WINDOW_SECONDS;
-  const serviceCpu = Object.keys(services.pids).reduce((sum, name) => sum + (perProcess[name] ?? 0), 0) * scale;
+  const serviceCpu = Object.keys(pids).reduce((sum, name) => sum + (perProcess[name] ?? 0), 0) * scale;
   const postgresCpu = Object.entries(perProcess).reduce((sum, [label, s]) => sum + (label.startsWith('postgres') ? s : 0), 0) * scale;
   const idleCpu = serviceCpu + postgresCpu;
   const maxRss = Math.max(...memory.map((m) => m.rss));
   const systemPss = servicesPss + postgresPss;
 
-  print(`bench:footprint — cold start to all eight services ready: ${round(coldStart, 2)} s (PostgreSQL, migrations, seed, bundles, processes)`);
+  print(`bench:footprint — cold start to all eight services and the storefront ready: ${round(coldStart, 2)} s (PostgreSQL, migrations, seed, bundles, processes)`);
   print(`memory after ${SETTLE_SECONDS} s idle (target ≤ ${TARGETS.serviceRssMiB} MiB RSS per service):`);
   for (const m of memory) print(`  ${m.name.padEnd(13)} ${String(round(m.rss)).padStart(6)} MiB RSS  ${String(round(m.pss)).padStart(6)} MiB PSS  ${mark(m.rss <= TARGETS.serviceRssMiB)}`);
-  print(`  services      ${round(servicesRss)} MiB RSS in all (${round(servicesRss / memory.length)} MiB each on average; an empty Node process: ${round(baseline)} MiB)`);
+  print(`  all nine      ${round(servicesRss)} MiB RSS in all (${round(servicesRss / memory.length)} MiB each on average; an empty Node process: ${round(baseline)} MiB)`);
   print(`  PostgreSQL    ${round(postgresPss)} MiB PSS (all its processes, shared memory split among them)`);
   print(`  whole system  ${round(systemPss)} MiB PSS (services and PostgreSQL; target ≤ ${TARGETS.systemPssMiB} MiB: ${mark(systemPss <= TARGETS.systemPssMiB)})`);
   print(`idle CPU over ${CPU_WINDOW_SECONDS} s (CPU-seconds, utime + stime from /proc; other work on the machine does not count):`);
@@ -179,6 +201,7 @@ try {
     }),
   );
 } finally {
+  await stopServices([storefront], 9_000);
   await services.stop();
   await server.stop();
 }
