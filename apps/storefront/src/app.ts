@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { html, securityHeaders } from '@shop/http';
+import { html, isSameSiteRequest, securityHeaders } from '@shop/http';
 import type { Logger } from '@shop/observability';
 import type { IdentityMode } from './identity';
 import { registerAccountRoutes } from './routes/account.routes';
@@ -9,7 +9,7 @@ import { registerCartRoutes } from './routes/cart.routes';
 import { registerCatalogRoutes } from './routes/catalog.routes';
 import { registerNotificationRoutes } from './routes/notifications.routes';
 import { registerOrderRoutes } from './routes/orders.routes';
-import { failurePage, isFromThisSite, render, type Storefront } from './routes/web';
+import { failurePage, render, type Storefront } from './routes/web';
 import type { ServiceClient } from './service-client';
 import { shopApi } from './shop-api';
 import { alertBox } from './views/layout';
@@ -63,7 +63,7 @@ export function createApp(deps: StorefrontDeps): Hono {
   });
   app.use(bodyLimit({ maxSize: deps.bodyLimitBytes ?? 64 * 1024, onError: (c) => c.text('Request too large', 413) }));
   app.use(async function sameSitePostsOnly(c, next) {
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !isFromThisSite(c)) {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !isSameSiteRequest(c)) {
       const body = html`<h1>Not allowed</h1>${alertBox('error', 'This form was sent from another site', 'Use the shop’s own pages.')}`;
       return render(c, shop, { title: 'Not allowed', body }, 403);
     }

@@ -13,5 +13,6 @@ export { serveApp, type RunningServer, type ServeOptions } from './serve';
 export { PROMETHEUS_CONTENT_TYPE, registerMetricsRoute } from './metrics.routes';
 export { measureRequests, UNMATCHED_ROUTE } from './request-metrics';
 export { escapeHtml, html, SafeHtml } from './html';
+export { isSameSiteRequest } from './same-site';
 export { securityHeaders } from './security-headers';
 export { metadataIdTokens, type IdTokenSource } from './id-tokens';

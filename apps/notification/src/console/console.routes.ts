@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { getCookie, generateCookie } from 'hono/cookie';
-import { decodeCursor, DomainError, encodeCursor, fieldErrors, isDomainError, type AppEnv, type FieldError, type StaffRole } from '@shop/http';
+import { decodeCursor, DomainError, encodeCursor, fieldErrors, isDomainError, isSameSiteRequest, type AppEnv, type FieldError, type StaffRole } from '@shop/http';
 import { findCustomerByEmail, findCustomers } from '../db/customers.queries';
 import { countFailed } from '../db/notifications.queries';
 import { ManualNotificationBody, type NotificationRow } from '../domain/notification';
@@ -65,24 +65,6 @@ function consoleRole(c: Context<AppEnv>): StaffRole | undefined {
 function isHttps(c: Context<AppEnv>): boolean {
   const forwarded = c.req.header('X-Forwarded-Proto')?.split(',')[0]?.trim();
   return forwarded ? forwarded === 'https' : new URL(c.req.url).protocol === 'https:';
-}
-
-/**
- * The console's POSTs must come from the console itself. The session cookie is SameSite=Strict, which already
- * keeps other sites' forms from carrying it; this also refuses what the browser says came from elsewhere,
- * which covers a bearer-less login forced on someone (login CSRF) and same-site subdomains.
- */
-function isFromConsole(c: Context<AppEnv>): boolean {
-  // Browsers set Sec-Fetch-Site themselves (no page can forge it); older ones only send Origin.
-  const site = c.req.header('Sec-Fetch-Site');
-  if (site) return site === 'same-origin' || site === 'none';
-  const origin = c.req.header('Origin');
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === c.req.header('Host');
-  } catch {
-    return false;
-  }
 }
 
 /** Reads a form body; anything but a form is refused with a problem document, as the API does. */
@@ -199,7 +181,7 @@ export function registerConsoleRoutes(app: Hono<AppEnv>, store: NotificationStor
   });
 
   app.post('/console/session', async (c) => {
-    if (!isFromConsole(c)) return page(c, messagePage('Forbidden', 'Sign in from the console’s own page.'), 403);
+    if (!isSameSiteRequest(c)) return page(c, messagePage('Forbidden', 'Sign in from the console’s own page.'), 403);
     const form = await readForm(c);
     const token = form['token']?.trim() ?? '';
     const role = token ? roleOfToken(token, tokensOf(c)) : undefined;
@@ -215,7 +197,7 @@ export function registerConsoleRoutes(app: Hono<AppEnv>, store: NotificationStor
   });
 
   app.post('/console/sign-out', (c) => {
-    if (!isFromConsole(c)) return page(c, messagePage('Forbidden', 'Sign out from the console’s own page.'), 403);
+    if (!isSameSiteRequest(c)) return page(c, messagePage('Forbidden', 'Sign out from the console’s own page.'), 403);
     const cookie = generateCookie(SESSION_COOKIE, '', { path: SESSION_PATH, httpOnly: true, sameSite: 'Strict', secure: isHttps(c), maxAge: 0 });
     return c.body(null, 303, { Location: '/console', 'Set-Cookie': cookie, 'Cache-Control': 'no-store' });
   });
@@ -223,7 +205,7 @@ export function registerConsoleRoutes(app: Hono<AppEnv>, store: NotificationStor
   app.post('/console/notifications', async (c) => {
     const role = consoleRole(c);
     if (!role) return unauthenticated(c);
-    if (!isFromConsole(c)) return page(c, messagePage('Forbidden', 'Send messages from the console’s own page.', role), 403);
+    if (!isSameSiteRequest(c)) return page(c, messagePage('Forbidden', 'Send messages from the console’s own page.', role), 403);
     const { form_id: formId, ...fields } = await readForm(c);
     const parsed = ManualNotificationBody.safeParse(fields);
     if (!parsed.success) return page(c, messagePage('Not sent', 'The message was not sent:', role, fieldErrors(parsed.error.issues)), 422);

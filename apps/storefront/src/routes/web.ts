@@ -77,22 +77,6 @@ export function render(c: Context, shop: Storefront, options: { title: string; b
   return c.body(page({ ...options, shopper }), status as 200, PAGE_HEADERS);
 }
 
-/**
- * POSTs must come from the shop's own pages. The session cookie is SameSite=Lax, which already keeps other
- * sites' forms from carrying it; this also refuses what the browser says came from elsewhere (login CSRF).
- */
-export function isFromThisSite(c: Context): boolean {
-  const site = c.req.header('Sec-Fetch-Site');
-  if (site) return site === 'same-origin' || site === 'none';
-  const origin = c.req.header('Origin');
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === c.req.header('Host');
-  } catch {
-    return false;
-  }
-}
-
 /** The form's string fields; undefined when the body is not a form. */
 export async function readForm(c: Context): Promise<Record<string, string> | undefined> {
   const type = c.req.header('Content-Type')?.split(';')[0]?.trim().toLowerCase();
