@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Page } from '@shop/http';
 import type { IdentityMode } from './identity';
 import { identityHeaders } from './identity';
 import { readAnswer, type ServiceClient } from './service-client';
@@ -12,10 +13,6 @@ export interface Product {
   price_cents: number;
   currency: string;
   available: number | null;
-}
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
 }
 export interface Line {
   product_sku: string;
