@@ -44,16 +44,30 @@ export function startDueWorkLoop(options: DueWorkLoopOptions): DueWorkLoop {
   let stopped = false;
   let listener: pg.Client | undefined;
 
+  /**
+   * Whether something may have announced work since the last round (a NOTIFY, a caller's `wake`, a failure
+   * to retry): only then is `runDue` worth its transaction. A round the poll's timer starts asks
+   * `nextDueInMs` first, one small query, and takes work only when some is due: most idle rounds of the six
+   * loops found nothing, and each cost a transaction of several statements through the service's client.
+   */
+  let announced = true;
+  const announce = () => {
+    announced = true;
+    wakeup.wake();
+  };
+  // At least a few milliseconds: a due item another worker is still claiming must not make this spin.
+  const sleepMs = (dueInMs: number | null) => Math.min(pollIntervalMs, Math.max(25, dueInMs ?? pollIntervalMs));
+
   async function listen(): Promise<void> {
     listener = await listenOn({
       databaseUrl: options.databaseUrl,
       applicationName: `${options.name}-listener`,
       channel: options.channel,
-      onNotification: wakeup.wake,
+      onNotification: announce,
       onLost(err, client) {
         logger.warn({ err }, `${options.name}: lost the LISTEN connection; polling until it is back`);
         if (listener === client) listener = undefined;
-        wakeup.wake();
+        announce();
       },
     });
   }
@@ -64,13 +78,23 @@ export function startDueWorkLoop(options: DueWorkLoopOptions): DueWorkLoop {
       wakeup.rearm();
       try {
         if (!listener) await listen();
+        if (!announced) {
+          const dueInMs = await options.nextDueInMs();
+          if (dueInMs === null || dueInMs > 0) {
+            await wakeup.sleep(sleepMs(dueInMs));
+            continue;
+          }
+        }
+        announced = false;
         const taken = await options.runDue();
         backoff = 100;
-        if (taken > 0) continue;
-        const dueInMs = await options.nextDueInMs();
-        // At least a few milliseconds: a due item another worker is still claiming must not make this spin.
-        await wakeup.sleep(Math.min(pollIntervalMs, Math.max(25, dueInMs ?? pollIntervalMs)));
+        if (taken > 0) {
+          announced = true;
+          continue;
+        }
+        await wakeup.sleep(sleepMs(await options.nextDueInMs()));
       } catch (err) {
+        announced = true;
         logger.warn({ err, backoffMs: backoff }, `${options.name}: could not look for work; retrying`);
         await wakeup.sleep(backoff);
         backoff = Math.min(backoff * 2, maxBackoffMs);
@@ -79,7 +103,7 @@ export function startDueWorkLoop(options: DueWorkLoopOptions): DueWorkLoop {
   })();
 
   return {
-    wake: wakeup.wake,
+    wake: announce,
     async stop(timeoutMs = 5_000) {
       stopped = true;
       wakeup.close();

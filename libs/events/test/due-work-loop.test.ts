@@ -13,7 +13,8 @@ afterEach(async () => {
 
 /** A loop over a counter of due items; each round takes all of them. */
 function start(overrides: Partial<DueWorkLoopOptions> = {}) {
-  const work = { due: 0, rounds: 0, taken: 0, nextDueInMs: null as number | null };
+  // `dueAt`: when the earliest scheduled item falls due (Date.now() time), as the database would answer it.
+  const work = { due: 0, rounds: 0, taken: 0, looks: 0, dueAt: null as number | null };
   const loop = startDueWorkLoop({
     name: 'due-work-test',
     databaseUrl: db.url,
@@ -26,9 +27,14 @@ function start(overrides: Partial<DueWorkLoopOptions> = {}) {
       const taken = work.due;
       work.due = 0;
       work.taken += taken;
+      // What it took was what fell due.
+      if (taken > 0) work.dueAt = null;
       return taken;
     },
-    nextDueInMs: async () => work.nextDueInMs,
+    async nextDueInMs() {
+      work.looks++;
+      return work.dueAt === null ? null : work.dueAt - Date.now();
+    },
     ...overrides,
   });
   loops.push(loop);
@@ -52,13 +58,30 @@ describe('startDueWorkLoop', () => {
 
   it('looks again when the earliest scheduled item falls due, with no notification', async () => {
     const { work } = start();
-    work.nextDueInMs = 150;
+    work.dueAt = Date.now() + 150;
     await vi.waitFor(() => expect(work.rounds).toBe(1));
     work.due = 1;
     const since = Date.now();
     await vi.waitFor(() => expect(work.taken).toBe(1), { timeout: 2_000 });
     // Found by the timer the first round set (150 ms), not by the poll (a minute).
     expect(Date.now() - since).toBeGreaterThanOrEqual(100);
+  });
+
+  it('at each poll only asks when work falls due, and takes work only when some is due (a row written by hand)', async () => {
+    const { work } = start({ pollIntervalMs: 50 });
+    await vi.waitFor(() => expect(work.rounds).toBe(1));
+    await vi.waitFor(() => expect(work.looks).toBeGreaterThanOrEqual(5), { timeout: 2_000 });
+    // Nothing was due at any of those polls: no round took its transaction.
+    expect(work.rounds).toBe(1);
+    // An item that is due with nothing announcing it is found by the next poll.
+    work.due = 1;
+    work.dueAt = Date.now();
+    await vi.waitFor(() => expect(work.taken).toBe(1), { timeout: 2_000 });
+    // It drains (one more round finds the rest empty), then polls by looking only again.
+    const rounds = work.rounds;
+    const looks = work.looks;
+    await vi.waitFor(() => expect(work.looks).toBeGreaterThanOrEqual(looks + 5), { timeout: 2_000 });
+    expect(work.rounds).toBe(rounds);
   });
 
   it('keeps looking after a round fails, backing off', async () => {
