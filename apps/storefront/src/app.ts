@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { html, isSameSiteRequest, securityHeaders } from '@shop/http';
+import { html, isSameSiteRequest, securityHeaders } from '@shop/http/web';
 import type { Logger } from '@shop/observability';
 import type { IdentityMode } from './identity';
 import { registerAccountRoutes } from './routes/account.routes';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@shop/config';
-import { metadataIdTokens, serveApp } from '@shop/http';
+import { metadataIdTokens, serveApp } from '@shop/http/web';
 import { createLogger } from '@shop/observability';
 import { createApp } from './app';
 import { serviceUrlsOf, storefrontConfigSchema } from './config';

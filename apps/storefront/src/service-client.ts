@@ -1,4 +1,4 @@
-import type { IdTokenSource } from '@shop/http';
+import type { IdTokenSource } from '@shop/http/web';
 import type { ShopService } from './config';
 
 /** One request to a service: path with query, method, extra headers (identity, tokens), a JSON body. */

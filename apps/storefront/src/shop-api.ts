@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Page } from '@shop/http';
+import type { Page } from '@shop/http/web';
 import type { IdentityMode } from './identity';
 import { identityHeaders } from './identity';
 import { readAnswer, type ServiceClient } from './service-client';

@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono';
-import type { SafeHtml } from '@shop/http';
+import type { SafeHtml } from '@shop/http/web';
 import { claimOf } from '../identity';
 import { ServiceProblem } from '../service-client';
 import type { Shopper } from '../session';

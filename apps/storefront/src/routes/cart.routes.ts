@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { html } from '@shop/http';
+import { html } from '@shop/http/web';
 import { ServiceProblem } from '../service-client';
 import type { Cart } from '../shop-api';
 import type { Shopper } from '../session';

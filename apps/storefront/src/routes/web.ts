@@ -2,7 +2,7 @@
 // service's refusal into a page a shopper can read.
 import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { html, type SafeHtml } from '@shop/http';
+import { html, type SafeHtml } from '@shop/http/web';
 import type { Logger } from '@shop/observability';
 import { bearerTokenOf, claimOf, type IdentityMode } from '../identity';
 import { ServiceProblem, ServiceUnreachable } from '../service-client';

@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '@shop/http';
+import { html, type SafeHtml } from '@shop/http/web';
 import type { IdentityMode } from '../identity';
 import type { Customer, Notification } from '../shop-api';
 import { when } from './layout';

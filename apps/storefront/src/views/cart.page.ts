@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { html, type SafeHtml } from '@shop/http';
+import { html, type SafeHtml } from '@shop/http/web';
 import type { Cart } from '../shop-api';
 import { orderRef, price } from './layout';
 

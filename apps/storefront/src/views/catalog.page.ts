@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '@shop/http';
+import { html, type SafeHtml } from '@shop/http/web';
 import type { Product } from '../shop-api';
 import { alertBox, price, stockBadge } from './layout';
 

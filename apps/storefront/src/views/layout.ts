@@ -1,5 +1,5 @@
 import { formatMoney } from '@shop/contracts';
-import { html, type SafeHtml } from '@shop/http';
+import { html, type SafeHtml } from '@shop/http/web';
 import { PAGE_SCRIPT, STYLESHEET, versionOf } from '../assets/assets';
 import type { Shopper } from '../session';
 

@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '@shop/http';
+import { html, type SafeHtml } from '@shop/http/web';
 import type { Order } from '../shop-api';
 import { orderRef, price, when } from './layout';
 
