@@ -97,6 +97,37 @@ describe('pg-boss maintenance', () => {
   });
 });
 
+describe('the due-job watcher', () => {
+  it('looks at its idle pace while jobs come and go, and seldom once the instance has been quiet', { timeout: 30_000 }, async () => {
+    let looks = 0;
+    const logger = createLogger({
+      service: 'test',
+      level: 'trace',
+      destination: { write: (line: string) => void (line.includes('looked for due jobs') && looks++) },
+    });
+    const watched = createPgBossTransport({ databaseUrl: db.url, topology: SUBSCRIPTIONS, logger, idleLookMs: 100, quietLookMs: 2_000, quietAfterMs: 600 });
+    try {
+      const spec = SUBSCRIPTIONS.find((s) => s.name === 'product.stock.changed')!;
+      let handled = 0;
+      await watched.subscribe(spec, async (messages) => messages.map(() => (handled++, { status: 'ack' as const })));
+      // Quiet from 600 ms after start-up: over the next 1.5 s it looks once at most (every 2 s), not 15 times.
+      await new Promise((r) => setTimeout(r, 900));
+      const quietFrom = looks;
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(looks - quietFrom).toBeLessThanOrEqual(1);
+      // A job handled makes it busy again at once: looks every 100 ms.
+      const eventId = randomUUID();
+      await watched.publish([{ id: '1', topic: 'stock.changed', eventId, orderingKey: 'SKU-QUIET', attributes: { event_id: eventId }, data: '{}' }]);
+      await vi.waitFor(() => expect(handled).toBe(1), { timeout: 5_000 });
+      const busyFrom = looks;
+      await new Promise((r) => setTimeout(r, 450));
+      expect(looks - busyFrom).toBeGreaterThanOrEqual(3);
+    } finally {
+      await watched.close();
+    }
+  });
+});
+
 describe('clockWithoutWorkInProgressTimer', () => {
   it('leaves out only the timer that gathers work in progress, and keeps every other timer', async () => {
     const clock = clockWithoutWorkInProgressTimer();

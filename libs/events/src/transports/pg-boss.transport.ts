@@ -1,11 +1,10 @@
-import type pg from 'pg';
 import type { JobResult, JobWithMetadata, PgBoss } from 'pg-boss';
 import { deadLetterTopicOf } from '@shop/contracts';
 import type { Logger } from '@shop/observability';
 import { monotonicUuid } from '../monotonic-uuid';
-import { createWakeup } from '../wakeup';
 import { keepJobTableStatistics, type JobTableStatistics } from './job-table-statistics';
 import { clockWithoutWorkInProgressTimer } from './pg-boss-clock';
+import { watchDueJobs, type DueJobTiming } from './pg-boss-due-jobs';
 import type { DeliverFn, OutgoingMessage, SubscriptionSpec, Transport } from '../types';
 
 /** The job body: the message exactly as Pub/Sub would carry it. */
@@ -14,7 +13,7 @@ interface JobData {
   data: string;
 }
 
-export interface PgBossTransportOptions {
+export interface PgBossTransportOptions extends DueJobTiming {
   databaseUrl: string;
   /** Every subscription in the system: publishing fans a topic out to each subscriber's queue. */
   topology: readonly SubscriptionSpec[];
@@ -34,14 +33,7 @@ export interface PgBossTransportOptions {
   workersPerQueue?: number;
   /** How soon after jobs were sent or handled the job tables' statistics are checked (see keepJobTableStatistics). */
   statisticsIntervalMs?: number;
-  /** Longest time between two looks for due jobs when none is scheduled (see `watchDueJobs`); 5 s by default. */
-  idleLookMs?: number;
-  /** How often pg-boss maintains its tables while jobs come and go, plus up to a quarter; 5 min by default. */
-  maintenanceIntervalMs?: number;
-  /** How often it does while none has come or gone since the last time; an hour by default. */
-  idleMaintenanceIntervalMs?: number;
 }
-
 
 /** A running job's worker refreshes its heartbeat every half of this; pg-boss's minimum is 10. */
 const HEARTBEAT_SECONDS = 10;
@@ -61,20 +53,6 @@ const NOTIFY_POLLING_SECONDS = 300;
  * 10 s), and a new connection costs a PostgreSQL backend's start and an authentication on both sides.
  */
 const KEEP_ONE_CONNECTION: object = { min: 1 };
-/** The due-job watcher's pause while jobs are ready: the workers are fetching them already. */
-const BUSY_LOOK_MS = 2_000;
-/** The look after failing overrun jobs: their first retry's delay. */
-const RETRY_LOOK_MS = 1_000;
-/** How often each instance has pg-boss maintain its tables (retention, queue counters), plus up to a quarter. */
-const MAINTENANCE_INTERVAL_MS = 300_000;
-/**
- * How often it does while this instance has neither sent nor handled a job since its last pass. A pass is
- * some forty statements over every queue (its counters, partitions, warnings, index checks), and seven idle
- * services each ran one every five minutes: 1.5 CPU-seconds of PostgreSQL's and 0.8 of theirs, which was
- * most of what the idle system spent (bench:footprint over 5 minutes). An idle queue's tables do not change.
- */
-const IDLE_MAINTENANCE_INTERVAL_MS = 3_600_000;
-
 /**
  * The embedded transport: pg-boss 12 in the application's own PostgreSQL. One queue per subscription,
  * `key_strict_fifo` so messages of one ordering key are handled in order (a message being retried holds
@@ -126,119 +104,15 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
   };
   const executeSql = <R = unknown>(sql: string, values?: unknown[]) =>
     (startedBoss().getDb() as { executeSql(sql: string, values?: unknown[]): Promise<{ rows: R[] }> }).executeSql(sql, values);
-  /**
-   * A statement prepared once per connection of pg-boss's pool (pg's named statements). For the watcher's look,
-   * which PostgreSQL otherwise planned every few seconds in every idle service: planning it cost more than
-   * running it (pg_stat_statements).
-   */
-  const executePrepared = <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) =>
-    (startedBoss().getDb() as unknown as { pool: pg.Pool }).pool.query<R>({ name, text, values });
   const byTopic = new Map<string, SubscriptionSpec[]>();
   for (const s of options.topology) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), s]);
 
   let statistics: JobTableStatistics | undefined;
-  /** Whether this instance sent or handled a job since its last maintenance (start-up counts). */
-  let jobsChanged = true;
   let started: Promise<void> | undefined;
   let closing = false;
   /** This transport's workers by queue, which the due-job watcher wakes. */
   const workers = new Map<string, string>();
-  const dueJobs = watchDueJobs();
-
-  /**
-   * Wakes this transport's workers when a job of their queues falls due, and fails the jobs in flight that
-   * overran, so that neither needs a short timer: new jobs come with a NOTIFY; a retry's backoff ends at its
-   * `start_after`; a job whose worker died (kill -9, OOM) is failed once its heartbeat (or its time) has run
-   * out, exactly as pg-boss's supervision would, and comes back after its retry delay. One query per look,
-   * over the live jobs' index; with nothing live it looks again after `idleLookMs`, and a failure handled
-   * here wakes it at once. pg-boss's routine maintenance (retention, queue counters) runs every
-   * `MAINTENANCE_INTERVAL_MS` or so, instead of its own timer every few seconds in every instance.
-   */
-  function watchDueJobs() {
-    // Also the bound on a wake-up that went missing: the full suite found a job left waiting (1 in a race of 100
-    // multi-line checkouts) until this look, which at a minute outlasted the test's patience. A look is one
-    // small aggregate per transport.
-    const idleLookMs = options.idleLookMs ?? 5_000;
-    const wakeup = createWakeup();
-    let stopped = false;
-    const maintenanceIntervalMs = options.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS;
-    const idleMaintenanceIntervalMs = options.idleMaintenanceIntervalMs ?? IDLE_MAINTENANCE_INTERVAL_MS;
-    // Instances started together must not all maintain at once.
-    const nextMaintenanceAt = () => Date.now() + maintenanceIntervalMs * (1 + Math.random() / 4);
-    let maintainAt = nextMaintenanceAt();
-    let lastMaintenanceAt = Date.now();
-    // pg-boss's own conditions: timedOut and heartbeatLost in its supervision.
-    const overrunAt = `LEAST(started_on + make_interval(secs => expire_seconds), heartbeat_on + make_interval(secs => heartbeat_seconds))`;
-    const inMs = (at: string) => `(EXTRACT(EPOCH FROM ${at} - now()) * 1000)::float8`;
-    // The earliest waiting job per queue and state is one probe of pg-boss's (name, state, blocked, start_after)
-    // index; an aggregate over every live job instead read the whole backlog, 59 ms a look with a sale's
-    // thousands waiting, from each of eight services every two seconds (pg_stat_statements, bench:flash-sale).
-    // Jobs in flight are few (a batch or two per worker), so their aggregate stays cheap.
-    // Each state a constant: the index is partial (live states), and only a constant proves a row is in it.
-    const earliest = (state: string) =>
-      `(SELECT j.start_after FROM ${schema}.job j WHERE j.name = q.name AND j.state = '${state}' AND NOT j.blocked ORDER BY j.start_after LIMIT 1)`;
-    const dueSql = `SELECT
-        (SELECT ${inMs('min(w.start_after)')} FROM unnest($1::text[]) AS q(name)
-           CROSS JOIN LATERAL (${earliest('created')} UNION ALL ${earliest('retry')}) w) AS ready_in_ms,
-        (SELECT ${inMs(`min(${overrunAt})`)} FROM ${schema}.job WHERE name = ANY($1::text[]) AND state = 'active') AS overrun_in_ms`;
-    const overrunSql = `SELECT name, id::text, retry_count AS "retryCount" FROM ${schema}.job
-      WHERE name = ANY($1::text[]) AND state = 'active' AND ${overrunAt} < now() LIMIT 1000`;
-    let loop: Promise<void> | undefined;
-
-    /** Fails the overrun jobs, each only in the attempt that overran (a job retried meanwhile is left alone). */
-    async function failOverrun(queues: string[]): Promise<void> {
-      const { rows } = await executeSql<{ name: string; id: string; retryCount: number }>(overrunSql, [queues]);
-      const byQueue = new Map<string, { id: string; retryCount: number }[]>();
-      for (const { name, ...attempt } of rows) byQueue.set(name, [...(byQueue.get(name) ?? []), attempt]);
-      for (const [name, attempts] of byQueue) {
-        logger.warn({ queue: name, jobs: attempts.length }, 'jobs whose worker stopped (heartbeat or time ran out) are failed, to be retried');
-        await startedBoss().fail(name, attempts, { message: 'job heartbeat or time ran out' });
-      }
-    }
-
-    async function run(): Promise<void> {
-      while (!stopped) {
-        wakeup.rearm();
-        try {
-          const queues = [...workers.keys()];
-          const { rows } = await executePrepared<{ ready_in_ms: number | null; overrun_in_ms: number | null }>(`${schema}-due-jobs`, dueSql, [queues]);
-          const readyInMs = rows[0]?.ready_in_ms ?? null;
-          let overrunInMs = rows[0]?.overrun_in_ms ?? null;
-          if (overrunInMs !== null && overrunInMs <= 0) {
-            await failOverrun(queues);
-            // Their retries fall due after the retry delay (a second at first): look again then.
-            overrunInMs = RETRY_LOOK_MS;
-          }
-          if (readyInMs !== null && readyInMs <= 0) for (const id of workers.values()) startedBoss().notifyWorker(id);
-          if (Date.now() >= maintainAt) {
-            maintainAt = nextMaintenanceAt();
-            if (jobsChanged || Date.now() - lastMaintenanceAt >= idleMaintenanceIntervalMs) {
-              jobsChanged = false;
-              lastMaintenanceAt = Date.now();
-              logger.debug('pg-boss maintains its tables');
-              await startedBoss().supervise();
-            }
-          }
-          const nextMs = Math.min(readyInMs ?? idleLookMs, overrunInMs ?? idleLookMs, idleLookMs, maintainAt - Date.now());
-          // While jobs are ready the workers are fetching them already: no need to look more often than this.
-          if (readyInMs !== null && readyInMs <= 0) await wakeup.pause(BUSY_LOOK_MS);
-          else await wakeup.sleep(Math.max(10, nextMs));
-        } catch (err) {
-          if (!stopped) logger.warn({ err }, 'could not look for due jobs; trying again');
-          await wakeup.pause(BUSY_LOOK_MS);
-        }
-      }
-    }
-    return {
-      start: () => void (loop ??= run()),
-      wake: wakeup.wake,
-      async stop() {
-        stopped = true;
-        wakeup.close();
-        await loop;
-      },
-    };
-  }
+  const dueJobs = watchDueJobs({ schema, logger, boss: startedBoss, executeSql, workers, timing: options });
 
   async function startOnce(): Promise<void> {
     boss ??= await createBoss();
@@ -294,7 +168,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
         }
       }
       statistics?.changed();
-      jobsChanged = true;
+      dueJobs.jobsCameOrWent();
       // All queues or none is not needed: a republished message is deduplicated by its consumers.
       await Promise.all([...perQueue].map(([queue, jobs]) => startedBoss().insert(queue, jobs)));
       return messages.length;
@@ -326,7 +200,7 @@ export function createPgBossTransport(options: PgBossTransportOptions): Transpor
           }
         }
         statistics?.changed();
-        jobsChanged = true;
+        dueJobs.jobsCameOrWent();
         // A failed job comes back after its backoff: the watcher learns when.
         if (results.some((r) => r.status === 'failed')) dueJobs.wake();
         // key_strict_fifo hands out one job per key per fetch, so a key's next message is only fetchable
