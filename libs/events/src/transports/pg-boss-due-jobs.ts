@@ -48,10 +48,10 @@ const RETRY_LOOK_MS = 1_000;
 /** How often each instance has pg-boss maintain its tables (retention, queue counters), plus up to a quarter. */
 const MAINTENANCE_INTERVAL_MS = 300_000;
 /**
- * How often it does while this instance has neither sent nor handled a job since its last pass. A pass is
- * some forty statements over every queue (its counters, partitions, warnings, index checks), and seven idle
- * services each ran one every five minutes: 1.5 CPU-seconds of PostgreSQL's and 0.8 of theirs, which was
- * most of what the idle system spent (bench:footprint over 5 minutes). An idle queue's tables do not change.
+ * How often it does while this instance has neither sent nor handled a job since its last pass. A pass runs
+ * statements over every queue (its counters, partitions, warnings, index checks), and seven idle services each
+ * ran one every five minutes: a burst of PostgreSQL work that bench:footprint's 20 s windows mostly missed and
+ * its 5-minute ones did not. An idle queue's tables do not change.
  */
 const IDLE_MAINTENANCE_INTERVAL_MS = 3_600_000;
 
