@@ -59,14 +59,22 @@ describe('the embedded transport at rest', () => {
   });
 });
 
+/** A logger at `level` that counts its lines carrying `message`. */
+function countingLogger(level: 'debug' | 'trace', message: string) {
+  let lines = 0;
+  const logger = createLogger({ service: 'test', level, destination: { write: (line: string) => void (line.includes(message) && lines++) } });
+  return { logger, lines: () => lines };
+}
+
+/** Publishes one stock.changed message of `key`. */
+function publishOne(transport: ReturnType<typeof createPgBossTransport>, key: string) {
+  const eventId = randomUUID();
+  return transport.publish([{ id: '1', topic: 'stock.changed', eventId, orderingKey: key, attributes: { event_id: eventId }, data: '{}' }]);
+}
+
 describe('pg-boss maintenance', () => {
   it('runs at its interval while jobs come and go, and not again while none has since the last pass', { timeout: 30_000 }, async () => {
-    let passes = 0;
-    const logger = createLogger({
-      service: 'test',
-      level: 'debug',
-      destination: { write: (line: string) => void (line.includes('pg-boss maintains its tables') && passes++) },
-    });
+    const { logger, lines: passes } = countingLogger('debug', 'pg-boss maintains its tables');
     const busy = createPgBossTransport({
       databaseUrl: db.url,
       topology: SUBSCRIPTIONS,
@@ -80,17 +88,16 @@ describe('pg-boss maintenance', () => {
       let handled = 0;
       await busy.subscribe(spec, async (messages) => messages.map(() => (handled++, { status: 'ack' as const })));
       // Start-up counts as a change: one pass follows it.
-      await vi.waitFor(() => expect(passes).toBe(1), { timeout: 3_000 });
+      await vi.waitFor(() => expect(passes()).toBe(1), { timeout: 3_000 });
       // Idle: four intervals go by without a pass.
       await new Promise((r) => setTimeout(r, 1_500));
-      expect(passes).toBe(1);
-      const eventId = randomUUID();
-      await busy.publish([{ id: '1', topic: 'stock.changed', eventId, orderingKey: 'SKU-MAINT', attributes: { event_id: eventId }, data: '{}' }]);
+      expect(passes()).toBe(1);
+      await publishOne(busy, 'SKU-MAINT');
       await vi.waitFor(() => expect(handled).toBe(1), { timeout: 5_000 });
       // A job came and went: the next interval's pass runs, and only that one.
-      await vi.waitFor(() => expect(passes).toBe(2), { timeout: 3_000 });
+      await vi.waitFor(() => expect(passes()).toBe(2), { timeout: 3_000 });
       await new Promise((r) => setTimeout(r, 1_500));
-      expect(passes).toBe(2);
+      expect(passes()).toBe(2);
     } finally {
       await busy.close();
     }
@@ -99,12 +106,7 @@ describe('pg-boss maintenance', () => {
 
 describe('the due-job watcher', () => {
   it('looks at its idle pace while jobs come and go, and seldom once the instance has been quiet', { timeout: 30_000 }, async () => {
-    let looks = 0;
-    const logger = createLogger({
-      service: 'test',
-      level: 'trace',
-      destination: { write: (line: string) => void (line.includes('looked for due jobs') && looks++) },
-    });
+    const { logger, lines: looks } = countingLogger('trace', 'looked for due jobs');
     const watched = createPgBossTransport({ databaseUrl: db.url, topology: SUBSCRIPTIONS, logger, idleLookMs: 100, quietLookMs: 2_000, quietAfterMs: 600 });
     try {
       const spec = SUBSCRIPTIONS.find((s) => s.name === 'product.stock.changed')!;
@@ -112,16 +114,15 @@ describe('the due-job watcher', () => {
       await watched.subscribe(spec, async (messages) => messages.map(() => (handled++, { status: 'ack' as const })));
       // Quiet from 600 ms after start-up: over the next 1.5 s it looks once at most (every 2 s), not 15 times.
       await new Promise((r) => setTimeout(r, 900));
-      const quietFrom = looks;
+      const quietFrom = looks();
       await new Promise((r) => setTimeout(r, 1_500));
-      expect(looks - quietFrom).toBeLessThanOrEqual(1);
+      expect(looks() - quietFrom).toBeLessThanOrEqual(1);
       // A job handled makes it busy again at once: looks every 100 ms.
-      const eventId = randomUUID();
-      await watched.publish([{ id: '1', topic: 'stock.changed', eventId, orderingKey: 'SKU-QUIET', attributes: { event_id: eventId }, data: '{}' }]);
+      await publishOne(watched, 'SKU-QUIET');
       await vi.waitFor(() => expect(handled).toBe(1), { timeout: 5_000 });
-      const busyFrom = looks;
+      const busyFrom = looks();
       await new Promise((r) => setTimeout(r, 450));
-      expect(looks - busyFrom).toBeGreaterThanOrEqual(3);
+      expect(looks() - busyFrom).toBeGreaterThanOrEqual(3);
     } finally {
       await watched.close();
     }
