@@ -9,10 +9,7 @@ export { defineRoute, openApiDocument, type ResponseSpec, type RouteInput, type 
 export { decodeCursor, encodeCursor, pageQuerySchema, toPage, type Page } from './pagination';
 export { classify, PROBLEM_CONTENT_TYPE, problemResponse, problemType, statusOf, toProblem, type Problem } from './problem';
 export { appendedClientAddress, type RateLimitOptions } from './rate-limit';
-export { serveApp, type RunningServer, type ServeOptions } from './serve';
 export { PROMETHEUS_CONTENT_TYPE, registerMetricsRoute } from './metrics.routes';
 export { measureRequests, UNMATCHED_ROUTE } from './request-metrics';
-export { escapeHtml, html, SafeHtml } from './html';
-export { isSameSiteRequest } from './same-site';
-export { securityHeaders } from './security-headers';
-export { metadataIdTokens, type IdTokenSource } from './id-tokens';
+// What a web front needs without the database (html, the same-site check, security headers, serving, ID tokens).
+export * from './web';

@@ -14,7 +14,8 @@ const WORK_IN_PROGRESS_TIMER = 'getWipData';
  * The system clock, less pg-boss's work-in-progress timer. pg-boss starts it in every instance to emit `wip`
  * events every 2 s, which nothing here listens to: it woke each idle service ten times every 20 s, nearly
  * half of its idle wake-ups (bench:footprint). pg-boss still emits `wip` when a worker starts or stops.
- * `dropped` counts the timers left out, so a test notices when a pg-boss release renames the timer's work.
+ * `dropped` counts the timers left out. A pg-boss release that renames the timer's work would keep it running:
+ * libs/events/test/idle-transport.test.ts counts pg-boss's timer callbacks at rest and would fail.
  */
 export function clockWithoutWorkInProgressTimer(): PgBossClock & { dropped: number } {
   const inert = { unref() {} };
