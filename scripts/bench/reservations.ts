@@ -33,6 +33,7 @@ import { createPublisher } from '@shop/events';
 import { ADMIN } from '../system/system';
 import { round, benchDatabase } from './bench-database';
 import { conditionalUpdateCeiling } from './conditional-update-ceiling';
+import { printStatementProfile, resetStatementProfile } from './statement-profile';
 import { cpuPerUnit, cpuSplitLines, cpuTotal, verdict } from './cpu-report';
 import { findPostgresServer, processTimes, startCpuMeter, type CpuSnapshot, type CpuTargets } from './process-cpu';
 import { startServiceProcesses } from './service-processes';
@@ -73,6 +74,7 @@ const db = new pg.Pool({ connectionString: database.url, max: 2 });
 const producerDb = createDatabase(database.url, { poolMax: PRODUCERS, applicationName: 'bench-reservations-producers' });
 const count = async (sql: string, params: unknown[] = []) => Number((await db.query<{ n: string }>(sql, params)).rows[0]!.n);
 const waitingInOutboxes = () => count(`SELECT (SELECT count(*) FROM cart.outbox WHERE published_at IS NULL) + (SELECT count(*) FROM inventory.outbox WHERE published_at IS NULL) AS n`);
+const waitingInCartOutbox = () => count('SELECT count(*) AS n FROM cart.outbox WHERE published_at IS NULL');
 const decisions = () => count('SELECT count(*) AS n FROM inventory.reservations');
 const publish = createPublisher({ schema: 'cart', producer: 'cart' });
 
@@ -146,16 +148,21 @@ try {
     const liveRun = await measureUntilDecided(N, produce(requestsFor(LIVE_SKU)));
     live = { label: 'live', ...liveRun, ...(await outcomeOf(LIVE_SKU)) };
 
+    // The live sale's answers may still be relaying (a paced relay marks them after the decisions are in): a
+    // relay stopped mid-batch would leave them unpublished until inventory resumes.
+    await until("inventory's answers to be published", async () => (await waitingInOutboxes()) === 0, 60_000);
     // inventory stopped in its tracks (no shutdown: it resumes where it was), the backlog handed to the transport.
     process.kill(services.pids.inventory, 'SIGSTOP');
     try {
       await produce(requestsFor(BACKLOG_SKU));
-      await until('the cart relay to hand every request to the transport', async () => (await waitingInOutboxes()) === 0, 600_000);
+      await until('the cart relay to hand every request to the transport', async () => (await waitingInCartOutbox()) === 0, 600_000);
+      await resetStatementProfile(database.url);
     } finally {
       process.kill(services.pids.inventory, 'SIGCONT');
     }
     const backlogRun = await measureUntilDecided(2 * N);
     backlog = { label: 'backlog', ...backlogRun, producerPerS: NaN, keptPace: false, ...(await outcomeOf(BACKLOG_SKU)) };
+    await printStatementProfile(database.url, print, { count: N, unit: 'decision' }, 25);
   } finally {
     await services.stop();
   }

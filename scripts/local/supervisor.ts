@@ -13,7 +13,10 @@ export interface ServiceProcess {
  */
 export function startService(options: { name: string; index: number; port: number; entry: string; env: NodeJS.ProcessEnv }): ServiceProcess {
   // No --enable-source-maps: the bundle's launcher turns them on for the bundle alone (scripts/build.ts).
-  const child = spawn(process.execPath, [options.entry], {
+  // SERVICE_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) is for profiling a benchmark's services:
+  // Node refuses --cpu-prof in NODE_OPTIONS.
+  const nodeArgs = process.env['SERVICE_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, options.entry], {
     env: { ...options.env, PORT: String(options.port) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Its own process group: Ctrl-C reaches the supervisor only, which then stops services before the database.

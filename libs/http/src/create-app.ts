@@ -12,6 +12,7 @@ import {
 } from '@shop/observability';
 import type { AppEnv, IdentityConfig } from './context';
 import { registerDocs } from './docs';
+import { isServedByNode, withResponseHeaders } from './early-headers';
 import { DomainError } from './errors';
 import type { IdempotencyStoreLike } from './idempotency';
 import { openApiDocument } from './openapi';
@@ -78,9 +79,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     c.set('idempotencyStore', options.idempotencyStore);
     await runWithLogContext({ requestId: id, trace }, async () => {
       const started = performance.now();
-      await next();
-      c.header('X-Request-Id', id);
-      c.header('traceparent', formatTraceparent(trace));
+      await withResponseHeaders(c, next, [
+        ['X-Request-Id', id],
+        ['traceparent', formatTraceparent(trace)],
+      ]);
       const latency = performance.now() - started;
       const status = c.res.status;
       const route = routeOf(c);
@@ -103,14 +105,24 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       );
     });
   });
-  app.use(
-    bodyLimit({
-      maxSize: options.bodyLimitBytes ?? 1024 * 1024,
-      onError: () => {
-        throw new DomainError('payload_too_large', `The request body exceeds ${options.bodyLimitBytes ?? 1024 * 1024} bytes.`);
-      },
-    }),
-  );
+  const maxBodyBytes = options.bodyLimitBytes ?? 1024 * 1024;
+  const tooLarge = () => new DomainError('payload_too_large', `The request body exceeds ${maxBodyBytes} bytes.`);
+  const streamedBodyLimit = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: () => {
+      throw tooLarge();
+    },
+  });
+  app.use(async function bodySizeLimit(c, next) {
+    // Hono's bodyLimit asks the request for its body stream first, which makes node-server build a whole web
+    // Request (and stream the body through it) for every request, GETs included. Over HTTP/1.1 a declared
+    // length needs no stream, and a request with neither a length nor chunks has no body (RFC 9112 §6.3): only
+    // a chunked body goes through it, counted as it streams (as does any request under `app.request`).
+    if (!isServedByNode(c) || c.req.header('Transfer-Encoding') !== undefined) return streamedBodyLimit(c, next);
+    const declared = c.req.header('Content-Length');
+    if (declared !== undefined && Number(declared) > maxBodyBytes) throw tooLarge();
+    return next();
+  });
 
   app.get('/', (c) => c.json({ status: 'ok', service: options.service, version: options.version }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

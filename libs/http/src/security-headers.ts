@@ -1,5 +1,6 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
+import { withResponseHeaders, type ResponseHeader } from './early-headers';
 
 /** The policy of every response that does not set its own: JSON needs nothing, and no page may frame it. */
 export const DEFAULT_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
@@ -14,15 +15,24 @@ export const STRICT_TRANSPORT_SECURITY = 'max-age=63072000; includeSubDomains';
  */
 export function isHttpsRequest(c: Context): boolean {
   const forwarded = c.req.header('X-Forwarded-Proto')?.split(',')[0]?.trim().toLowerCase();
-  return forwarded ? forwarded === 'https' : new URL(c.req.url).protocol === 'https:';
+  // The scheme of an absolute URL, lowercase as the URL parser leaves it: no need to parse the whole URL.
+  return forwarded ? forwarded === 'https' : c.req.url.startsWith('https:');
+}
+
+/** The headers a middleware puts on an empty answer: what Hono's `secureHeaders` adds, learned once. */
+async function headersAddedBy(middleware: MiddlewareHandler): Promise<ResponseHeader[]> {
+  const probe = new Hono();
+  probe.use(middleware);
+  probe.get('/', (c) => c.body(null, 204));
+  return [...(await probe.request('http://probe.invalid/')).headers];
 }
 
 /**
- * Security headers on every response, problem documents and 404/405 included (Hono's `secureHeaders`, run
- * around everything else): `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`, a restrictive
- * `Content-Security-Policy` with `frame-ancestors 'none'`, and HSTS when the request came over https. A
- * response that sets one of these itself (an HTML page with its own policy, the console's referrer policy)
- * keeps its own.
+ * Security headers on every response, problem documents and 404/405 included (the set Hono's `secureHeaders`
+ * gives, run around everything else): `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`, a
+ * restrictive `Content-Security-Policy` with `frame-ancestors 'none'`, and HSTS when the request came over
+ * https. A response that sets one of these itself (an HTML page with its own policy, the console's referrer
+ * policy) keeps its own. They are given before the handler runs (`withResponseHeaders`, for why).
  */
 export function securityHeaders(): MiddlewareHandler {
   const defaults = secureHeaders({
@@ -33,8 +43,11 @@ export function securityHeaders(): MiddlewareHandler {
     strictTransportSecurity: false,
     overwrite: false,
   });
+  let overHttp: ResponseHeader[] | undefined;
+  let overHttps: ResponseHeader[] | undefined;
   return async function securityHeadersOf(c, next) {
-    await defaults(c, next);
-    if (isHttpsRequest(c) && !c.res.headers.has('Strict-Transport-Security')) c.res.headers.set('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
+    overHttp ??= await headersAddedBy(defaults);
+    overHttps ??= [...overHttp, ['Strict-Transport-Security', STRICT_TRANSPORT_SECURITY]];
+    await withResponseHeaders(c, next, isHttpsRequest(c) ? overHttps : overHttp);
   };
 }
