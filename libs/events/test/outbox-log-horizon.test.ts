@@ -93,20 +93,50 @@ describe('outbox horizon', () => {
     expect(horizon.safe).toBeGreaterThan(openId);
   });
 
-  it('does not wait for transactions that write elsewhere, only for writers of this outbox', async () => {
-    const horizon = createOutboxHorizon(db.pool, 'inventory');
+  it('waits for a transaction that writes elsewhere only until the fence has waited narrowAfterMs, then only for writers of this outbox', async () => {
+    const horizon = createOutboxHorizon(db.pool, 'inventory', { narrowAfterMs: 200 });
     const elsewhere = await connect();
     await elsewhere.query('BEGIN');
     await elsewhere.query(`INSERT INTO product.outbox (event_id, topic, ordering_key, attributes, payload) VALUES ($1, 'product.upserted', 'K', '{}', '{}')`, [randomUUID()]);
+    const writer = await connect();
+    await writer.query('BEGIN');
+    const openId = await insertRow(writer);
     const id = await insertRow(db.pool);
+    // A fence waits for every transaction running when it was taken, at first.
+    await horizon.advance();
+    expect(horizon.safe).toBeLessThan(id);
+    expect(horizon.isWaiting).toBe(true);
+    await new Promise((r) => setTimeout(r, 250));
+    // Kept waiting, it asks who writes this outbox: still the open writer, so it still waits.
+    await horizon.advance();
+    expect(horizon.safe).toBeLessThan(openId);
+    await writer.query('COMMIT');
+    // The writer gone, nothing holds it any more although the other transaction is still open.
     await horizon.advance();
     expect(horizon.safe).toBeGreaterThanOrEqual(id);
     expect(horizon.isWaiting).toBe(false);
     await elsewhere.query('ROLLBACK');
   });
 
-  it('never passes a row that commits later, while transactions commit out of id order and a reader reads meanwhile', async () => {
-    const horizon = createOutboxHorizon(db.pool, 'inventory');
+  it('passes a fence as soon as the transactions running when it was taken have ended, without asking who writes this outbox', async () => {
+    const horizon = createOutboxHorizon(db.pool, 'inventory', { narrowAfterMs: 60_000 });
+    const other = await connect();
+    await other.query('BEGIN');
+    await other.query('SELECT pg_current_xact_id()');
+    const id = await insertRow(db.pool);
+    await horizon.advance();
+    expect(horizon.safe).toBeLessThan(id);
+    await other.query('COMMIT');
+    await horizon.advance();
+    expect(horizon.safe).toBeGreaterThanOrEqual(id);
+    expect(horizon.isWaiting).toBe(false);
+  });
+
+  it.each([
+    ['every fence narrowed to the writers at once', 0],
+    ['no fence narrowed', 60_000],
+  ])('never passes a row that commits later, while transactions commit out of id order and a reader reads meanwhile (%s)', async (_how, narrowAfterMs) => {
+    const horizon = createOutboxHorizon(db.pool, 'inventory', { narrowAfterMs });
     const writers = await Promise.all(Array.from({ length: 8 }, () => connect()));
     const committed = new Set<bigint>();
     const seen = new Set<bigint>();
