@@ -62,7 +62,7 @@ export function idempotent(route: MiddlewareHandler<AppEnv>): MiddlewareHandler<
     const scope = scopeOf(c.get('principal'), c.req.method, c.req.path);
     const outcome = await store.runOnce(scope, key, hash, async () => {
       const res = (await route(c, next)) ?? c.res;
-      return { value: res, keep: res.status < 400 ? await storable(res) : undefined };
+      return res.status < 400 ? readOnce(res) : { value: res, keep: undefined };
     });
     if (outcome.kind === 'ran') return outcome.value;
     if (outcome.kind === 'in_progress') {
@@ -80,11 +80,21 @@ export function idempotent(route: MiddlewareHandler<AppEnv>): MiddlewareHandler<
   };
 }
 
-async function storable(res: Response): Promise<StoredResponse> {
+/** Statuses whose response may have no body at all, not even an empty one (Fetch: "null body status"). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * The answer to store, and the answer to send built again from the same text: the body is read once.
+ * `clone()` would tee the body's stream instead, and node-server would then pipe the original, which cost
+ * more than the rest of the idempotency check in bench:flash-sale's profile of the cart.
+ */
+async function readOnce(res: Response): Promise<{ value: Response; keep: StoredResponse }> {
   const headers: Record<string, string> = {};
   for (const name of REPLAYED_HEADERS) {
     const value = res.headers.get(name);
     if (value) headers[name] = value;
   }
-  return { status: res.status, headers, body: await res.clone().text() };
+  const body = await res.text();
+  const value = new Response(NULL_BODY_STATUSES.has(res.status) ? null : body, { status: res.status, headers: res.headers });
+  return { value, keep: { status: res.status, headers, body } };
 }

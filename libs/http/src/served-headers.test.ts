@@ -123,6 +123,18 @@ describe('an app served by @hono/node-server', () => {
     expect(JSON.parse(chunkedOk.body)).toEqual({ text: 'fine' });
   });
 
+  it('answers a request with an Idempotency-Key in full, and its repeat from what was stored', async () => {
+    const init = { method: 'POST', headers: { ...admin, 'Content-Type': 'application/json', 'Idempotency-Key': 'served-1' }, body: '{"name":"kept"}' };
+    const first = await fetch(`${base}/things`, init);
+    const again = await fetch(`${base}/things`, init);
+    expect([first.status, again.status]).toEqual([201, 201]);
+    expect(first.headers.get('Location')).toMatch(/^\/things\//);
+    expect(again.headers.get('Location')).toBe(first.headers.get('Location'));
+    expect(again.headers.get('Idempotent-Replayed')).toBe('true');
+    for (const res of [first, again]) expectBaseline(res);
+    expect(await again.json()).toEqual(await first.json());
+  });
+
   it('refuses a body that is not UTF-8 with 400', async () => {
     const res = await fetch(`${base}/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x7d]) });
     expect(res.status).toBe(400);

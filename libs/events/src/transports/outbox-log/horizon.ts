@@ -94,7 +94,7 @@ export function fullTransactionId(low: bigint, snapshot: Snapshot): bigint {
  * delay it by about `narrowAfterMs` at most.
  */
 export function createOutboxHorizon(pool: pg.Pool, schema: string, options: { narrowAfterMs?: number } = {}): OutboxHorizon {
-  const narrowAfterMs = options.narrowAfterMs ?? 20;
+  const narrowAfterMs = options.narrowAfterMs ?? 100;
   const table = `${quoteIdent(schema)}.${quoteIdent('outbox')}`.replaceAll("'", "''");
   // The key the outbox's insert trigger holds, shared, until the inserting transaction ends.
   const writerKey = `insert:${schema}`.replaceAll("'", "''");
