@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONTENT_SECURITY_POLICY, securityHeaders, STRICT_TRANSPORT_SECURITY } from './security-headers';
-import { admin, createTestApp, jsonRequest } from './test-support';
+import { admin, createTestApp, EVERY_KIND_OF_ANSWER, jsonRequest } from './test-support';
 
 function expectBaseline(res: Response): void {
   expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');
@@ -12,14 +12,7 @@ function expectBaseline(res: Response): void {
 describe('securityHeaders', () => {
   const { app } = createTestApp();
 
-  it.each([
-    ['a JSON answer', '/healthz', {}, 200],
-    ['a 404 problem', '/no-such-route', {}, 404],
-    ['a 405 problem', '/healthz', { method: 'DELETE' }, 405],
-    ['a 400 problem', '/things', { method: 'POST', headers: { ...admin, 'Content-Type': 'application/json' }, body: '{' }, 400],
-    ['a 401 problem', '/things', {}, 401],
-    ['a 500 problem', '/crash', {}, 500],
-  ] as [string, string, RequestInit, number][])('puts nosniff, no-referrer and a restrictive CSP on %s', async (_what, path, init, status) => {
+  it.each(EVERY_KIND_OF_ANSWER)('puts nosniff, no-referrer and a restrictive CSP on %s', async (_what, path, init, status) => {
     const res = await app.request(path, init);
     expect(res.status).toBe(status);
     expectBaseline(res);

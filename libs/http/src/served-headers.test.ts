@@ -7,7 +7,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONTENT_SECURITY_POLICY, securityHeaders, STRICT_TRANSPORT_SECURITY } from './security-headers';
-import { admin, createTestApp } from './test-support';
+import { admin, createTestApp, EVERY_KIND_OF_ANSWER } from './test-support';
 
 const servers: ServerType[] = [];
 afterAll(async () => {
@@ -53,12 +53,7 @@ describe('an app served by @hono/node-server', () => {
   });
 
   it.each([
-    ['a JSON answer', '/healthz', {}, 200],
-    ['a 404 problem', '/no-such-route', {}, 404],
-    ['a 405 problem', '/healthz', { method: 'DELETE' }, 405],
-    ['a 400 problem', '/things', { method: 'POST', headers: { ...admin, 'Content-Type': 'application/json' }, body: '{' }, 400],
-    ['a 401 problem', '/things', {}, 401],
-    ['a 500 problem', '/crash', {}, 500],
+    ...EVERY_KIND_OF_ANSWER,
     ['a created resource', '/things', { method: 'POST', headers: { ...admin, 'Content-Type': 'application/json' }, body: '{"name":"served"}' }, 201],
   ] as [string, string, RequestInit, number][])('puts the security headers, a request id and a traceparent on %s', async (_what, path, init, status) => {
     const res = await fetch(`${base}${path}`, init);

@@ -21,6 +21,16 @@ export const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` } as const;
 export const support = { Authorization: `Bearer ${SUPPORT_TOKEN}` } as const;
 export const asCustomer = (id: string) => ({ 'X-Customer-Id': id });
 
+/** One request of every kind of answer the test app gives: what, path, init, status. */
+export const EVERY_KIND_OF_ANSWER: [string, string, RequestInit, number][] = [
+  ['a JSON answer', '/healthz', {}, 200],
+  ['a 404 problem', '/no-such-route', {}, 404],
+  ['a 405 problem', '/healthz', { method: 'DELETE' }, 405],
+  ['a 400 problem', '/things', { method: 'POST', headers: { ...admin, 'Content-Type': 'application/json' }, body: '{' }, 400],
+  ['a 401 problem', '/things', {}, 401],
+  ['a 500 problem', '/crash', {}, 500],
+];
+
 /** JSON request init for `app.request`. */
 export function jsonRequest(method: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
   return { method, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) };
