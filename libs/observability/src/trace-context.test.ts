@@ -70,6 +70,17 @@ describe('childTraceContext / formatTraceparent', () => {
     expect(root.sampled).toBe(false);
   });
 
+  it('gives every new trace and span ids of their own, also across refills of the random pool', () => {
+    // 1,000 roots take 24 KB of random bytes: six refills of the 4 KiB pool.
+    const roots = Array.from({ length: 1_000 }, () => childTraceContext(undefined));
+    expect(new Set(roots.map((r) => r.traceId)).size).toBe(1_000);
+    expect(new Set(roots.map((r) => r.spanId)).size).toBe(1_000);
+    for (const r of roots) {
+      expect(r.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(r.spanId).toMatch(/^[0-9a-f]{16}$/);
+    }
+  });
+
   it('formats a header that parses back to the same context', () => {
     const ctx = childTraceContext(undefined);
     expect(parseTraceparent(formatTraceparent(ctx))).toEqual(ctx);

@@ -36,16 +36,16 @@ export function parseCloudTraceContext(header: string | null | undefined): Trace
 // Random ids from a pool filled 4 KiB at a time: a call to the system's generator per id cost more than the
 // rest of a request's trace handling (bench:http's profile). The same generator, fewer calls.
 const POOL_BYTES = 4096;
-const pool = Buffer.alloc(POOL_BYTES);
+const randomPool = Buffer.alloc(POOL_BYTES);
 let used = POOL_BYTES;
 
 /** `bytes` random bytes as lowercase hex. */
-export function randomHex(bytes: number): string {
+function randomHex(bytes: number): string {
   if (used + bytes > POOL_BYTES) {
-    randomFillSync(pool);
+    randomFillSync(randomPool);
     used = 0;
   }
-  const hex = pool.toString('hex', used, used + bytes);
+  const hex = randomPool.toString('hex', used, used + bytes);
   used += bytes;
   return hex;
 }

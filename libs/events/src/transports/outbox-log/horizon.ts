@@ -47,8 +47,9 @@ function hasEnded(xid: bigint, snapshot: Snapshot): boolean {
 }
 
 /**
- * A transaction id as `pg_locks` and `pg_stat_get_activity` name it (its low 32 bits) made whole again, beside a snapshot taken after:
- * a transaction still running then lies within 2^31 of the snapshot's `xmax` (wraparound protection).
+ * A transaction id as `pg_locks` and `pg_stat_get_activity` name it (its low 32 bits) made whole again,
+ * beside a snapshot taken after: a transaction still running then lies within 2^31 of the snapshot's `xmax`
+ * (wraparound protection).
  */
 export function fullTransactionId(low: bigint, snapshot: Snapshot): bigint {
   const span = 0x1_0000_0000n;
