@@ -43,7 +43,14 @@ export async function startServiceProcesses<S extends ServiceName = ServiceName>
   const services: ServiceProcess[] = [];
   const start = (name: S, port: number) =>
     startService({ name, index: SERVICE_NAMES.indexOf(name), port, env: common, entry: join(ROOT, 'dist', 'apps', name, 'main.js') });
-  for (const name of names) services.push(start(name, await freePort()));
+  // One port each: freePort() hands back a port it has just let go of, and may hand back the same one twice.
+  const ports = new Set<number>();
+  for (const name of names) {
+    let port = await freePort();
+    while (ports.has(port)) port = await freePort();
+    ports.add(port);
+    services.push(start(name, port));
+  }
   const find = (name: S) => services.findIndex((s) => s.name === name);
   try {
     await waitUntilReady(services, 60_000);

@@ -27,7 +27,11 @@ export function startService(options: { name: string; index: number; port: numbe
   return { name: options.name, port: options.port, child };
 }
 
-/** Polls `GET /` on every service until each answers 200 or the deadline passes. */
+/**
+ * Polls `GET /` on every service until each answers 200 as itself (`{"service": name}`) or the deadline
+ * passes. A 200 from another process on the port is not readiness: a service that lost its port to another
+ * (EADDRINUSE) would otherwise look ready, and its requests would reach the other one.
+ */
 export async function waitUntilReady(services: ServiceProcess[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   await Promise.all(
@@ -35,8 +39,9 @@ export async function waitUntilReady(services: ServiceProcess[], timeoutMs: numb
       for (;;) {
         if (s.child.exitCode !== null) throw new Error(`${s.name} exited with code ${s.child.exitCode} while starting`);
         try {
-          const res = await fetch(`http://127.0.0.1:${s.port}/`, { signal: AbortSignal.timeout(1_000) });
-          if (res.ok) return;
+          const res = await fetch(`http://127.0.0.1:${s.port}/`, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(1_000) });
+          const answer = res.ok ? ((await res.json()) as { service?: unknown }) : undefined;
+          if (answer?.service === s.name) return;
         } catch {
           // not listening yet
         }
